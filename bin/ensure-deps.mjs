@@ -1,0 +1,16 @@
+// Runs before `npm start` / `npm test` so that they work as the very first command on a fresh
+// clone: installs dependencies when node_modules is missing or older than package-lock.json.
+// Plain JavaScript on purpose: it runs on whatever Node the machine has, before the pinned one
+// (the `node` devDependency) is installed.
+import { execSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+
+const lock = 'package-lock.json';
+const installed = 'node_modules/.package-lock.json';
+const stale =
+  !existsSync(installed) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(installed).mtimeMs);
+
+if (stale) {
+  console.error('[ensure-deps] installing dependencies (npm ci)...');
+  execSync('npm ci --no-audit --no-fund', { stdio: 'inherit' });
+}
