@@ -1,0 +1,53 @@
+/**
+ * Everything a handler needs, built once per cold start and reused by every invocation of the
+ * same Lambda container: the TPNS client, the work queue and the settings.
+ */
+import { SqsWorkQueue } from '../queue/sqs-work-queue.js';
+import { QueueUnavailableError } from '../queue/errors.js';
+import type { WorkQueue } from '../queue/messages.js';
+import { TpnsClient, tpnsClientOptionsFromEnv } from '../tpns/index.js';
+import type { TpnsAccountApi } from '../tpns/types.js';
+import { resolveSecretKeys } from './secrets.js';
+import { settingsFromEnv } from './settings.js';
+import type { Settings } from './settings.js';
+
+export type { Settings } from './settings.js';
+
+export interface Runtime {
+  tpns: TpnsAccountApi;
+  queue: WorkQueue;
+  settings: Settings;
+}
+
+/** Without BINDING_QUEUE_URL nothing can be buffered: answer 503 rather than drop the work. */
+const missingQueue: WorkQueue = {
+  enqueue: () => Promise.reject(new QueueUnavailableError('BINDING_QUEUE_URL is not set')),
+};
+
+export async function createRuntime(env: NodeJS.ProcessEnv): Promise<Runtime> {
+  const settings = settingsFromEnv(env);
+  const tpns = new TpnsClient(tpnsClientOptionsFromEnv(await resolveSecretKeys(env)));
+  const queue = settings.queueUrl
+    ? new SqsWorkQueue({
+        queueUrl: settings.queueUrl,
+        ...(env.AWS_ENDPOINT_URL_SQS ? { endpoint: env.AWS_ENDPOINT_URL_SQS } : {}),
+        ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
+      })
+    : missingQueue;
+  return { tpns, queue, settings };
+}
+
+let cached: Promise<Runtime> | undefined;
+
+/** The cached runtime; a failed build (e.g. SSM unreachable) is not cached, the next call retries. */
+export function getRuntime(env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
+  cached ??= createRuntime(env).catch((error: unknown) => {
+    cached = undefined;
+    throw error;
+  });
+  return cached;
+}
+
+export function resetRuntimeForTests(): void {
+  cached = undefined;
+}
