@@ -2,9 +2,10 @@
  * One lazily created SQS client. `@aws-sdk/client-sqs` is imported on first use, so a handler
  * that answers from TPNS directly never pays for loading the SDK on its cold start.
  */
+import type * as SqsModule from '@aws-sdk/client-sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 
-export type SqsSdk = typeof import('@aws-sdk/client-sqs');
+export type SqsSdk = typeof SqsModule;
 
 export interface SqsConnectionOptions {
   /** Overrides the SQS endpoint (fauxqs locally); the SDK also honours AWS_ENDPOINT_URL_SQS itself. */
