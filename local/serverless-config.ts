@@ -1,0 +1,206 @@
+/**
+ * Reads serverless.yml the way the local stack needs it, so what runs locally cannot drift from
+ * what is deployed: `${param:x}` from `params.default`, `${self:...}`, `${sls:stage}`, and
+ * `${opt:x, 'default'}` resolved; CloudFormation tags (`!Ref`, `!GetAtt`, ...) kept as their
+ * JSON forms (`{ Ref }`, `{ 'Fn::GetAtt': [...] }`).
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import type { CollectionTag, ScalarTag, YAMLMap, YAMLSeq } from 'yaml';
+import * as z from 'zod/mini';
+
+export const SERVERLESS_YML = fileURLToPath(new URL('../serverless.yml', import.meta.url));
+
+/** Logical ids of the binding queue, its dead-letter queue and the function it feeds. */
+export const BINDING_QUEUE_RESOURCE = 'BindingQueue';
+export const DEAD_LETTER_QUEUE_RESOURCE = 'BindingDeadLetterQueue';
+
+/** The stage `osls` uses without `--stage`. */
+const DEFAULT_STAGE = 'dev';
+/** Lambda's default function timeout when serverless.yml sets none. */
+const DEFAULT_TIMEOUT_SECONDS = 6;
+/** Lambda's default SQS batch size. */
+const DEFAULT_BATCH_SIZE = 10;
+
+export interface QueueDefinition {
+  /** The logical id in `resources.Resources`. */
+  resource: string;
+  name: string;
+  /** SQS queue attributes as CreateQueue takes them (strings), without RedrivePolicy. */
+  attributes: Record<string, string>;
+}
+
+export interface WorkerSettings {
+  /** The function's key under `functions` (`bindWorker`). */
+  functionName: string;
+  /** `functions/bind-worker.handler`. */
+  handler: string;
+  batchSize: number;
+  /** Lambda's `maximumConcurrency` of the event source: how many batches run at once. */
+  maximumConcurrency: number;
+  timeoutSeconds: number;
+  reportBatchItemFailures: boolean;
+}
+
+export interface ServerlessConfig {
+  /** The whole file, variables resolved, CloudFormation intrinsics as JSON objects. */
+  document: Record<string, unknown>;
+  bindingQueue: QueueDefinition;
+  deadLetterQueue: QueueDefinition;
+  /** From the binding queue's RedrivePolicy. */
+  maxReceiveCount: number;
+  worker: WorkerSettings;
+}
+
+const INTRINSICS = ['Base64', 'Cidr', 'FindInMap', 'GetAZs', 'ImportValue', 'Join', 'Select', 'Split', 'Sub', 'If', 'Equals', 'Not', 'And', 'Or'];
+
+/** Every CloudFormation short form, as scalar, sequence and mapping. */
+function cloudFormationTags(): (ScalarTag | CollectionTag)[] {
+  const forms = (tag: string, toJson: (value: unknown) => unknown): (ScalarTag | CollectionTag)[] => [
+    { tag, resolve: (value: string) => toJson(value) },
+    { tag, collection: 'seq', resolve: (value: YAMLSeq.Parsed | YAMLMap.Parsed) => toJson(value.toJSON()) },
+    { tag, collection: 'map', resolve: (value: YAMLSeq.Parsed | YAMLMap.Parsed) => toJson(value.toJSON()) },
+  ];
+  return [
+    ...forms('!Ref', (value) => ({ Ref: value })),
+    ...forms('!Condition', (value) => ({ Condition: value })),
+    ...forms('!GetAtt', (value) => ({ 'Fn::GetAtt': typeof value === 'string' ? value.split('.') : value })),
+    ...INTRINSICS.flatMap((name) => forms(`!${name}`, (value) => ({ [`Fn::${name}`]: value }))),
+  ];
+}
+
+const VARIABLE = /\$\{([^{}]+)\}/g;
+
+function lookup(root: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), root);
+}
+
+/** `${source:address, 'fallback'}` -> value, or undefined when this reader cannot know it. */
+function resolveVariable(expression: string, document: Record<string, unknown>, stage: string): unknown {
+  const [reference = '', ...fallbacks] = expression.split(',').map((part) => part.trim());
+  const [source, address = ''] = reference.split(/:(.*)/s);
+  let value: unknown;
+  if (source === 'param') value = lookup(document, `params.${stage}.${address}`) ?? lookup(document, `params.default.${address}`);
+  else if (source === 'self') value = lookup(document, address);
+  else if (source === 'sls' && address === 'stage') value = stage;
+  else if (source === 'opt' && address === 'stage') value = stage;
+  if (value !== undefined) return value;
+  const fallback = fallbacks.join(',');
+  return /^'.*'$|^".*"$/s.test(fallback) ? fallback.slice(1, -1) : undefined;
+}
+
+/** Resolves variables until nothing changes (variables may point at values holding variables). */
+function resolveVariables(node: unknown, document: Record<string, unknown>, stage: string): unknown {
+  if (typeof node === 'string') {
+    const whole = /^\$\{([^{}]+)\}$/.exec(node);
+    if (whole) {
+      const value = resolveVariable(whole[1] ?? '', document, stage);
+      return value === undefined ? node : resolveVariables(value, document, stage);
+    }
+    const replaced = node.replace(VARIABLE, (match, expression: string) => {
+      const value = resolveVariable(expression, document, stage);
+      return value === undefined ? match : String(resolveVariables(value, document, stage));
+    });
+    return replaced;
+  }
+  if (Array.isArray(node)) return node.map((item) => resolveVariables(item, document, stage));
+  if (node && typeof node === 'object') {
+    return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, resolveVariables(value, document, stage)]));
+  }
+  return node;
+}
+
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+const queueResource = z.object({
+  Type: z.literal('AWS::SQS::Queue'),
+  Properties: z.looseObject({
+    QueueName: z.string(),
+    RedrivePolicy: z.optional(z.object({ deadLetterTargetArn: z.unknown(), maxReceiveCount: z.coerce.number() })),
+  }),
+});
+const sqsEvent = z.looseObject({
+  sqs: z.looseObject({
+    arn: z.unknown(),
+    batchSize: z.optional(z.coerce.number()),
+    maximumConcurrency: z.optional(z.coerce.number()),
+    functionResponseType: z.optional(z.string()),
+  }),
+});
+const functionDefinition = z.looseObject({
+  handler: z.string(),
+  timeout: z.optional(z.coerce.number()),
+  events: z.optional(z.array(z.unknown())),
+});
+const configShape = z.looseObject({
+  provider: z.looseObject({ timeout: z.optional(z.coerce.number()) }),
+  functions: z.record(z.string(), functionDefinition),
+  resources: z.object({ Resources: z.record(z.string(), z.unknown()) }),
+});
+
+function fail(path: string, problem: string): never {
+  throw new Error(`serverless.yml: ${path} ${problem}`);
+}
+
+function queueDefinition(resources: Record<string, unknown>, resource: string): QueueDefinition & { redrive?: { target: unknown; maxReceiveCount: number } } {
+  const parsed = queueResource.safeParse(resources[resource]);
+  if (!parsed.success) fail(`resources.Resources.${resource}`, `must be an AWS::SQS::Queue with Properties.QueueName (${parsed.error.issues[0]?.message})`);
+  const { QueueName, RedrivePolicy, ...properties } = parsed.data.Properties;
+  const attributes: Record<string, string> = {};
+  for (const [name, value] of Object.entries(properties)) {
+    // Only plain values are queue attributes (tags, policies and intrinsics are not).
+    if (scalar.safeParse(value).success) attributes[name] = String(value);
+  }
+  return {
+    resource,
+    name: QueueName,
+    attributes,
+    ...(RedrivePolicy ? { redrive: { target: RedrivePolicy.deadLetterTargetArn, maxReceiveCount: RedrivePolicy.maxReceiveCount } } : {}),
+  };
+}
+
+const getAttArn = (value: unknown, resource: string) =>
+  JSON.stringify(value) === JSON.stringify({ 'Fn::GetAtt': [resource, 'Arn'] });
+
+function workerSettings(config: z.infer<typeof configShape>, queueResourceId: string): WorkerSettings {
+  for (const [functionName, definition] of Object.entries(config.functions)) {
+    for (const event of definition.events ?? []) {
+      const parsed = sqsEvent.safeParse(event);
+      if (!parsed.success || !getAttArn(parsed.data.sqs.arn, queueResourceId)) continue;
+      const { batchSize, maximumConcurrency, functionResponseType } = parsed.data.sqs;
+      return {
+        functionName,
+        handler: definition.handler,
+        batchSize: batchSize ?? DEFAULT_BATCH_SIZE,
+        maximumConcurrency: maximumConcurrency ?? fail(`functions.${functionName}.events[].sqs.maximumConcurrency`, 'is required'),
+        timeoutSeconds: definition.timeout ?? config.provider.timeout ?? DEFAULT_TIMEOUT_SECONDS,
+        reportBatchItemFailures: functionResponseType === 'ReportBatchItemFailures',
+      };
+    }
+  }
+  return fail('functions', `has no function with an sqs event on !GetAtt ${queueResourceId}.Arn`);
+}
+
+export function readServerlessConfig(path: string = SERVERLESS_YML, options: { stage?: string } = {}): ServerlessConfig {
+  const raw: unknown = parse(readFileSync(path, 'utf8'), { customTags: cloudFormationTags() });
+  if (!raw || typeof raw !== 'object') fail('', 'is not a YAML mapping');
+  const document = resolveVariables(raw, raw as Record<string, unknown>, options.stage ?? DEFAULT_STAGE) as Record<string, unknown>;
+  const parsed = configShape.safeParse(document);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    fail(issue?.path.join('.') ?? '', issue?.message ?? 'is invalid');
+  }
+  const resources = parsed.data.resources.Resources;
+  const { redrive, ...bindingQueue } = queueDefinition(resources, BINDING_QUEUE_RESOURCE);
+  if (!redrive || !getAttArn(redrive.target, DEAD_LETTER_QUEUE_RESOURCE)) {
+    fail(`resources.Resources.${BINDING_QUEUE_RESOURCE}.Properties.RedrivePolicy`, `must target !GetAtt ${DEAD_LETTER_QUEUE_RESOURCE}.Arn`);
+  }
+  const { redrive: _none, ...deadLetterQueue } = queueDefinition(resources, DEAD_LETTER_QUEUE_RESOURCE);
+  return {
+    document,
+    bindingQueue,
+    deadLetterQueue,
+    maxReceiveCount: redrive.maxReceiveCount,
+    worker: workerSettings(parsed.data, BINDING_QUEUE_RESOURCE),
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * An SQS-compatible server in this process (fauxqs), on 127.0.0.1 only, with the binding queue
+ * and its dead-letter queue created as serverless.yml declares them: FIFO, visibility timeout,
+ * retention, and the RedrivePolicy (fauxqs itself moves a message to the dead-letter queue once
+ * it has been received more than `maxReceiveCount` times, as SQS does).
+ */
+import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { buildApp } from 'fauxqs';
+import { readServerlessConfig } from '../serverless-config.js';
+import type { QueueDefinition, ServerlessConfig } from '../serverless-config.js';
+import { localSqsClient, queueDepth } from './client.js';
+import type { QueueDepth } from './client.js';
+
+export interface LocalSqsOptions {
+  /** Default 0: any free port. */
+  port?: number;
+  /** Default: read from the repository's serverless.yml. */
+  config?: ServerlessConfig;
+  /**
+   * Attributes overriding serverless.yml's for the binding queue, e.g. `{ VisibilityTimeout: '5' }`
+   * so a failed message comes back in seconds rather than the deployed 6 minutes.
+   */
+  queueAttributes?: Record<string, string>;
+}
+
+export interface LocalSqs {
+  /** `http://127.0.0.1:<port>`: give it to SDK clients as `endpoint` (or AWS_ENDPOINT_URL_SQS). */
+  endpoint: string;
+  queueUrl: string;
+  queueArn: string;
+  dlqUrl: string;
+  dlqArn: string;
+  config: ServerlessConfig;
+  /** Binding queue depth, plus how many messages sit in the dead-letter queue. */
+  depth(): Promise<QueueDepth & { deadLettered: number }>;
+  close(): Promise<void>;
+}
+
+export class LocalSqsPortInUseError extends Error {
+  override name = 'LocalSqsPortInUseError';
+}
+
+const LOOPBACK = '127.0.0.1';
+
+async function createQueue(client: SQSClient, queue: QueueDefinition, extra: Record<string, string>) {
+  const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: queue.name, Attributes: { ...queue.attributes, ...extra } }));
+  const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+  if (!QueueUrl || !Attributes?.QueueArn) throw new Error(`fauxqs did not create queue ${queue.name}`);
+  return { url: QueueUrl, arn: Attributes.QueueArn };
+}
+
+export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<LocalSqs> {
+  const config = options.config ?? readServerlessConfig();
+  const port = options.port ?? 0;
+  // buildApp rather than startFauxqs: startFauxqs listens on 0.0.0.0; the local stack stays on loopback.
+  const app = buildApp({ logger: false });
+  let address: string;
+  try {
+    address = await app.listen({ port, host: LOOPBACK });
+  } catch (error) {
+    await app.close();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new LocalSqsPortInUseError(`SQS emulator: port ${port} on ${LOOPBACK} is already in use`, { cause: error });
+    }
+    throw error;
+  }
+  const endpoint = `http://${LOOPBACK}:${new URL(address).port}`;
+  const client = localSqsClient(endpoint);
+  try {
+    const dlq = await createQueue(client, config.deadLetterQueue, {});
+    const redrivePolicy = JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: config.maxReceiveCount });
+    const queue = await createQueue(client, config.bindingQueue, { RedrivePolicy: redrivePolicy, ...options.queueAttributes });
+    return {
+      endpoint,
+      queueUrl: queue.url,
+      queueArn: queue.arn,
+      dlqUrl: dlq.url,
+      dlqArn: dlq.arn,
+      config,
+      async depth() {
+        const [main, dead] = await Promise.all([queueDepth(client, queue.url), queueDepth(client, dlq.url)]);
+        return { ...main, deadLettered: dead.queued + dead.inFlight + dead.delayed };
+      },
+      async close() {
+        client.destroy();
+        await app.close();
+      },
+    };
+  } catch (error) {
+    client.destroy();
+    await app.close();
+    throw error;
+  }
+}
