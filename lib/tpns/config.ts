@@ -19,7 +19,7 @@ import type { AppCredentials, AuthMode, Platform, Region, RetryPolicy, TpnsClien
 const REGIONS = Object.keys(TPNS_HOSTS) as [Region, ...Region[]];
 const regionSchema = z.enum(REGIONS, `must be one of ${REGIONS.join(', ')}`);
 const authSchema = z.enum(['sign', 'basic'], 'must be "sign" or "basic"');
-const endpointSchema = z.httpUrl('must be an http(s) URL');
+const endpointSchema = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
 const positiveInt = z.int('must be an integer').check(z.positive('must be positive'));
 const nonNegativeInt = z.int('must be an integer').check(z.nonnegative('must not be negative'));
 /** TPNS AccessIds are numeric (e.g. 1500001048). */
