@@ -1,0 +1,25 @@
+/**
+ * The commands' inputs. Boundaries (HTTP routes, events, CLI) parse with these schemas, built
+ * from the TPNS client's own item rules, so nothing TPNS would reject gets past the boundary.
+ */
+import * as z from 'zod/mini';
+import { accountSchema, accountTypeSchema, platformSchema, tokenSchema } from '../tpns/validate.js';
+
+/** The spec's bulk limit: large enough for a migration batch, small enough for one request. */
+export const MAX_BULK_ITEMS = 10_000;
+
+const bulk = <T extends z.ZodMiniType>(item: T) =>
+  z.array(item).check(z.minLength(1, 'must not be empty'), z.maxLength(MAX_BULK_ITEMS, `must hold at most ${MAX_BULK_ITEMS} items`));
+
+export const accountRefInputSchema = z.object({ account: accountSchema, accountType: z.optional(accountTypeSchema) });
+export const deviceInputSchema = z.object({ ...accountRefInputSchema.shape, token: tokenSchema, platform: platformSchema });
+export const bulkBindInputSchema = z.object({ items: bulk(deviceInputSchema) });
+export const bulkUnbindTokensInputSchema = z.object({ platform: platformSchema, tokens: bulk(tokenSchema) });
+export const bulkDeleteAccountsInputSchema = z.object({ accounts: bulk(accountRefInputSchema) });
+
+export type AccountRefInput = z.infer<typeof accountRefInputSchema>;
+/** One device of one account: sign-in and sign-out. */
+export type DeviceInput = z.infer<typeof deviceInputSchema>;
+export type BulkBindInput = z.infer<typeof bulkBindInputSchema>;
+export type BulkUnbindTokensInput = z.infer<typeof bulkUnbindTokensInputSchema>;
+export type BulkDeleteAccountsInput = z.infer<typeof bulkDeleteAccountsInputSchema>;

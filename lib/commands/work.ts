@@ -1,0 +1,127 @@
+/**
+ * The two ways accepted work reaches TPNS: directly (one TPNS call's worth, a user is waiting,
+ * the interactive ~2 s retry budget), or through the binding queue (larger work, and whatever
+ * the direct call left retryable). Nothing accepted is dropped: leftovers are queued, and if the
+ * queue cannot take them the QueueUnavailableError reaches the caller (503, retry).
+ */
+import { planWork } from '../queue/plan.js';
+import type { WorkInput } from '../queue/plan.js';
+import type { WorkQueue } from '../queue/messages.js';
+import { INTERACTIVE_RETRY_BUDGET_MS } from '../tpns/constants.js';
+import { TpnsPlatformNotConfiguredError } from '../tpns/errors.js';
+import type { CallOptions, OperationResult, Platform, TpnsAccountApi } from '../tpns/types.js';
+import type { CommandMeta, Failure, Tally } from './answer.js';
+import type { Runtime } from './runtime.js';
+
+export type { WorkInput } from '../queue/plan.js';
+
+/** Work up to one TPNS call per platform (20 tokens for op 2/3) is applied while the caller waits. */
+export const DIRECT_ITEM_LIMIT = 20;
+
+/** Refuses, before anything is sent, work for a platform that has no TPNS credentials. */
+export function assertConfigured(tpns: TpnsAccountApi, platforms: Iterable<Platform>): void {
+  for (const platform of platforms) {
+    if (!tpns.platforms.includes(platform)) throw new TpnsPlatformNotConfiguredError(platform);
+  }
+}
+
+export function sizeOf(work: WorkInput): number {
+  switch (work.kind) {
+    case 'bind':
+    case 'remove-accounts':
+      return work.items.length;
+    case 'unbind-tokens':
+      return work.tokens.length;
+    case 'delete-accounts':
+      return work.accounts.length;
+  }
+}
+
+function call(tpns: TpnsAccountApi, work: WorkInput, options: CallOptions): Promise<OperationResult> {
+  switch (work.kind) {
+    case 'bind':
+      return tpns.bind(work.platform, work.items, options);
+    case 'remove-accounts':
+      return tpns.removeAccounts(work.platform, work.items, options);
+    case 'unbind-tokens':
+      return tpns.unbindTokens(work.platform, work.tokens, options);
+    case 'delete-accounts':
+      return tpns.deleteAccounts(work.platform, work.accounts, options);
+  }
+}
+
+/** The same work restricted to the items at `indexes`. */
+function subset(work: WorkInput, indexes: ReadonlySet<number>): WorkInput {
+  const keep = (_: unknown, index: number): boolean => indexes.has(index);
+  switch (work.kind) {
+    case 'bind':
+      return { ...work, items: work.items.filter(keep) };
+    case 'remove-accounts':
+      return { ...work, items: work.items.filter(keep) };
+    case 'unbind-tokens':
+      return { ...work, tokens: work.tokens.filter(keep) };
+    case 'delete-accounts':
+      return { ...work, accounts: work.accounts.filter(keep) };
+  }
+}
+
+export interface DirectResult {
+  applied: number;
+  /** Permanent failures (invalid token...): answered, never queued. */
+  failed: Failure[];
+  /** The items still failing retryably after the budget, to be queued. */
+  leftover?: WorkInput;
+}
+
+export async function applyDirect(tpns: TpnsAccountApi, work: WorkInput): Promise<DirectResult> {
+  const result = await call(tpns, work, { retryBudgetMs: INTERACTIVE_RETRY_BUDGET_MS });
+  const failed: Failure[] = [];
+  const retry = new Set<number>();
+  for (const outcome of result.outcomes) {
+    if (outcome.ok) continue;
+    if (outcome.retryable) {
+      retry.add(outcome.index);
+      continue;
+    }
+    const { token, account, code, message } = outcome;
+    failed.push({ ...(token === undefined ? { account } : { token }), code, message, retryable: false, platform: work.platform });
+  }
+  return { applied: result.applied, failed, ...(retry.size > 0 ? { leftover: subset(work, retry) } : {}) };
+}
+
+/** Plans every input into FIFO messages and queues them in one go, in order. */
+export async function queueWork(queue: WorkQueue, inputs: WorkInput[], meta: CommandMeta): Promise<Pick<Tally, 'queued' | 'chunks'>> {
+  const messages = inputs.flatMap((input) => planWork(input, meta));
+  await queue.enqueue(messages);
+  return { queued: inputs.reduce((sum, input) => sum + sizeOf(input), 0), chunks: messages.length };
+}
+
+/** Everything in `works` directly (in parallel, one call each), then the retryable leftovers queued. */
+export async function applyOrQueue(
+  runtime: Runtime,
+  works: WorkInput[],
+  meta: CommandMeta,
+): Promise<Tally> {
+  const results = await Promise.all(works.map((work) => applyDirect(runtime.tpns, work)));
+  const leftovers = results.flatMap((result) => (result.leftover ? [result.leftover] : []));
+  const { queued, chunks } = leftovers.length > 0 ? await queueWork(runtime.queue, leftovers, meta) : { queued: 0, chunks: 0 };
+  return {
+    applied: results.reduce((sum, result) => sum + result.applied, 0),
+    failed: results.flatMap((result) => result.failed),
+    queued,
+    chunks,
+  };
+}
+
+/**
+ * Work of one TPNS call per platform directly (the calls run in parallel, so the caller still
+ * waits about one budget), anything larger straight to the queue (the worker applies it in chunks).
+ */
+export async function applyOrQueueBySize(
+  runtime: Runtime,
+  works: WorkInput[],
+  meta: CommandMeta,
+): Promise<Tally> {
+  if (works.every((work) => sizeOf(work) <= DIRECT_ITEM_LIMIT)) return applyOrQueue(runtime, works, meta);
+  return { applied: 0, failed: [], ...(await queueWork(runtime.queue, works, meta)) };
+}
