@@ -204,3 +204,62 @@ export function readServerlessConfig(path: string = SERVERLESS_YML, options: { s
     worker: workerSettings(parsed.data, BINDING_QUEUE_RESOURCE),
   };
 }
+
+/** One `httpApi` event of a function (read by the local stack's API host). */
+export interface HttpApiRoute {
+  /** The function's key under `functions` (`login`). */
+  functionName: string;
+  /** `functions/login.handler`: module path without extension, then the export. */
+  handler: string;
+  /** Upper-case method, or `*` for any. */
+  method: string;
+  /** `/v1/me/devices/{token}`. */
+  path: string;
+  /** The authorizer's name (under provider.httpApi.authorizers) and the scopes the route requires. */
+  authorizer?: { name: string; scopes: string[] };
+  timeoutSeconds: number;
+}
+
+const httpApiEvent = z.object({
+  httpApi: z.union([
+    z.string(),
+    z.looseObject({
+      method: z.string(),
+      path: z.string(),
+      authorizer: z.optional(z.union([z.string(), z.looseObject({ name: z.string(), scopes: z.optional(z.array(z.string())) })])),
+    }),
+  ]),
+});
+
+/** Every `httpApi` event (`'*'`, `'GET /path'` or `{ method, path, authorizer }`) of every function. */
+export function httpApiRoutes(config: ServerlessConfig): HttpApiRoute[] {
+  const parsed = configShape.safeParse(config.document);
+  if (!parsed.success) fail('functions', 'are invalid');
+  const routes: HttpApiRoute[] = [];
+  for (const [functionName, definition] of Object.entries(parsed.data.functions)) {
+    const timeoutSeconds = definition.timeout ?? parsed.data.provider.timeout ?? DEFAULT_TIMEOUT_SECONDS;
+    for (const [index, event] of (definition.events ?? []).entries()) {
+      if (!event || typeof event !== 'object' || !('httpApi' in event)) continue;
+      const route = httpApiEvent.safeParse(event);
+      if (!route.success) fail(`functions.${functionName}.events[${index}].httpApi`, 'must be "*", "METHOD /path" or { method, path }');
+      const spec = route.data.httpApi;
+      const [method = '*', path = '/{proxy+}'] = typeof spec === 'string' ? (spec === '*' ? [] : spec.split(/\s+/)) : [spec.method, spec.path];
+      const authorizer = typeof spec === 'string' ? undefined : spec.authorizer;
+      const authorizerName = typeof authorizer === 'string' ? authorizer : authorizer?.name;
+      if (authorizerName !== undefined && lookup(config.document, `provider.httpApi.authorizers.${authorizerName}`) === undefined) {
+        fail(`functions.${functionName}.events[${index}].httpApi.authorizer`, `names "${authorizerName}", which provider.httpApi.authorizers does not define`);
+      }
+      routes.push({
+        functionName,
+        handler: definition.handler,
+        method: method.toUpperCase(),
+        path,
+        ...(authorizer === undefined
+          ? {}
+          : { authorizer: typeof authorizer === 'string' ? { name: authorizer, scopes: [] } : { name: authorizer.name, scopes: authorizer.scopes ?? [] } }),
+        timeoutSeconds,
+      });
+    }
+  }
+  return routes;
+}

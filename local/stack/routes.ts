@@ -3,22 +3,9 @@
  * the rest of the path, `ANY`/`*` any method, and the most specific route wins (fewer
  * parameters first, greedy last).
  */
+import type { HttpApiRoute } from '../serverless-config.js';
 
-/** One `httpApi` event of a function in serverless.yml. */
-export interface HttpApiRoute {
-  /** The function's key in serverless.yml (`login`). */
-  functionName: string;
-  /** `functions/login.handler`: module path without extension, then the export. */
-  handler: string;
-  /** Upper-case method, or `*` for any. */
-  method: string;
-  /** `/v1/me/devices/{token}`. */
-  path: string;
-  /** The authorizer's name (under provider.httpApi.authorizers) and the scopes the route requires. */
-  authorizer?: { name: string; scopes: string[] };
-  /** The function's timeout (function-level, else provider-level). */
-  timeoutSeconds: number;
-}
+export type { HttpApiRoute };
 
 export interface RouteMatch {
   route: HttpApiRoute;
