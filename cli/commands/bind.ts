@@ -1,0 +1,32 @@
+/** `bind`: op 2 for one token: the token now belongs to this account only (overwrite). */
+import { Command } from 'commander';
+import type { Platform } from '../../lib/tpns/types.js';
+import { accountTypeOption, jsonOption, parseAccount, parseToken, platformOption } from '../options.js';
+import { reportOperation } from '../report-operation.js';
+import { createTpnsClient, withTpnsFlags } from '../tpns.js';
+import type { TpnsFlags } from '../tpns.js';
+
+interface BindOptions extends TpnsFlags {
+  token: string;
+  account: string;
+  platform: Platform;
+  type?: number;
+  json?: boolean;
+}
+
+export function bindCommand(): Command {
+  return withTpnsFlags(
+    new Command('bind')
+      .description('bind a device token to an account (overwrites the account of the same type on that token)')
+      .requiredOption('--token <token>', 'device token', parseToken)
+      .requiredOption('--account <account>', 'account id', parseAccount)
+      .addOption(platformOption())
+      .addOption(accountTypeOption())
+      .addOption(jsonOption()),
+  ).action(async (options: BindOptions) => {
+    const client = await createTpnsClient(options);
+    const binding = { token: options.token, account: options.account, accountType: options.type };
+    const result = await client.bind(options.platform, [binding]);
+    process.exitCode = reportOperation([{ platform: options.platform, result }], options.json ?? false);
+  });
+}

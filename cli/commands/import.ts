@@ -1,0 +1,148 @@
+/**
+ * `import`: bulk binds (op 2) from a CSV or JSONL file of any size. The file is streamed, every
+ * line validated with the client's schemas (its line number in every error), valid lines sent in
+ * chunks with bounded concurrency (directly or through the binding queue), and every line that
+ * was not applied written to a failures file that `import` can re-run.
+ */
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import type { Binding } from '../../lib/tpns/types.js';
+import { EXIT, UsageError } from '../exit.js';
+import { ChunkDispatcher } from '../chunk-dispatcher.js';
+import { FailuresFile } from '../import/failures-file.js';
+import type { FailedLine } from '../import/failures-file.js';
+import { ImportProgress } from '../import/progress.js';
+import type { ImportCounts } from '../import/progress.js';
+import { directSender, queueSender } from '../import/senders.js';
+import type { Sender } from '../import/senders.js';
+import { BINDING_LINE_SHAPE, bindingLineSchema, checkedLines } from '../input/line-schemas.js';
+import type { BindingLine } from '../input/line-schemas.js';
+import { formatOf, INPUT_FORMATS, openRecords } from '../input/records.js';
+import type { InputFormat } from '../input/records.js';
+import { jsonOption, parsePositiveInt } from '../options.js';
+import { printJson } from '../output.js';
+import { createTpnsClient, withTpnsFlags } from '../tpns.js';
+import type { TpnsFlags } from '../tpns.js';
+
+interface ImportOptions extends TpnsFlags {
+  format?: InputFormat;
+  concurrency: number;
+  viaQueue?: boolean;
+  dryRun?: boolean;
+  failures?: string;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+type Mode = 'direct' | 'queue' | 'dry-run';
+type LineBinding = BindingLine & { line: number };
+
+/** Chunks in flight at once by default: TPNS's client default, low enough not to trip 1008028. */
+const DEFAULT_CONCURRENCY = 4;
+/** The code of a line rejected before sending (not CSV/JSON, or a field TPNS would refuse). */
+export const INVALID_LINE = 'INVALID_LINE';
+/** Bad lines echoed to stderr; the failures file has all of them. */
+const MAX_ERRORS_SHOWN = 20;
+
+const SUCCEEDED_LABEL: Record<Mode, string> = { direct: 'bound', queue: 'queued', 'dry-run': 'valid' };
+
+export function importCommand(): Command {
+  return withTpnsFlags(
+    new Command('import')
+      .description('bind device tokens to accounts in bulk from a CSV (token,account,platform[,accountType]) or JSONL file')
+      .argument('<file>', 'a .csv file with a header line, or a .jsonl file of {"token","account","platform","accountType"?} objects')
+      .addOption(new Option('--format <format>', 'input format (default: from the file extension)').choices(INPUT_FORMATS))
+      .option('--concurrency <n>', 'chunks of 20 in flight at once', parsePositiveInt, DEFAULT_CONCURRENCY)
+      .option('--via-queue', 'queue the binds for the bind worker (needs BINDING_QUEUE_URL) instead of calling TPNS')
+      .option('--dry-run', 'validate every line, send nothing')
+      .option('--failures <file>', 'where to write the lines that were not applied (default: <file>.failures.jsonl)')
+      .option('--quiet', 'no progress output')
+      .addOption(jsonOption().default(false, 'a text summary')),
+  ).action(async (file: string, options: ImportOptions) => {
+    const mode: Mode = options.dryRun ? 'dry-run' : options.viaQueue ? 'queue' : 'direct';
+    const failuresPath = options.failures ?? `${file}.failures.jsonl`;
+    if (resolve(failuresPath) === resolve(file)) throw new UsageError('--failures must not be the input file');
+    const source = await openRecords(file, formatOf(file, options.format), BINDING_LINE_SHAPE);
+    const sender = mode === 'dry-run' ? undefined : await senderFor(mode, options);
+
+    const failures = await FailuresFile.open(failuresPath);
+    const counts: ImportCounts = { lines: 0, succeeded: 0, failed: 0 };
+    const progress = new ImportProgress(source.totalBytes, { quiet: options.quiet ?? false, succeededLabel: SUCCEEDED_LABEL[mode] });
+    const startedAt = Date.now();
+    let invalid = 0;
+
+    const fail = async (failed: FailedLine): Promise<void> => {
+      counts.failed += 1;
+      if (failures.count < MAX_ERRORS_SHOWN) process.stderr.write(`line ${failed.line}: ${failed.code}: ${failed.reason}\n`);
+      await failures.write(failed);
+    };
+    const dispatcher =
+      sender &&
+      new ChunkDispatcher<LineBinding>(
+        async (platform, lines) => {
+          const results = await sender.send(platform, lines.map(toBinding));
+          for (const [index, result] of results.entries()) {
+            const { line, ...item } = lines[index]!;
+            if (result.ok) counts.succeeded += 1;
+            else await fail({ line, item, code: result.code, reason: result.reason, retryable: result.retryable });
+          }
+          progress.update(source.bytesRead(), counts);
+        },
+        { concurrency: options.concurrency, chunkSize: sender.chunkSize, orderKey: (line) => line.token },
+      );
+
+    let stopped: unknown;
+    try {
+      for await (const checked of checkedLines(source.records, bindingLineSchema)) {
+        counts.lines += 1;
+        if (!checked.ok) {
+          invalid += 1;
+          await fail({ line: checked.line, item: checked.item, code: INVALID_LINE, reason: checked.reason });
+        } else if (dispatcher) await dispatcher.add({ ...checked.value, line: checked.line });
+        else counts.succeeded += 1;
+        if (counts.lines % 1000 === 0) progress.update(source.bytesRead(), counts);
+      }
+      await dispatcher?.flush();
+    } catch (error) {
+      stopped = error;
+      await dispatcher?.settle();
+    }
+    progress.update(source.totalBytes, counts);
+    progress.stop();
+    await failures.close();
+
+    const summary = {
+      file,
+      mode,
+      lines: counts.lines,
+      [SUCCEEDED_LABEL[mode]]: counts.succeeded,
+      invalid,
+      failed: counts.failed - invalid,
+      ...(failures.count > 0 ? { failuresFile: failuresPath } : {}),
+      ...(stopped === undefined ? {} : { stoppedAfterLine: counts.lines }),
+      seconds: Math.round((Date.now() - startedAt) / 100) / 10,
+    };
+    if (options.json) printJson(summary);
+    else printSummary(summary, failuresPath, failures.count);
+    if (stopped !== undefined) throw stopped;
+    process.exitCode = counts.failed > 0 ? EXIT.itemsFailed : EXIT.ok;
+  });
+}
+
+async function senderFor(mode: 'direct' | 'queue', options: ImportOptions): Promise<Sender> {
+  return mode === 'queue' ? queueSender(process.env) : directSender(await createTpnsClient(options));
+}
+
+function toBinding({ token, account, accountType }: LineBinding): Binding {
+  return { token, account, accountType };
+}
+
+function printSummary(summary: Record<string, unknown>, failuresPath: string, failed: number): void {
+  const { file, mode, seconds, failuresFile: _failuresFile, ...numbers } = summary;
+  const lines = [
+    `import ${String(file)} (${String(mode)}) in ${String(seconds)} s`,
+    ...Object.entries(numbers).map(([label, value]) => `  ${label.padEnd(16)} ${String(value)}`),
+  ];
+  if (failed > 0) lines.push(`  failures written to ${failuresPath}; fix them and re-run: tpns-accounts import ${failuresPath}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
