@@ -129,12 +129,12 @@ export class BindingStore {
     return types ? [...types].map(([accountType, account]) => ({ account, accountType })) : [];
   }
 
+  /** Overwrites the token's account of `ref`'s type; the token becomes the account's newest. */
   private bind(token: string, ref: AccountKey): void {
-    const previous = this.byToken.get(token)?.get(ref.accountType);
-    if (previous !== undefined) this.unlink(token, { account: previous, accountType: ref.accountType });
-
     let types = this.byToken.get(token);
     if (!types) this.byToken.set(token, (types = new Map()));
+    const previous = types.get(ref.accountType);
+    if (previous !== undefined) this.dropToken(keyOf({ account: previous, accountType: ref.accountType }), token);
     types.set(ref.accountType, ref.account);
 
     const key = keyOf(ref);
@@ -154,7 +154,10 @@ export class BindingStore {
       types.delete(ref.accountType);
       if (types.size === 0) this.byToken.delete(token);
     }
-    const key = keyOf(ref);
+    this.dropToken(keyOf(ref), token);
+  }
+
+  private dropToken(key: string, token: string): void {
     const entry = this.byAccount.get(key);
     if (entry?.tokens.delete(token) && entry.tokens.size === 0) this.byAccount.delete(key);
   }
