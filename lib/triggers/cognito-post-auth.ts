@@ -45,3 +45,8 @@ export function matchCognitoPostAuth(event: unknown, accountClaim: string): Cogn
   const device = parseOrThrow(deviceSchema, metadata, what, 'request.clientMetadata');
   return { kind: 'cognito.post-authentication', account, device: { token: device.pushToken, platform: device.pushPlatform } };
 }
+
+/** Any Cognito user pool trigger, even one this code cannot parse: it must get its event back. */
+export function isCognitoTrigger(event: unknown): boolean {
+  return typeof event === 'object' && event !== null && 'triggerSource' in event && 'userPoolId' in event;
+}

@@ -1,11 +1,11 @@
 export { recognizeTrigger } from './recognize.js';
 export type { RecognizeOptions, Trigger, TriggerKind } from './recognize.js';
-export { grantedScopes, jwtClaims } from './http-api.js';
+export { grantedScopes, jwtClaims, matchHttpApi } from './http-api.js';
 export type { HttpApiEvent, HttpTrigger, JwtClaims } from './http-api.js';
 export type { AccountEventTrigger } from './account-event.js';
 export type { Auth0DeletionTrigger } from './auth0-event.js';
 export type { CognitoSignInTrigger } from './cognito-post-auth.js';
-export { COGNITO_POST_AUTH_SOURCE } from './cognito-post-auth.js';
+export { COGNITO_POST_AUTH_SOURCE, isCognitoTrigger } from './cognito-post-auth.js';
 export { InvalidInputError, parseOrThrow } from './issues.js';
 export type { Issue } from './issues.js';
 export { UnrecognizedEventError } from './errors.js';
