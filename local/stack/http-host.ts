@@ -23,9 +23,11 @@ export const LOOPBACK = '127.0.0.1';
 
 export type HttpFunction = LambdaHandler<HttpApiEvent, unknown>;
 
+/** Carries the route template, never the raw path: paths hold device tokens. */
 export interface AccessLogEntry {
   method: string;
-  path: string;
+  /** `PUT /v1/me/devices/{token}`; absent when no route matched. */
+  routeKey?: string;
   status: number;
   functionName?: string;
   durationMs: number;
@@ -159,9 +161,8 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
     response.writeHead(answered.statusCode, headers).end(answered.body);
     options.onRequest?.({
       method: request.method ?? 'GET',
-      path: request.url ?? '/',
       status: answered.statusCode,
-      ...(route ? { functionName: route.functionName } : {}),
+      ...(route ? { routeKey: `${route.method} ${route.path}`, functionName: route.functionName } : {}),
       durationMs: Math.round(performance.now() - started),
       requestId,
     });

@@ -1,0 +1,62 @@
+/**
+ * The environment the handlers run with locally: serverless.yml's `provider.environment` (its
+ * plain values, as Lambda would set them), your shell's values where you set them, and the local
+ * wiring (emulator, SQS emulator, dummy AWS credentials) forced on top.
+ */
+import { LOCAL_SQS_REGION } from '../sqs/client.js';
+import type { ServerlessConfig } from '../serverless-config.js';
+
+export type EnvironmentPatch = Record<string, string | undefined>;
+
+/** fauxqs checks no signature, but the SDK will not sign without credentials. */
+const DUMMY_AWS_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
+/** Handlers log at INFO in Lambda; locally that would bury the ready block. LOG_LEVEL changes it. */
+const DEFAULT_LOCAL_LOG_LEVEL = 'WARN';
+/** Deployed values that must not leak into the local run (SSM names, empty app ids). */
+const NOT_LOCAL = /^TPNS_(ANDROID|IOS)_/;
+
+export interface LocalWiring {
+  /** TPNS_ENDPOINT + app credentials of the emulator; empty when talking to real TPNS. */
+  tpns: Record<string, string>;
+  sqsEndpoint: string;
+  queueUrl: string;
+  dlqUrl: string;
+}
+
+/** The variables to set, given the deployed config and the shell's current environment. */
+export function localEnvironment(config: ServerlessConfig, shell: NodeJS.ProcessEnv, wiring: LocalWiring): EnvironmentPatch {
+  const provider = config.document.provider as { environment?: Record<string, unknown> } | undefined;
+  const deployed: EnvironmentPatch = {};
+  for (const [name, value] of Object.entries(provider?.environment ?? {})) {
+    const plain = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+    if (plain && !NOT_LOCAL.test(name) && shell[name] === undefined) deployed[name] = String(value);
+  }
+  return {
+    ...deployed,
+    // Secrets come from the plain variables locally, never from SSM.
+    TPNS_ANDROID_SECRET_KEY_PARAM: undefined,
+    TPNS_IOS_SECRET_KEY_PARAM: undefined,
+    ...wiring.tpns,
+    BINDING_QUEUE_URL: wiring.queueUrl,
+    BINDING_DLQ_URL: wiring.dlqUrl,
+    AWS_ENDPOINT_URL_SQS: wiring.sqsEndpoint,
+    AWS_REGION: LOCAL_SQS_REGION,
+    ...DUMMY_AWS_CREDENTIALS,
+    POWERTOOLS_LOG_LEVEL: shell.LOG_LEVEL ?? shell.POWERTOOLS_LOG_LEVEL ?? DEFAULT_LOCAL_LOG_LEVEL,
+    // EMF metric lines on stdout are for CloudWatch; POWERTOOLS_METRICS_DISABLED=false shows them.
+    POWERTOOLS_METRICS_DISABLED: shell.POWERTOOLS_METRICS_DISABLED ?? 'true',
+  };
+}
+
+/** Applies `patch` to process.env and returns the function that puts the previous values back. */
+export function applyEnvironment(patch: EnvironmentPatch): () => void {
+  const previous: EnvironmentPatch = Object.fromEntries(Object.keys(patch).map((name) => [name, process.env[name]]));
+  const write = (values: EnvironmentPatch) => {
+    for (const [name, value] of Object.entries(values)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+  write(patch);
+  return () => write(previous);
+}

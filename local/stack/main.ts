@@ -1,0 +1,111 @@
+/**
+ * `npm start`: the function set on 127.0.0.1 with no cloud account (see docs/local.md).
+ *
+ * Environment: PORT (API, default 3000), TPNS_EMULATOR_PORT (default 4010), SQS_PORT (default
+ * 9324), BINDING_QUEUE_VISIBILITY_TIMEOUT (s, default serverless.yml's), LOG_LEVEL (handler
+ * logs, default WARN), and TPNS_{ANDROID,IOS}_{ACCESS_ID,SECRET_KEY} + TPNS_REGION to talk to
+ * real TPNS instead of the emulator.
+ */
+import { TpnsConfigError } from '../../lib/tpns/errors.js';
+import { DEFAULT_PORT as DEFAULT_EMULATOR_PORT } from '../tpns-emulator/config.js';
+import { LocalSqsPortInUseError } from '../sqs/fauxqs.js';
+import { PortInUseError } from './http-host.js';
+import type { AccessLogEntry } from './http-host.js';
+import { startProgressView } from './progress.js';
+import type { ProgressView } from './progress.js';
+import { readyBanner } from './ready-banner.js';
+import { startStack } from './stack.js';
+import type { Stack } from './stack.js';
+import { TpnsCredentialsError } from './tpns-target.js';
+
+const DEFAULT_API_PORT = 3000;
+/** ElasticMQ's port, the usual local SQS address. */
+const DEFAULT_SQS_PORT = 9324;
+
+/** Errors a user can fix from the message alone: one line, no stack trace. */
+class UsageError extends Error {}
+
+function fail(message: string): never {
+  process.stderr.write(`npm start: ${message}\n`);
+  process.exit(1);
+}
+
+function portFrom(name: string, fallback: number): number {
+  const raw = process.env[name]?.trim();
+  if (!raw) return fallback;
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port > 65_535) throw new UsageError(`${name} must be a port number (0-65535), got "${raw}"`);
+  return port;
+}
+
+function secondsFrom(name: string): number | undefined {
+  const raw = process.env[name]?.trim();
+  if (!raw) return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) > 43_200) throw new UsageError(`${name} must be whole seconds (0-43200, SQS's range), got "${raw}"`);
+  return Number(raw);
+}
+
+function describeStartFailure(error: unknown): string | undefined {
+  if (error instanceof PortInUseError) {
+    const variable = error.message.includes('TPNS emulator') ? 'TPNS_EMULATOR_PORT' : 'PORT';
+    return `${error.message} (choose another with ${variable}=...)`;
+  }
+  if (error instanceof LocalSqsPortInUseError) return `${error.message} (choose another with SQS_PORT=...)`;
+  if (error instanceof UsageError || error instanceof TpnsCredentialsError) return error.message;
+  if (error instanceof TpnsConfigError) return error.message;
+  if (error instanceof Error && error.message.startsWith('serverless.yml:')) return error.message;
+  return undefined;
+}
+
+function accessLine(entry: AccessLogEntry): string {
+  const route = entry.routeKey ? `${entry.routeKey} -> ${entry.functionName}` : `${entry.method} (no route)`;
+  return `${route}: ${entry.status} in ${entry.durationMs} ms`;
+}
+
+async function main(): Promise<void> {
+  // Set once the stack is up; lines printed before that go straight to stdout.
+  let progress: ProgressView | undefined = undefined;
+  const print = (line: string) => (progress ? progress.log(line) : process.stdout.write(`${line}\n`));
+
+  let stack: Stack;
+  try {
+    const visibilityTimeoutSeconds = secondsFrom('BINDING_QUEUE_VISIBILITY_TIMEOUT');
+    stack = await startStack({
+      port: portFrom('PORT', DEFAULT_API_PORT),
+      emulatorPort: portFrom('TPNS_EMULATOR_PORT', DEFAULT_EMULATOR_PORT),
+      sqsPort: portFrom('SQS_PORT', DEFAULT_SQS_PORT),
+      ...(visibilityTimeoutSeconds === undefined ? {} : { visibilityTimeoutSeconds }),
+      onRequest: (entry) => print(accessLine(entry)),
+      onError: (error, where) => print(`error in ${where}: ${error instanceof Error ? error.message : String(error)}`),
+    });
+  } catch (error) {
+    const message = describeStartFailure(error);
+    if (message) fail(message);
+    throw error;
+  }
+
+  process.stdout.write(readyBanner(stack));
+  progress = startProgressView(async () => ({ ...(await stack.sqs.depth()), done: stack.worker.stats().deleted }));
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      process.stderr.write(`${signal} again: exiting without waiting\n`);
+      process.exit(130);
+    }
+    stopping = true;
+    progress?.stop();
+    process.stdout.write(`\n${signal}: stopping (the worker finishes its running batch)...\n`);
+    stack.stop().then(
+      () => {
+        process.stdout.write('stopped; every port is free.\n');
+        process.exit(0);
+      },
+      (error: unknown) => fail(`could not stop cleanly: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+await main();

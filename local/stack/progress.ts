@@ -1,0 +1,100 @@
+/**
+ * A status line for queued work, so an operator can watch the worker drain a bulk import:
+ * on a terminal one line redrawn in place (with a bar), otherwise a plain line every few
+ * seconds. Silent while the queue is empty.
+ */
+export interface QueueSnapshot {
+  /** Visible messages waiting for the worker. */
+  queued: number;
+  /** Received, not yet deleted (being applied, or waiting out the visibility timeout). */
+  inFlight: number;
+  delayed: number;
+  deadLettered: number;
+  /** Messages the worker finished (deleted) since the stack started. */
+  done: number;
+}
+
+export interface ProgressView {
+  /** Prints a line above the status line. */
+  log(line: string): void;
+  stop(): void;
+}
+
+interface Output {
+  isTTY?: boolean;
+  write(text: string): unknown;
+}
+
+const BAR_WIDTH = 24;
+const TTY_INTERVAL_MS = 500;
+const PLAIN_INTERVAL_MS = 3_000;
+
+function describe(snapshot: QueueSnapshot, doneInBurst: number, total: number, tty: boolean): string {
+  const counts = `${doneInBurst}/${total} done, ${snapshot.queued} waiting, ${snapshot.inFlight} in flight, ${snapshot.deadLettered} dead-lettered`;
+  if (!tty) return `queue: ${counts}`;
+  const filled = total === 0 ? BAR_WIDTH : Math.round((doneInBurst / total) * BAR_WIDTH);
+  return `queue [${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${counts}`;
+}
+
+export function startProgressView(read: () => Promise<QueueSnapshot>, output: Output = process.stdout): ProgressView {
+  const tty = output.isTTY === true;
+  let statusShown = false;
+  /** `done` when the current burst began; undefined while the queue is idle. */
+  let burstStart: number | undefined;
+  let lastDeadLettered: number | undefined;
+  let busy = false;
+
+  const clearStatus = () => {
+    if (tty && statusShown) output.write('\r\x1b[2K');
+    statusShown = false;
+  };
+  const show = (line: string) => {
+    if (tty) {
+      clearStatus();
+      output.write(line);
+      statusShown = true;
+    } else {
+      output.write(`${line}\n`);
+    }
+  };
+
+  async function tick(): Promise<void> {
+    if (busy) return;
+    busy = true;
+    try {
+      const snapshot = await read();
+      const remaining = snapshot.queued + snapshot.inFlight + snapshot.delayed;
+      if (remaining > 0) {
+        burstStart ??= snapshot.done;
+        const doneInBurst = snapshot.done - burstStart;
+        show(describe(snapshot, doneInBurst, doneInBurst + remaining, tty));
+      } else if (burstStart !== undefined) {
+        const doneInBurst = snapshot.done - burstStart;
+        const newlyDead = snapshot.deadLettered - (lastDeadLettered ?? 0);
+        clearStatus();
+        output.write(`queue drained: ${doneInBurst} message(s) done, ${newlyDead > 0 ? `${newlyDead} newly` : 'none'} dead-lettered (${snapshot.deadLettered} in the dead-letter queue)\n`);
+        burstStart = undefined;
+      }
+      if (burstStart === undefined) lastDeadLettered = snapshot.deadLettered;
+    } catch {
+      // The queue is being stopped or restarted; the next tick tries again.
+    } finally {
+      busy = false;
+    }
+  }
+
+  const timer = setInterval(() => void tick(), tty ? TTY_INTERVAL_MS : PLAIN_INTERVAL_MS);
+  timer.unref();
+  return {
+    log(line) {
+      const wasShown = statusShown;
+      clearStatus();
+      output.write(`${line}\n`);
+      if (wasShown) void tick();
+    },
+    stop() {
+      clearInterval(timer);
+      clearStatus();
+    },
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * The whole function set on loopback: the SQS emulator with the queues serverless.yml declares,
+ * the TPNS emulator (or real TPNS), the HTTP API served by the real handlers, and the worker fed
+ * like Lambda's SQS event source. `npm start`, the end-to-end tests and the benchmarks all start
+ * it through `startStack`, so they run the very same thing.
+ *
+ * Handlers read their settings from process.env (as in Lambda), so one process hosts one stack
+ * at a time; `stop()` puts the previous environment back.
+ */
+import type { TpnsEmulator, TpnsEmulatorOptions } from '../tpns-emulator/index.js';
+import { startTpnsEmulator } from '../tpns-emulator/index.js';
+import { httpApiRoutes, readServerlessConfig } from '../serverless-config.js';
+import type { ServerlessConfig } from '../serverless-config.js';
+import { startLocalSqs } from '../sqs/fauxqs.js';
+import type { LocalSqs } from '../sqs/fauxqs.js';
+import type { EventSource, SqsBatchHandler } from '../sqs/event-source.js';
+import { applyEnvironment, localEnvironment } from './environment.js';
+import { loadHandler } from './function-loader.js';
+import { LOOPBACK, PortInUseError, startHttpHost } from './http-host.js';
+import type { AccessLogEntry, HttpHost } from './http-host.js';
+import { chooseTpnsTarget } from './tpns-target.js';
+import type { TpnsTarget } from './tpns-target.js';
+
+export interface StackOptions {
+  /** HTTP API port; default 0 (any free port). `npm start` passes PORT (default 3000). */
+  port?: number;
+  /** TPNS emulator port; default 0. */
+  emulatorPort?: number;
+  /** SQS emulator port; default 0. */
+  sqsPort?: number;
+  /** Where TPNS_*, ACCOUNT_CLAIM, LOG_LEVEL... are read from; default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Default: the repository's serverless.yml. */
+  config?: ServerlessConfig;
+  /** Emulator settings beyond the TPNS_* variables (invalid tokens, propagation delay). */
+  emulator?: Pick<TpnsEmulatorOptions, 'invalidTokens' | 'propagationDelayMs' | 'maxLogEntries'>;
+  /**
+   * The binding queue's visibility timeout (s); default serverless.yml's (360). Tests shorten it
+   * so a batch item failure comes back in a second rather than six minutes.
+   */
+  visibilityTimeoutSeconds?: number;
+  /** Worker long-poll wait (s); default 20 like Lambda. Shorter makes stop() quicker in tests. */
+  waitTimeSeconds?: number;
+  /** Access log of the HTTP API, one entry per request. */
+  onRequest?: (entry: AccessLogEntry) => void;
+  /** A handler that threw, timed out or returned garbage; an SQS receive/delete error. */
+  onError?: (error: unknown, where: string) => void;
+}
+
+export interface Stack {
+  /** `http://127.0.0.1:<port>` */
+  apiUrl: string;
+  /** The TPNS emulator; undefined when real TPNS credentials were configured. */
+  emulator?: TpnsEmulator;
+  tpns: TpnsTarget;
+  sqs: LocalSqs;
+  worker: EventSource;
+  /** What the worker and queue run with (serverless.yml's values unless overridden). */
+  settings: { batchSize: number; concurrency: number; visibilityTimeoutSeconds: number; maxReceiveCount: number };
+  /** The variables set for the handlers (secrets included: do not print it whole). */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Stops the worker (waiting for running batches), the API, the emulators; restores process.env. */
+  stop(): Promise<void>;
+}
+
+export class StackAlreadyRunningError extends Error {
+  override readonly name = 'StackAlreadyRunningError';
+}
+
+let running = false;
+
+async function startEmulator(options: StackOptions, env: NodeJS.ProcessEnv): Promise<TpnsEmulator> {
+  try {
+    return await startTpnsEmulator({ ...options.emulator, port: options.emulatorPort ?? 0, host: LOOPBACK, env });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new PortInUseError(options.emulatorPort ?? 0, 'the TPNS emulator');
+    }
+    throw error;
+  }
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  if (running) throw new StackAlreadyRunningError('a local stack already runs in this process (handlers share process.env)');
+  running = true;
+  const shell = options.env ?? process.env;
+  const config = options.config ?? readServerlessConfig();
+  const routes = httpApiRoutes(config);
+  const cleanups: (() => Promise<void> | void)[] = [() => void (running = false)];
+  const stop = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  };
+
+  try {
+    const tpns = chooseTpnsTarget(shell);
+    const sqs = await startLocalSqs({
+      port: options.sqsPort ?? 0,
+      config,
+      ...(options.visibilityTimeoutSeconds === undefined ? {} : { queueAttributes: { VisibilityTimeout: String(options.visibilityTimeoutSeconds) } }),
+    });
+    cleanups.push(() => sqs.close());
+    const emulator = tpns.kind === 'emulator' ? await startEmulator(options, shell) : undefined;
+    if (emulator) cleanups.push(() => emulator.close());
+
+    // Before any handler module loads: the logger reads its level when it is imported.
+    const env = localEnvironment(config, shell, {
+      tpns: emulator ? { ...emulator.env } : {},
+      sqsEndpoint: sqs.endpoint,
+      queueUrl: sqs.queueUrl,
+      dlqUrl: sqs.dlqUrl,
+    });
+    cleanups.push(applyEnvironment(env));
+    // A stack started earlier in this process must not leave its endpoints in the cached runtime.
+    const { resetRuntimeForTests: forgetCachedRuntime } = await import('../../lib/config/runtime.js');
+    forgetCachedRuntime();
+    cleanups.push(forgetCachedRuntime);
+
+    const { startEventSource } = await import('../sqs/event-source.js');
+    const worker = startEventSource({
+      endpoint: sqs.endpoint,
+      queueUrl: sqs.queueUrl,
+      handler: await loadHandler<Parameters<SqsBatchHandler>[0], Awaited<ReturnType<SqsBatchHandler>>>(config.worker.handler),
+      batchSize: config.worker.batchSize,
+      concurrency: config.worker.maximumConcurrency,
+      functionName: config.worker.functionName,
+      timeoutSeconds: config.worker.timeoutSeconds,
+      ...(options.waitTimeSeconds === undefined ? {} : { waitTimeSeconds: options.waitTimeSeconds }),
+      onError: (error) => options.onError?.(error, 'worker'),
+    });
+    cleanups.push(() => worker.stop());
+
+    const api: HttpHost = await startHttpHost({
+      routes,
+      port: options.port ?? 0,
+      ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+      onError: (error, route) => options.onError?.(error, route ? `${route.functionName} (${route.method} ${route.path})` : 'HTTP API'),
+    });
+    cleanups.push(() => api.close());
+
+    const settings = {
+      batchSize: config.worker.batchSize,
+      concurrency: config.worker.maximumConcurrency,
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? Number(config.bindingQueue.attributes.VisibilityTimeout ?? 30),
+      maxReceiveCount: config.maxReceiveCount,
+    };
+    return { apiUrl: api.url, ...(emulator ? { emulator } : {}), tpns, sqs, worker, settings, env, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
