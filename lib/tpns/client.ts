@@ -29,6 +29,7 @@ import {
 import type { BatchOperateRequest, QueryRequest, QueryResponse, WireAccount } from './schemas.js';
 import { authHeaders } from './sign.js';
 import { groupByToken } from './token-entries.js';
+import type { TokenEntry } from './token-entries.js';
 import type { HttpReply } from './transport.js';
 import { postJson } from './transport.js';
 import type {
@@ -174,7 +175,7 @@ export class TpnsClient implements TpnsAccountApi {
   #tokenAccountsOperation(
     platform: Platform,
     operatorType: typeof BATCH_OP.overwriteBind | typeof BATCH_OP.removeAccounts,
-    entries: ReturnType<typeof groupByToken>['entries'],
+    entries: TokenEntry[],
     items: readonly { token: string }[],
     options: CallOptions,
   ): Promise<OperationResult> {

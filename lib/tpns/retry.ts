@@ -20,7 +20,10 @@ export interface RetryClock {
 export const systemClock: RetryClock = {
   now: () => performance.now(),
   random: Math.random,
-  sleep: (ms, signal) => sleep(ms, undefined, signal ? { signal } : undefined),
+  // An abort rejects with the caller's own reason, as fetch does, not a generic AbortError.
+  sleep: (ms, signal) => sleep(ms, undefined, signal ? { signal } : undefined).catch((error: unknown) => {
+    throw signal?.aborted ? signal.reason : error;
+  }),
 };
 
 /** The backoff ceiling before retry number `retry` (1-based): base * 2^(retry-1), capped. */

@@ -102,7 +102,8 @@ export interface TokenAccounts {
 /**
  * The outcome of one input item, in input order. `code` is TPNS's status string ("0" on
  * success) or a client code for call-level failures that exhausted the retry budget:
- * `HTTP_<status>`, `TIMEOUT`, `NETWORK`, or the TPNS ret_code (e.g. "1008028").
+ * `HTTP_<status>`, `TIMEOUT`, `NETWORK`, `BAD_RESPONSE` (a reply not in TPNS's shape), or the
+ * TPNS ret_code (e.g. "1008028").
  */
 export interface ItemOutcome {
   index: number;

@@ -109,6 +109,18 @@ describe('when the budget runs out', () => {
     expect(emulator().tokensOf('android', 'chunky')).toEqual(bindings.slice(20).map((b) => b.token));
   });
 
+  it('an abort signal stops retrying at once and rejects with its reason', async () => {
+    emulator().injectFault({ kind: 'http500', path: 'batchoperate' });
+    const { tpns } = clientFor(emulator(), { retry: { budgetMs: 10_000, baseDelayMs: 2_000, maxDelayMs: 2_000 } });
+    const controller = new AbortController();
+    const reason = new Error('caller gave up');
+    const call = tpns.unbindTokens('android', ['tok-r1'], { signal: controller.signal });
+    await vi.waitFor(() => expect(callsTo(emulator(), 'batchoperate')).toHaveLength(1));
+    controller.abort(reason);
+    await expect(call).rejects.toBe(reason);
+    expect(callsTo(emulator(), 'batchoperate')).toHaveLength(1);
+  });
+
   it('a query that cannot be answered throws TpnsUnavailableError (there is no per-item outcome to return)', async () => {
     emulator().injectFault({ kind: 'http500', path: 'query' });
     const { tpns } = clientFor(emulator(), { retry: { budgetMs: 50, baseDelayMs: 5, maxDelayMs: 10 } });

@@ -36,6 +36,20 @@ describe('large inputs', () => {
     expect(callsTo(emulator(), 'batchoperate').map((call) => call.items).sort()).toEqual([20, 20, 5].sort());
   });
 
+  it('chunks are sent with bounded concurrency', async () => {
+    emulator().injectFault({ kind: 'latency', latencyMs: 50, path: 'batchoperate' });
+    const { tpns, events } = clientFor(emulator(), { concurrency: 2 });
+    await tpns.bind('android', bindings(200, (i) => `c-user-${i}`));
+    let inFlight = 0;
+    let most = 0;
+    for (const event of events) {
+      if (event.type === 'request') most = Math.max(most, ++inFlight);
+      if (event.type === 'response') inFlight -= 1;
+    }
+    expect(events.filter((event) => event.type === 'request')).toHaveLength(10);
+    expect(most).toBe(2);
+  });
+
   it('queries of many accounts are chunked and merged in input order', async () => {
     const { tpns } = clientFor(emulator());
     await tpns.bind('android', bindings(60, (i) => `q-user-${i}`));
