@@ -114,7 +114,7 @@ async function serve(
   if (latencyMs > 0) {
     entry.latencyMs = latencyMs;
     entry.fault = 'latency';
-    await sleep(latencyMs);
+    await sleep(latencyMs, undefined, { signal: runtime.shutdown.signal });
   }
 
   const body = parseJson(raw);

@@ -19,6 +19,8 @@ export class EmulatorRuntime {
   readonly stores: Record<EmulatorPlatform, BindingStore> = { android: new BindingStore(), ios: new BindingStore() };
   readonly faults = new FaultInjector();
   readonly log: RequestLog;
+  /** Aborted by close(): cuts injected latency short so no timer outlives the server. */
+  readonly shutdown = new AbortController();
   invalidTokens: Set<string>;
   propagationDelayMs: number;
 

@@ -3,7 +3,7 @@
  * server so close() can end them all and leave no handle behind.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { API_ROUTES, handleApiCall } from './api.js';
 import type { EmulatorApp, EmulatorPlatform } from './auth.js';
 import { emulatorSettingsFromEnv } from './config.js';
@@ -96,6 +96,12 @@ export async function startTpnsEmulator(options: TpnsEmulatorOptions = {}): Prom
     });
   });
 
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
@@ -138,10 +144,15 @@ export async function startTpnsEmulator(options: TpnsEmulatorOptions = {}): Prom
       runtime.propagationDelayMs = ms;
     },
     reset: () => runtime.reset(),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: async () => {
+      runtime.shutdown.abort();
+      const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      const socketsClosed = [...sockets].map((socket) => new Promise((resolve) => socket.once('close', resolve)));
+      server.closeAllConnections();
+      for (const socket of sockets) socket.destroy(); // also those still sending a request
+      await Promise.all([closed, ...socketsClosed]);
+      // libuv frees the listening handle in the loop's close phase, just after 'close' is emitted.
+      await new Promise((resolve) => setImmediate(resolve));
+    },
   };
 }
