@@ -2,6 +2,7 @@
  * Everything a handler needs, built once per cold start and reused by every invocation of the
  * same Lambda container: the TPNS client, the work queue and the settings.
  */
+import { recordTpnsEvent } from '../observability/tpns-metrics.js';
 import { SqsWorkQueue } from '../queue/sqs-work-queue.js';
 import { QueueUnavailableError } from '../queue/errors.js';
 import type { WorkQueue } from '../queue/messages.js';
@@ -26,7 +27,7 @@ const missingQueue: WorkQueue = {
 
 export async function createRuntime(env: NodeJS.ProcessEnv): Promise<Runtime> {
   const settings = settingsFromEnv(env);
-  const tpns = new TpnsClient(tpnsClientOptionsFromEnv(await resolveSecretKeys(env)));
+  const tpns = new TpnsClient({ ...tpnsClientOptionsFromEnv(await resolveSecretKeys(env)), onEvent: recordTpnsEvent });
   const queue = settings.queueUrl
     ? new SqsWorkQueue({
         queueUrl: settings.queueUrl,
