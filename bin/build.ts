@@ -1,23 +1,73 @@
 /**
  * `npm run build`: bundles every Lambda handler in functions/ the way the deployment does
  * (serverless-esbuild with the settings in serverless.yml: ESM, minified, tree-shaken, source
- * maps, Node 22 target) into dist/<name>.mjs, and prints each bundle's size. The benchmarks use
- * these bundles to measure cold start.
+ * maps, Node 22 target) into dist/<name>.mjs, and prints what each function loads eagerly at
+ * cold start (its entry plus the chunks it imports statically) and what it leaves to lazy chunks.
+ * The benchmarks (bench/cold-start.ts) build the same way, with an empty handler beside them.
  */
 import { build } from 'esbuild';
-import { readdirSync, statSync } from 'node:fs';
+import type { Metafile } from 'esbuild';
+import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
 const OUT_DIR = 'dist';
+
+export interface HandlerBundle {
+  name: string;
+  /** The entry file, e.g. dist/login.mjs. */
+  file: string;
+  /** Entry + every chunk it imports statically (transitively): what a cold start loads. */
+  eagerBytes: number;
+  eagerFiles: string[];
+  /** Chunks reachable only through `import()`: loaded on first use, if ever. */
+  lazyBytes: number;
+}
+
+export interface BuildResult {
+  bundles: HandlerBundle[];
+  metafile: Metafile;
+}
 
 export const handlerEntries = (): string[] =>
   readdirSync('functions')
     .filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))
     .map((file) => join('functions', file));
 
-export async function buildHandlers(outDir = OUT_DIR): Promise<Array<{ name: string; file: string; bytes: number }>> {
-  const entries = handlerEntries();
-  await build({
+/** Output files reachable from `file` through static imports (the file itself included). */
+export function eagerOutputs(metafile: Metafile, file: string): string[] {
+  const seen = new Set<string>();
+  const visit = (path: string): void => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    for (const imported of metafile.outputs[path]?.imports ?? []) {
+      if (imported.kind === 'import-statement' && !imported.external) visit(imported.path);
+    }
+  };
+  visit(file);
+  return [...seen];
+}
+
+/** Every output chunk reachable from `file` at all (static or dynamic imports). */
+function reachableOutputs(metafile: Metafile, file: string): string[] {
+  const seen = new Set<string>();
+  const visit = (path: string): void => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    for (const imported of metafile.outputs[path]?.imports ?? []) if (!imported.external) visit(imported.path);
+  };
+  visit(file);
+  return [...seen];
+}
+
+const bytesOf = (metafile: Metafile, files: readonly string[]): number =>
+  files.reduce((sum, file) => sum + (metafile.outputs[file]?.bytes ?? 0), 0);
+
+export async function buildHandlers(
+  options: { outDir?: string; entries?: string[] } = {},
+): Promise<BuildResult> {
+  const outDir = options.outDir ?? OUT_DIR;
+  const entries = options.entries ?? handlerEntries();
+  const { metafile } = await build({
     entryPoints: entries,
     outdir: outDir,
     bundle: true,
@@ -34,16 +84,23 @@ export async function buildHandlers(outDir = OUT_DIR): Promise<Array<{ name: str
     outExtension: { '.js': '.mjs' },
     // ESM bundles that contain CommonJS dependencies need a real `require`.
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    metafile: true,
     logLevel: 'warning',
   });
-  return entries.map((entry) => {
+  const bundles = entries.map((entry): HandlerBundle => {
     const name = basename(entry, '.ts');
     const file = join(outDir, `${name}.mjs`);
-    return { name, file, bytes: statSync(file).size };
+    const eagerFiles = eagerOutputs(metafile, file);
+    const eagerBytes = bytesOf(metafile, eagerFiles);
+    return { name, file, eagerBytes, eagerFiles, lazyBytes: bytesOf(metafile, reachableOutputs(metafile, file)) - eagerBytes };
   });
+  return { bundles, metafile };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const bundles = await buildHandlers();
-  for (const b of bundles) console.log(`${b.file.padEnd(32)} ${(b.bytes / 1024).toFixed(1).padStart(8)} KB`);
+  const { bundles } = await buildHandlers();
+  console.log(`${'function'.padEnd(32)} ${'eager KB'.padStart(9)} ${'lazy KB'.padStart(9)}`);
+  for (const b of bundles) {
+    console.log(`${b.file.padEnd(32)} ${(b.eagerBytes / 1024).toFixed(1).padStart(9)} ${(b.lazyBytes / 1024).toFixed(1).padStart(9)}`);
+  }
 }
