@@ -1,0 +1,179 @@
+/**
+ * `osls package` runs offline (no AWS account) and the CloudFormation it generates is what
+ * gets deployed: check the queue wiring, the per-function roles and least privilege there.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+interface Resource {
+  Type: string;
+  Condition?: string;
+  Properties: Record<string, unknown>;
+}
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
+
+const FUNCTIONS = ['Login', 'Logout', 'DeleteAccount', 'Query', 'BindWorker'];
+const QUEUE_ARN = { 'Fn::GetAtt': ['BindingQueue', 'Arn'] };
+const DLQ_ARN = { 'Fn::GetAtt': ['BindingDeadLetterQueue', 'Arn'] };
+
+let outDir: string;
+let resources: Record<string, Resource>;
+
+beforeAll(() => {
+  outDir = mkdtempSync(join(tmpdir(), 'osls-package-'));
+  const run = spawnSync('node_modules/.bin/osls', ['package', '--stage', 'ci', '--package', outDir], {
+    encoding: 'utf8',
+    // Offline: no credentials, no AWS calls.
+    env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '' },
+    timeout: 170_000,
+  });
+  expect(run.status, run.stderr || run.stdout).toBe(0);
+  const template = JSON.parse(readFileSync(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8')) as {
+    Resources: Record<string, Resource>;
+  };
+  resources = template.Resources;
+}, 180_000);
+afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
+
+/** Statements of a role, with `Fn::If` (optional statements) unwrapped to their "true" branch. */
+function statementsOf(roleId: string): Statement[] {
+  const policies = resources[roleId]?.Properties.Policies as { PolicyDocument: { Statement: unknown[] } }[];
+  return policies.flatMap((policy) =>
+    policy.PolicyDocument.Statement.map((statement) => {
+      const conditional = (statement as { 'Fn::If'?: [string, Statement, unknown] })['Fn::If'];
+      return conditional ? conditional[1] : (statement as Statement);
+    }),
+  );
+}
+const actionsOf = (statement: Statement) => [statement.Action].flat();
+const grants = (roleId: string, action: string) => statementsOf(roleId).filter((statement) => actionsOf(statement).includes(action));
+
+describe('osls package (offline)', () => {
+  it('declares the FIFO binding queue with a FIFO dead-letter queue and a redrive policy', () => {
+    expect(resources.BindingQueue?.Properties).toMatchObject({
+      FifoQueue: true,
+      RedrivePolicy: { deadLetterTargetArn: DLQ_ARN, maxReceiveCount: 5 },
+    });
+    expect(resources.BindingDeadLetterQueue?.Properties).toMatchObject({ FifoQueue: true });
+  });
+
+  it('feeds the worker through an event source mapping that reports batch item failures', () => {
+    const mappings = ofType('AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]?.[1].Properties).toMatchObject({
+      EventSourceArn: QUEUE_ARN,
+      FunctionName: { 'Fn::GetAtt': ['BindWorkerLambdaFunction', 'Arn'] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 10,
+      ScalingConfig: { MaximumConcurrency: 5 },
+    });
+  });
+
+  it('alarms as soon as the dead-letter queue holds a message', () => {
+    const alarm = resources.DeadLetterQueueAlarm?.Properties;
+    expect(alarm).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['BindingDeadLetterQueue', 'QueueName'] } }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it('runs every function on Node 22+ / arm64 with its own role', () => {
+    const roles = FUNCTIONS.map((name) => {
+      const fn = resources[`${name}LambdaFunction`]?.Properties;
+      expect(Number(/^nodejs(\d+)\.x$/.exec(String(fn?.Runtime))?.[1])).toBeGreaterThanOrEqual(22);
+      expect(fn?.Architectures).toEqual(['arm64']);
+      return (fn?.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    });
+    expect(roles).toEqual(FUNCTIONS.map((name) => `${name}Role`));
+    expect(resources.IamRoleLambdaExecution).toBeUndefined();
+    expect(ofType('AWS::IAM::Role').map(([id]) => id).sort()).toEqual(roles.sort());
+  });
+
+  it('gives each role only what its function uses', () => {
+    for (const name of FUNCTIONS) {
+      const role = `${name}Role`;
+      expect(grants(role, 'logs:PutLogEvents').map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': [`${name}LogGroup`, 'Arn'] }]);
+      const [ssm] = grants(role, 'ssm:GetParameter');
+      expect(ssm?.Resource).toHaveLength(2);
+      expect(JSON.stringify(ssm?.Resource)).toMatch(/parameter\/tpns-account-sync\/android-secret-key.*parameter\/tpns-account-sync\/ios-secret-key/);
+      expect(grants(role, 'kms:Decrypt')[0]?.Condition).toEqual({
+        StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' } },
+      });
+    }
+    for (const sender of ['LoginRole', 'LogoutRole', 'DeleteAccountRole']) {
+      expect(grants(sender, 'sqs:SendMessage').map((s) => s.Resource)).toEqual([QUEUE_ARN]);
+      expect(grants(sender, 'sqs:ReceiveMessage')).toEqual([]);
+    }
+    expect(statementsOf('QueryRole').flatMap(actionsOf).filter((action) => action.startsWith('sqs:'))).toEqual([]);
+    expect(grants('BindWorkerRole', 'sqs:ReceiveMessage').map((s) => s.Resource)).toEqual([QUEUE_ARN]);
+    expect(grants('BindWorkerRole', 'sqs:DeleteMessage').map((s) => s.Resource)).toEqual([QUEUE_ARN]);
+    expect(grants('BindWorkerRole', 'sqs:SendMessage').map((s) => s.Resource)).toEqual([DLQ_ARN]);
+  });
+
+  it('has no `*` resource anywhere', () => {
+    const wildcards: string[] = [];
+    const walk = (node: unknown, path: string): void => {
+      if (Array.isArray(node)) node.forEach((item, index) => walk(item, `${path}[${index}]`));
+      else if (node && typeof node === 'object') {
+        for (const [key, value] of Object.entries(node)) {
+          if (key === 'Resource' && [value].flat().some((item) => item === '*' || item === 'arn:aws:*')) wildcards.push(path);
+          walk(value, `${path}.${key}`);
+        }
+      }
+    };
+    walk(resources, 'Resources');
+    expect(wildcards).toEqual([]);
+    // The statements exist at all (the walk above did look at them).
+    expect(ofType('AWS::IAM::Role').length).toBe(5);
+  });
+
+  it('routes the HTTP API through the JWT authorizer, admin routes requiring the admin scope', () => {
+    const routes = ofType('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties);
+    expect(routes.map((route) => route.RouteKey).sort()).toEqual([
+      'DELETE /v1/me',
+      'DELETE /v1/me/devices/{token}',
+      'GET /v1/me/devices',
+      'POST /v1/admin/bindings',
+      'POST /v1/admin/delete-accounts',
+      'POST /v1/admin/unbind-tokens',
+      'PUT /v1/me/devices/{token}',
+    ]);
+    for (const route of routes) {
+      expect(route.AuthorizationType).toBe('JWT');
+      if (String(route.RouteKey).includes('/admin/')) expect(route.AuthorizationScopes).toEqual(['tpns/admin']);
+    }
+    expect(ofType('AWS::ApiGatewayV2::Authorizer')[0]?.[1].Properties).toMatchObject({
+      AuthorizerType: 'JWT',
+      JwtConfiguration: { Issuer: 'https://example.auth0.com/', Audience: ['tpns-account-sync'] },
+    });
+  });
+
+  it('subscribes to account.* and Auth0 sdu events; Cognito may invoke login only when a pool is set', () => {
+    const patterns = ofType('AWS::Events::Rule').map(([, rule]) => rule.Properties.EventPattern);
+    expect(patterns).toEqual(
+      expect.arrayContaining([
+        { 'detail-type': ['account.login'] },
+        { 'detail-type': ['account.logout'] },
+        { 'detail-type': ['account.deleted'] },
+        { source: [{ prefix: 'aws.partner/auth0.com' }], detail: { data: { type: ['sdu'] } } },
+      ]),
+    );
+    expect(resources.CognitoPostAuthenticationPermission).toMatchObject({
+      Condition: 'HasCognitoUserPool',
+      Properties: { Principal: 'cognito-idp.amazonaws.com', FunctionName: { 'Fn::GetAtt': ['LoginLambdaFunction', 'Arn'] } },
+    });
+  });
+});
