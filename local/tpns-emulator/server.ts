@@ -66,7 +66,7 @@ export interface TpnsEmulator {
   setPropagationDelay(ms: number): void;
   /** Clears bindings, log, counters and faults; restores the started invalid tokens and delay. */
   reset(): void;
-  /** Stops listening and destroys every open connection. */
+  /** Stops listening and destroys every open connection; resolves when all are gone. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -110,6 +110,18 @@ export async function startTpnsEmulator(options: TpnsEmulatorOptions = {}): Prom
     });
   });
 
+  const closeServer = async (): Promise<void> => {
+    runtime.shutdown.abort();
+    const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    const socketsClosed = [...sockets].map((socket) => new Promise((resolve) => socket.once('close', resolve)));
+    server.closeAllConnections();
+    for (const socket of sockets) socket.destroy(); // also those still sending a request
+    await Promise.all([closed, ...socketsClosed]);
+    // libuv frees the listening handle in the loop's close phase, just after 'close' is emitted.
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  let closing: Promise<void> | undefined;
+
   const { port, address, family } = server.address() as AddressInfo;
   const url = `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`;
   const { android, ios } = runtime.apps;
@@ -144,15 +156,6 @@ export async function startTpnsEmulator(options: TpnsEmulatorOptions = {}): Prom
       runtime.propagationDelayMs = ms;
     },
     reset: () => runtime.reset(),
-    close: async () => {
-      runtime.shutdown.abort();
-      const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-      const socketsClosed = [...sockets].map((socket) => new Promise((resolve) => socket.once('close', resolve)));
-      server.closeAllConnections();
-      for (const socket of sockets) socket.destroy(); // also those still sending a request
-      await Promise.all([closed, ...socketsClosed]);
-      // libuv frees the listening handle in the loop's close phase, just after 'close' is emitted.
-      await new Promise((resolve) => setImmediate(resolve));
-    },
+    close: () => (closing ??= closeServer()),
   };
 }
