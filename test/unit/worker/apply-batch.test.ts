@@ -148,7 +148,7 @@ describe('the worker applying a batch', () => {
 
   it('retries every message of an operation that failed for reasons that are not the message’s (credentials)', async () => {
     const { tpns, deadLetters, run } = setup();
-    tpns.callError = new TpnsAuthError('authentication failed', { code: '1008003' });
+    tpns.callError = () => new TpnsAuthError('authentication failed', { code: '1008003' });
     const records = [recordOf(bind('A', 'alice')[0]!), recordOf(bind('B', 'bob')[0]!)];
     expect(failedIds(await run(records))).toEqual(records.map((r) => r.messageId));
     expect(deadLetters.letters).toEqual([]);
@@ -158,11 +158,10 @@ describe('the worker applying a batch', () => {
     const { tpns, deadLetters, run } = setup();
     const good = recordOf(bind('good', 'u1')[0]!);
     const poison = recordOf(bind('poison', 'u2')[0]!);
-    const original = tpns.bind.bind(tpns);
-    tpns.bind = async (platform, bindings, options) => {
-      if (bindings.some((b) => b.token === 'poison')) throw new TpnsBadRequestError('parameter validation failed', { code: '1008007' });
-      return original(platform, bindings, options);
-    };
+    tpns.callError = ({ items }) =>
+      items.some((item) => (item as { token: string }).token === 'poison')
+        ? new TpnsBadRequestError('parameter validation failed', { code: '1008007' })
+        : undefined;
     const response = await run([good, poison]);
     expect(response.batchItemFailures).toEqual([]);
     expect(tpns.bound.get('android:good')).toBe('u1');

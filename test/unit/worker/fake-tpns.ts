@@ -17,11 +17,12 @@ export class FakeTpns implements TpnsAccountApi {
   readonly bound = new Map<string, string>();
   /** Decides each item's fate by its token or account; undefined = success. */
   verdict: (subject: string) => Verdict = () => undefined;
-  /** When set, every call throws it (a call-level failure). */
-  callError: Error | undefined;
+  /** A call-level failure for the operations it returns an error for. */
+  callError: (operation: Operation) => Error | undefined = () => undefined;
 
   #run(op: Operation['op'], platform: Platform, subjects: string[], items: unknown[], apply: (index: number) => void): OperationResult {
-    if (this.callError) throw this.callError;
+    const error = this.callError({ op, platform, items });
+    if (error) throw error;
     this.operations.push({ op, platform, items });
     const outcomes: ItemOutcome[] = subjects.map((subject, index) => {
       const verdict = this.verdict(subject);
