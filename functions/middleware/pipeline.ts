@@ -12,7 +12,7 @@ import middy from '@middy/core';
 import type { MiddlewareObj } from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { Runtime } from '../../lib/config/runtime.js';
 import type { CommandMeta } from '../../lib/commands/index.js';
 import { logger } from '../../lib/observability/logger.js';
@@ -81,12 +81,15 @@ const answerErrors = (): MiddlewareObj<unknown, unknown, Error, FunctionContext>
   },
 });
 
-export function lambdaHandler(definition: FunctionDefinition) {
+/** What Lambda calls: any event, the plain Lambda context. */
+export type LambdaFunction = (event: unknown, context: Context) => Promise<unknown>;
+
+export function lambdaHandler(definition: FunctionDefinition): LambdaFunction {
   const routes = definition.routes ?? {};
   const events = definition.events ?? {};
   const kinds = [...(definition.routes ? ['http' as const] : []), ...(Object.keys(events) as EventKind[])];
 
-  return middy<unknown, unknown, Error, FunctionContext>()
+  const pipeline = middy<unknown, unknown, Error, FunctionContext>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics, { captureColdStartMetric: true }))
     .use(loadRuntime())
@@ -114,4 +117,6 @@ export function lambdaHandler(definition: FunctionDefinition) {
       recordAnswer((result as { body?: unknown } | undefined)?.body);
       return result;
     });
+  // loadRuntime and recognize fill in FunctionContext's own fields before anything reads them.
+  return (event, context) => pipeline(event, context as FunctionContext);
 }
