@@ -21,6 +21,8 @@ export interface LocalWiring {
   sqsEndpoint: string;
   queueUrl: string;
   dlqUrl: string;
+  /** Handler log level unless LOG_LEVEL/POWERTOOLS_LOG_LEVEL is set; default WARN. */
+  defaultLogLevel?: string;
 }
 
 /** The variables to set, given the deployed config and the shell's current environment. */
@@ -42,7 +44,7 @@ export function localEnvironment(config: ServerlessConfig, shell: NodeJS.Process
     AWS_ENDPOINT_URL_SQS: wiring.sqsEndpoint,
     AWS_REGION: LOCAL_SQS_REGION,
     ...DUMMY_AWS_CREDENTIALS,
-    POWERTOOLS_LOG_LEVEL: shell.LOG_LEVEL ?? shell.POWERTOOLS_LOG_LEVEL ?? DEFAULT_LOCAL_LOG_LEVEL,
+    POWERTOOLS_LOG_LEVEL: shell.LOG_LEVEL ?? shell.POWERTOOLS_LOG_LEVEL ?? wiring.defaultLogLevel ?? DEFAULT_LOCAL_LOG_LEVEL,
     // EMF metric lines on stdout are for CloudWatch; POWERTOOLS_METRICS_DISABLED=false shows them.
     POWERTOOLS_METRICS_DISABLED: shell.POWERTOOLS_METRICS_DISABLED ?? 'true',
   };

@@ -28,19 +28,27 @@ export interface StackOptions {
   emulatorPort?: number;
   /** SQS emulator port; default 0. */
   sqsPort?: number;
-  /** Where TPNS_*, ACCOUNT_CLAIM, LOG_LEVEL... are read from; default process.env. */
-  env?: NodeJS.ProcessEnv;
+  /**
+   * Variables on top of process.env, for the stack and the handlers alike (TPNS_*, LOG_LEVEL,
+   * ACCOUNT_CLAIM, WORKER_RETRY_BUDGET_MS, TPNS_EMULATOR_*...). Restored by stop().
+   */
+  env?: Readonly<Record<string, string>>;
   /** Default: the repository's serverless.yml. */
   config?: ServerlessConfig;
   /** Emulator settings beyond the TPNS_* variables (invalid tokens, propagation delay). */
   emulator?: Pick<TpnsEmulatorOptions, 'invalidTokens' | 'propagationDelayMs' | 'maxLogEntries'>;
   /**
-   * The binding queue's visibility timeout (s); default serverless.yml's (360). Tests shorten it
-   * so a batch item failure comes back in a second rather than six minutes.
+   * The binding queue's visibility timeout (s); default serverless.yml's (360). Tests shorten it,
+   * with the worker's timeout, so a batch item failure comes back in seconds, not six minutes.
+   * Keep it >= the worker's timeout, as AWS requires, or running batches get redelivered.
    */
   visibilityTimeoutSeconds?: number;
+  /** The worker function's timeout (s), i.e. its deadline per batch; default serverless.yml's (60). */
+  workerTimeoutSeconds?: number;
   /** Worker long-poll wait (s); default 20 like Lambda. Shorter makes stop() quicker in tests. */
   waitTimeSeconds?: number;
+  /** Handlers log only errors (unless LOG_LEVEL says otherwise): for tests and benchmarks. */
+  quiet?: boolean;
   /** Access log of the HTTP API, one entry per request. */
   onRequest?: (entry: AccessLogEntry) => void;
   /** A handler that threw, timed out or returned garbage; an SQS receive/delete error. */
@@ -83,7 +91,7 @@ async function startEmulator(options: StackOptions, env: NodeJS.ProcessEnv): Pro
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   if (running) throw new StackAlreadyRunningError('a local stack already runs in this process (handlers share process.env)');
   running = true;
-  const shell = options.env ?? process.env;
+  const shell: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   const config = options.config ?? readServerlessConfig();
   const routes = httpApiRoutes(config);
   const cleanups: (() => Promise<void> | void)[] = [() => void (running = false)];
@@ -103,12 +111,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if (emulator) cleanups.push(() => emulator.close());
 
     // Before any handler module loads: the logger reads its level when it is imported.
-    const env = localEnvironment(config, shell, {
-      tpns: emulator ? { ...emulator.env } : {},
-      sqsEndpoint: sqs.endpoint,
-      queueUrl: sqs.queueUrl,
-      dlqUrl: sqs.dlqUrl,
-    });
+    const env = {
+      ...options.env,
+      ...localEnvironment(config, shell, {
+        tpns: emulator ? { ...emulator.env } : {},
+        sqsEndpoint: sqs.endpoint,
+        queueUrl: sqs.queueUrl,
+        dlqUrl: sqs.dlqUrl,
+        ...(options.quiet ? { defaultLogLevel: 'ERROR' } : {}),
+      }),
+    };
     cleanups.push(applyEnvironment(env));
     // A stack started earlier in this process must not leave its endpoints in the cached runtime.
     const { resetRuntimeForTests: forgetCachedRuntime } = await import('../../lib/config/runtime.js');
@@ -123,7 +135,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       batchSize: config.worker.batchSize,
       concurrency: config.worker.maximumConcurrency,
       functionName: config.worker.functionName,
-      timeoutSeconds: config.worker.timeoutSeconds,
+      timeoutSeconds: options.workerTimeoutSeconds ?? config.worker.timeoutSeconds,
       ...(options.waitTimeSeconds === undefined ? {} : { waitTimeSeconds: options.waitTimeSeconds }),
       onError: (error) => options.onError?.(error, 'worker'),
     });
