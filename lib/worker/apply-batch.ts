@@ -89,14 +89,14 @@ class Round {
 
   /** One merged operation for `members` (same kind and platform). */
   async apply(members: readonly Valid[]): Promise<void> {
-    const budget = Math.min(this.options.retryBudgetMs, (this.options.deadline ?? Infinity) - Date.now());
-    if (budget <= 0) {
+    const timeLeft = (this.options.deadline ?? Infinity) - Date.now();
+    if (timeLeft <= 0) {
       for (const { record } of members) this.results.set(record.messageId, retry(WORKER_CODE.outOfTime, 'no time left in this invocation'));
       return;
     }
     let outcomes: ItemOutcome[];
     try {
-      ({ outcomes } = await applyTogether(this.options.tpns, members.map((member) => member.message), { retryBudgetMs: budget }));
+      ({ outcomes } = await applyTogether(this.options.tpns, members.map((member) => member.message), { retryBudgetMs: Math.min(this.options.retryBudgetMs, timeLeft) }));
     } catch (error) {
       if (!(error instanceof TpnsError)) throw error;
       if (isContentError(error) && members.length > 1) {
