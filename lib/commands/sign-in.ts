@@ -1,5 +1,6 @@
 /** Sign-in on a device: op 2, the token now belongs to this account only. */
 import { logger } from '../observability/logger.js';
+import { QueueUnavailableError } from '../queue/errors.js';
 import { TpnsPlatformNotConfiguredError, TpnsValidationError } from '../tpns/errors.js';
 import type { Binding } from '../tpns/types.js';
 import { answerOf } from './answer.js';
@@ -23,13 +24,14 @@ export async function signIn(runtime: Runtime, input: DeviceInput, meta: Command
 /**
  * For callers that must not fail (the Cognito trigger fails the sign-in if it throws): whatever
  * goes wrong on the direct path, the binding is handed to the queue. Only input no retry can fix
- * (bad token, platform not configured) and an unreachable queue still throw.
+ * (bad token, platform not configured) and an unreachable queue (already tried) still throw.
  */
 export async function signInOrQueue(runtime: Runtime, input: DeviceInput, meta: CommandMeta): Promise<Answer> {
   try {
     return await signIn(runtime, input, meta);
   } catch (error) {
-    if (error instanceof TpnsPlatformNotConfiguredError || error instanceof TpnsValidationError) throw error;
+    const hopeless = [TpnsPlatformNotConfiguredError, TpnsValidationError, QueueUnavailableError].some((type) => error instanceof type);
+    if (hopeless) throw error;
     logger.warn('Sign-in could not be applied directly; queueing it', { error });
     return answerOf({ applied: 0, failed: [], ...(await queueWork(runtime.queue, [bindWork(input)], meta)) });
   }

@@ -18,6 +18,13 @@ export type { WorkInput } from '../queue/plan.js';
 /** Work up to one TPNS call per platform (20 tokens for op 2/3) is applied while the caller waits. */
 export const DIRECT_ITEM_LIMIT = 20;
 
+/**
+ * The retry budget bounds waits between attempts, not a request already in flight (TPNS's
+ * request timeout is 5 s). A caller waits at most this long in total; Cognito gives its trigger
+ * 5 s, and the queue fallback needs its share of them.
+ */
+export const DIRECT_DEADLINE_MS = INTERACTIVE_RETRY_BUDGET_MS + 500;
+
 /** Refuses, before anything is sent, work for a platform that has no TPNS credentials. */
 export function assertConfigured(tpns: TpnsAccountApi, platforms: Iterable<Platform>): void {
   for (const platform of platforms) {
@@ -74,7 +81,15 @@ export interface DirectResult {
 }
 
 export async function applyDirect(tpns: TpnsAccountApi, work: WorkInput): Promise<DirectResult> {
-  const result = await call(tpns, work, { retryBudgetMs: INTERACTIVE_RETRY_BUDGET_MS });
+  const deadline = AbortSignal.timeout(DIRECT_DEADLINE_MS);
+  let result: OperationResult;
+  try {
+    result = await call(tpns, work, { retryBudgetMs: INTERACTIVE_RETRY_BUDGET_MS, signal: deadline });
+  } catch (error) {
+    // Cut off mid-call: whether TPNS applied it is unknown, so all of it is queued (ops 2-5 are idempotent).
+    if (deadline.aborted) return { applied: 0, failed: [], leftover: work };
+    throw error;
+  }
   const failed: Failure[] = [];
   const retry = new Set<number>();
   for (const outcome of result.outcomes) {

@@ -93,6 +93,15 @@ describe('PUT /v1/me/devices/{token}', () => {
     expect((await stack.sqs.depth()).queued).toBe(before + 1);
   });
 
+  it('cuts a hanging TPNS call off at the direct deadline and queues the sign-in', async () => {
+    stack.tpns.injectFault({ kind: 'latency', latencyMs: 8_000, path: 'batchoperate' });
+    const before = (await stack.sqs.depth()).queued;
+    const answer = await invokeHttp(handler, httpEvent(ROUTE, { account: 'slow-1', pathParameters: { token: 'tok-slow-1' }, body: { platform: 'ios' } }));
+    expect(answer.statusCode).toBe(202);
+    expect(answer.body).toMatchObject({ queued: 1, chunks: 1 });
+    expect((await stack.sqs.depth()).queued).toBe(before + 1);
+  });
+
   it('answers 503 with Retry-After when neither TPNS nor the queue can take the work', async () => {
     stack.tpns.injectFault({ kind: 'http500', path: 'batchoperate' });
     await withEnv({ AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:9' }, async () => {
