@@ -5,6 +5,7 @@
  */
 import type { SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
+import { deadLetterSchema } from '../queue/dead-letter.js';
 import { workMessageSchema } from '../queue/messages.js';
 import type { WorkKind, WorkMessage } from '../queue/messages.js';
 import { accountRefSchema, bindingSchema, tokenAccountsSchema, tokenSchema } from '../tpns/validate.js';
@@ -38,6 +39,12 @@ function parseBody(body: string): { message: WorkMessage } | { invalid: string }
     json = JSON.parse(body);
   } catch {
     return { invalid: 'body is not JSON' };
+  }
+  // A dead letter redriven to the queue (after its cause was fixed) is its work, applied again.
+  const letter = deadLetterSchema.safeParse(json);
+  if (letter.success) {
+    if (!letter.data.work) return { invalid: `a redriven dead letter without work (${letter.data.reason.code}): nothing to apply` };
+    json = letter.data.work;
   }
   const parsed = workMessageSchema.safeParse(json);
   if (!parsed.success) return { invalid: `not a v1 work message: ${describeIssues(parsed.error.issues)}` };

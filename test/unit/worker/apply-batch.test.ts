@@ -136,6 +136,18 @@ describe('the worker applying a batch', () => {
     expect(tpns.bound.get('android:A')).toBe('alice');
   });
 
+  it('applies the work of a dead letter redriven to the queue (after its cause was fixed)', async () => {
+    const { tpns, deadLetters, run } = setup();
+    tpns.verdict = (token) => (token === 'later-valid' ? { code: '1008006', retryable: false } : undefined);
+    await run([recordOf(bind('later-valid', 'alice')[0]!)]);
+    const [dead] = deadLetters.letters.splice(0);
+    tpns.verdict = () => undefined;
+    const response = await run([sqsRecord(JSON.stringify(dead!.letter), dead!.groupId)]);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(tpns.bound.get('android:later-valid')).toBe('alice');
+    expect(deadLetters.letters).toEqual([]);
+  });
+
   it('retries instead of dead-lettering when the dead-letter queue cannot take the letters (or is not configured)', async () => {
     const { tpns, deadLetters, run } = setup();
     tpns.verdict = (token) => (token === 'bad' ? { code: '1008006', retryable: false } : undefined);
