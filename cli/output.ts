@@ -2,12 +2,12 @@
 
 export type Row = Record<string, string | number>;
 
-/** Columns padded to their widest cell; the last column is not padded (no trailing spaces). */
+/** Columns padded to their widest cell; no trailing spaces. */
 export function formatTable(columns: readonly string[], rows: readonly Row[]): string {
   const cells = [columns.map((column) => column.toUpperCase()), ...rows.map((row) => columns.map((column) => String(row[column] ?? '')))];
   const widths = columns.map((_, index) => Math.max(...cells.map((line) => line[index]?.length ?? 0)));
   return cells
-    .map((line) => line.map((cell, index) => (index === line.length - 1 ? cell : cell.padEnd(widths[index] ?? 0))).join('  '))
+    .map((line) => line.map((cell, index) => cell.padEnd(widths[index] ?? 0)).join('  ').trimEnd())
     .join('\n');
 }
 

@@ -20,7 +20,7 @@ export function reportOperation(results: readonly PlatformResult[], json: boolea
           platform,
           item: outcome.token ?? outcome.account ?? '',
           result: outcome.ok ? 'ok' : `failed ${outcome.code}${outcome.retryable ? ' (retryable)' : ''}`,
-          message: outcome.message,
+          message: outcome.ok ? '' : outcome.message,
         })),
       ),
     );

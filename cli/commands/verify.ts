@@ -58,7 +58,7 @@ export function verifyCommand(): Command {
       .addOption(jsonOption()),
   ).action(async (file: string | undefined, options: VerifyOptions) => {
     if ((file === undefined) === (options.deleted === undefined)) {
-      throw new UsageError('verify needs either <file> (expected bindings) or --deleted <file> (accounts), not both');
+      throw new UsageError('verify needs exactly one of <file> (expected bindings) or --deleted <file> (accounts)');
     }
     const client = await createTpnsClient(options);
     const audit = new Audit(client, options.concurrency);
