@@ -43,11 +43,18 @@ export class LocalSqsPortInUseError extends Error {
 
 const LOOPBACK = '127.0.0.1';
 
-async function createQueue(client: SQSClient, queue: QueueDefinition, extra: Record<string, string>) {
+/**
+ * fauxqs names queues `http://sqs.<region>.localhost:<port>/...`, a host that does not resolve
+ * everywhere; it finds a queue by the URL's path, so the URL is rebased on the endpoint: an SDK
+ * client then reaches the queue with or without an explicit `endpoint`, as with real SQS.
+ */
+async function createQueue(client: SQSClient, endpoint: string, queue: QueueDefinition, extra: Record<string, string>) {
   const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: queue.name, Attributes: { ...queue.attributes, ...extra } }));
-  const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
-  if (!QueueUrl || !Attributes?.QueueArn) throw new Error(`fauxqs did not create queue ${queue.name}`);
-  return { url: QueueUrl, arn: Attributes.QueueArn };
+  if (!QueueUrl) throw new Error(`fauxqs did not create queue ${queue.name}`);
+  const url = new URL(new URL(QueueUrl).pathname, endpoint).href;
+  const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  if (!Attributes?.QueueArn) throw new Error(`fauxqs did not report the ARN of queue ${queue.name}`);
+  return { url, arn: Attributes.QueueArn };
 }
 
 export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<LocalSqs> {
@@ -68,9 +75,9 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
   const endpoint = `http://${LOOPBACK}:${new URL(address).port}`;
   const client = localSqsClient(endpoint);
   try {
-    const dlq = await createQueue(client, config.deadLetterQueue, {});
+    const dlq = await createQueue(client, endpoint, config.deadLetterQueue, {});
     const redrivePolicy = JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: config.maxReceiveCount });
-    const queue = await createQueue(client, config.bindingQueue, { RedrivePolicy: redrivePolicy, ...options.queueAttributes });
+    const queue = await createQueue(client, endpoint, config.bindingQueue, { RedrivePolicy: redrivePolicy, ...options.queueAttributes });
     return {
       endpoint,
       queueUrl: queue.url,

@@ -112,6 +112,7 @@ describe('the worker applying a batch', () => {
       work: { kind: 'bind', platform: 'android', items: [{ token: 'bad', account: 'u2' }], correlationId: chunk[0]!.message.correlationId },
       source: { messageId: record.messageId, groupId: chunk[0]!.groupId },
     });
+    expect(letter!.letter.source).toEqual({ messageId: record.messageId, groupId: chunk[0]!.groupId, correlationId: chunk[0]!.message.correlationId });
     expect(letter!.groupId).toBe(chunk[0]!.groupId);
     expect([...tpns.bound.keys()].sort()).toEqual(['android:ok-1', 'android:ok-2']);
   });
@@ -130,6 +131,7 @@ describe('the worker applying a batch', () => {
       [badToken.messageId, 'INVALID_MESSAGE'],
     ]);
     expect(deadLetters.letters[0]!.letter.body).toBe(broken.body);
+    expect(deadLetters.letters[0]!.letter.source).toEqual({ messageId: broken.messageId, groupId: 't:A' });
     expect(deadLetters.letters[0]!.letter.reason.message).toMatch(/^not a v1 work message: v:/);
     expect(deadLetters.letters[1]!.letter.reason.message).toBe('body is not JSON');
     expect(deadLetters.letters[2]!.letter.reason.message).toMatch(/^TPNS would reject: items\.0\.token: must be printable ASCII without spaces$/);
