@@ -8,7 +8,7 @@
 import { build } from 'esbuild';
 import type { Metafile } from 'esbuild';
 import { readdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 
 const OUT_DIR = 'dist';
 
@@ -68,7 +68,8 @@ export async function buildHandlers(
   const outDir = options.outDir ?? OUT_DIR;
   const entries = options.entries ?? handlerEntries();
   const { metafile } = await build({
-    entryPoints: entries,
+    // Flat names (dist/login.mjs) whatever folder an entry comes from.
+    entryPoints: entries.map((entry) => ({ in: entry, out: basename(entry, '.ts') })),
     outdir: outDir,
     bundle: true,
     minify: true,
@@ -82,6 +83,10 @@ export async function buildHandlers(
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
     outExtension: { '.js': '.mjs' },
+    // The AWS SDK ships ES modules beside CommonJS: take them. A code-split chunk of a CommonJS
+    // package only has a default export, so `(await import('@aws-sdk/client-sqs')).SQSClient`
+    // would be undefined; the ES build also tree-shakes better.
+    mainFields: ['module', 'main'],
     // ESM bundles that contain CommonJS dependencies need a real `require`.
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
     metafile: true,
@@ -89,7 +94,8 @@ export async function buildHandlers(
   });
   const bundles = entries.map((entry): HandlerBundle => {
     const name = basename(entry, '.ts');
-    const file = join(outDir, `${name}.mjs`);
+    // Metafile paths are relative to the working directory.
+    const file = relative(process.cwd(), resolve(outDir, `${name}.mjs`));
     const eagerFiles = eagerOutputs(metafile, file);
     const eagerBytes = bytesOf(metafile, eagerFiles);
     return { name, file, eagerBytes, eagerFiles, lazyBytes: bytesOf(metafile, reachableOutputs(metafile, file)) - eagerBytes };

@@ -1,0 +1,22 @@
+// One "Lambda container" of the worker: imports the bind-worker bundle (as deployed, no tsx in
+// this process, so its memory is the worker's own) and runs one invocation at a time for the
+// parent's event source over IPC. Answers `{ id, result }` or `{ id, error }`; `{ rss: true }`
+// asks for the process's peak resident set size.
+import { pathToFileURL } from 'node:url';
+import { reviveContext } from './lambda-context.mjs';
+
+const { handler } = await import(pathToFileURL(process.argv[2]).href);
+
+process.on('message', async (request) => {
+  if (request.rss) {
+    process.send({ id: request.id, maxRssKb: process.resourceUsage().maxRSS });
+    return;
+  }
+  try {
+    const result = await handler(request.event, reviveContext(request.context, request.remainingMs));
+    process.send({ id: request.id, result: result ?? null });
+  } catch (error) {
+    process.send({ id: request.id, error: error instanceof Error ? error.message : String(error) });
+  }
+});
+process.send({ ready: true });

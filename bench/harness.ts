@@ -1,0 +1,199 @@
+/**
+ * One benchmark run: builds the bundles, starts the stack, repeats the queue scenarios `runs`
+ * times (each run measuring the product and its references side by side), then the cold starts.
+ * Returns everything bench/results.json holds; bench/run.ts prints and writes it.
+ */
+import { DEFAULT_CONCURRENCY } from '../lib/tpns/constants.js';
+import { buildWithEmptyHandler, measureColdStarts } from './cold-start.js';
+import type { ColdStartFigures } from './cold-start.js';
+import { describeMachine } from './machine.js';
+import type { Machine } from './machine.js';
+import type { BenchOptions } from './options.js';
+import { rawBindThroughput } from './raw-tpns.js';
+import { bulkBind, bulkDeleteAccounts, bulkUnbind, devices, signInBurst } from './scenarios.js';
+import type { CallTally } from './scenarios.js';
+import { BenchStack } from './stack.js';
+import { summarize } from './stats.js';
+import type { Summary } from './stats.js';
+import { warmOverhead } from './warm.js';
+
+/** The issue's targets, checked against the medians. */
+export const TARGETS = {
+  tpnsCallRatio: { max: 1 },
+  callsPerSignIn: { max: 0.1 },
+  throughputVsRaw: { min: 0.8 },
+  warmP50VsRaw: { max: 1.15 },
+  coldStartBytes: { max: 150 * 1024 },
+  coldStartVsEmpty: { max: 3 },
+  workerPeakRssMb: { max: 128 },
+} as const;
+
+export interface ScenarioFigures {
+  items: number;
+  /** Calls of the last run, and the minimum (they do not vary between runs when all goes well). */
+  calls: number;
+  minimum: number;
+  ratio: Summary;
+}
+
+export interface BenchResults {
+  generatedAt: string;
+  command: string;
+  machine: Machine;
+  options: Omit<BenchOptions, 'out' | 'distDir'>;
+  /** Worst of the three bulk scenarios: calls / minimum (median over runs). */
+  tpnsCallRatio: number;
+  /** A burst of single sign-ins (half Android, half iOS) that waited in the queue, then drained. */
+  callsPerSignIn: number;
+  /** The same with every sign-in on one platform (one TPNS call per batch at most). */
+  callsPerSignInOnePlatform: number;
+  /** The same burst arriving while the workers poll. */
+  callsPerSignInLive: number;
+  throughputVsRaw: number;
+  throughputVsNaive: number;
+  warmP50VsRaw: number;
+  warmP99VsRaw: number;
+  coldStart: Record<string, ColdStartFigures>;
+  workerPeakRssMb: number;
+  /** The raw figures behind the ratios: median, min, max and every sample. */
+  figures: {
+    efficiency: { bulkBind: ScenarioFigures; bulkUnbind: ScenarioFigures; deleteAccounts: ScenarioFigures; burst: ScenarioFigures; burstOnePlatform: ScenarioFigures; burstLive: ScenarioFigures };
+    throughput: {
+      /** TPNS calls in flight at most, for the pipeline and for the raw references. */
+      concurrency: number;
+      pipelineItemsPerSecond: Summary;
+      rawItemsPerSecond: Summary;
+      naiveItemsPerSecond: Summary;
+      vsRaw: Summary;
+      vsNaive: Summary;
+    };
+    warm: { requests: number; handlerP50Ms: Summary; handlerP99Ms: Summary; rawP50Ms: Summary; rawP99Ms: Summary; p50VsRaw: Summary; p99VsRaw: Summary };
+    workerPeakRssMb: Summary;
+  };
+}
+
+interface RunFigures {
+  bulkBind: CallTally;
+  bulkUnbind: CallTally;
+  deleteAccounts: CallTally;
+  burst: CallTally;
+  burstOnePlatform: CallTally;
+  burstLive: CallTally;
+  pipelineItemsPerSecond: number;
+  rawItemsPerSecond: number;
+  naiveItemsPerSecond: number;
+  warm: Awaited<ReturnType<typeof warmOverhead>>;
+  workerPeakRssMb: number;
+}
+
+type Log = (line: string) => void;
+
+async function oneRun(stack: BenchStack, options: BenchOptions, run: number, concurrency: number, log: Log): Promise<RunFigures> {
+  stack.emulator.reset();
+  const workers = await stack.startWorkers();
+  try {
+    const bound = devices(options.items, run);
+    const bulkBindTally = await bulkBind(stack, workers, bound);
+    const workerPeakRssMb = await workers.pool.peakRssMb();
+    log(`  bulk bind: ${bulkBindTally.calls} calls (min ${bulkBindTally.minimum}), ${Math.round(bulkBindTally.elapsedMs)} ms, worker RSS ${workerPeakRssMb.toFixed(1)} MB`);
+    // The references right after, on the same emulator, same call size and concurrency.
+    const rawItemsPerSecond = await rawBindThroughput(stack.raw, 'android', devices(options.items, run), 20, concurrency);
+    const naiveItemsPerSecond = await rawBindThroughput(stack.raw, 'android', devices(options.naiveItems, run), 1, concurrency);
+    log(`  raw ${Math.round(rawItemsPerSecond)} items/s, naive ${Math.round(naiveItemsPerSecond)} items/s`);
+    const bulkUnbindTally = await bulkUnbind(stack, workers, bound);
+    log(`  bulk unbind: ${bulkUnbindTally.calls} calls (min ${bulkUnbindTally.minimum})`);
+    const deleteTally = await bulkDeleteAccounts(stack, workers, options.accounts, run);
+    log(`  delete accounts: ${deleteTally.calls} calls (min ${deleteTally.minimum})`);
+    const burst = await signInBurst(stack, workers, devices(options.burst, run), { backlog: true });
+    const burstOnePlatform = await signInBurst(stack, workers, devices(options.burst, run, ['android']), { backlog: true });
+    const burstLive = await signInBurst(stack, workers, devices(options.burst, run), { backlog: false });
+    log(`  burst: ${burst.calls} calls for ${burst.applied} sign-ins (one platform: ${burstOnePlatform.calls}, live: ${burstLive.calls})`);
+    const warm = await warmOverhead(stack, options.warmRequests);
+    log(`  warm p50 ${warm.handler.p50.toFixed(2)} ms vs raw ${warm.raw.p50.toFixed(2)} ms`);
+    return {
+      bulkBind: bulkBindTally,
+      bulkUnbind: bulkUnbindTally,
+      deleteAccounts: deleteTally,
+      burst,
+      burstOnePlatform,
+      burstLive,
+      pipelineItemsPerSecond: bulkBindTally.applied / (bulkBindTally.elapsedMs / 1000),
+      rawItemsPerSecond,
+      naiveItemsPerSecond,
+      warm,
+      workerPeakRssMb,
+    };
+  } finally {
+    await workers.stop();
+  }
+}
+
+function scenario(runs: readonly RunFigures[], pick: (run: RunFigures) => CallTally): ScenarioFigures {
+  const last = pick(runs.at(-1) as RunFigures);
+  return { items: last.applied, calls: last.calls, minimum: last.minimum, ratio: summarize(runs.map((run) => pick(run).calls / pick(run).minimum)) };
+}
+
+export async function runBenchmarks(options: BenchOptions, command: string, log: Log = () => undefined): Promise<BenchResults> {
+  log(`building bundles into ${options.distDir}`);
+  const build = await buildWithEmptyHandler(options.distDir);
+  const stack = await BenchStack.start(build.bundles);
+  const concurrency = stack.workerConcurrency * DEFAULT_CONCURRENCY;
+  try {
+    const runs: RunFigures[] = [];
+    for (let run = 1; run <= options.runs; run++) {
+      log(`run ${run}/${options.runs}`);
+      runs.push(await oneRun(stack, options, run, concurrency, log));
+    }
+    log(`cold starts: ${options.coldRuns} fresh processes per function`);
+    const coldStart = await measureColdStarts(stack, build, options.coldRuns);
+    const over = (pick: (run: RunFigures) => number) => summarize(runs.map(pick));
+    const efficiency = {
+      bulkBind: scenario(runs, (run) => run.bulkBind),
+      bulkUnbind: scenario(runs, (run) => run.bulkUnbind),
+      deleteAccounts: scenario(runs, (run) => run.deleteAccounts),
+      burst: scenario(runs, (run) => run.burst),
+      burstOnePlatform: scenario(runs, (run) => run.burstOnePlatform),
+      burstLive: scenario(runs, (run) => run.burstLive),
+    };
+    const perSignIn = (tally: CallTally) => tally.calls / tally.applied;
+    const throughput = {
+      concurrency,
+      pipelineItemsPerSecond: over((run) => run.pipelineItemsPerSecond),
+      rawItemsPerSecond: over((run) => run.rawItemsPerSecond),
+      naiveItemsPerSecond: over((run) => run.naiveItemsPerSecond),
+      vsRaw: over((run) => run.pipelineItemsPerSecond / run.rawItemsPerSecond),
+      vsNaive: over((run) => run.pipelineItemsPerSecond / run.naiveItemsPerSecond),
+    };
+    const warm = {
+      requests: options.warmRequests,
+      handlerP50Ms: over((run) => run.warm.handler.p50),
+      handlerP99Ms: over((run) => run.warm.handler.p99),
+      rawP50Ms: over((run) => run.warm.raw.p50),
+      rawP99Ms: over((run) => run.warm.raw.p99),
+      p50VsRaw: over((run) => run.warm.handler.p50 / run.warm.raw.p50),
+      p99VsRaw: over((run) => run.warm.handler.p99 / run.warm.raw.p99),
+    };
+    const workerPeakRssMb = over((run) => run.workerPeakRssMb);
+    const { out: _out, distDir: _distDir, ...sizes } = options;
+    return {
+      generatedAt: new Date().toISOString(),
+      command,
+      machine: describeMachine(),
+      options: sizes,
+      tpnsCallRatio: Math.max(efficiency.bulkBind.ratio.median, efficiency.bulkUnbind.ratio.median, efficiency.deleteAccounts.ratio.median),
+      callsPerSignIn: over((run) => perSignIn(run.burst)).median,
+      callsPerSignInOnePlatform: over((run) => perSignIn(run.burstOnePlatform)).median,
+      callsPerSignInLive: over((run) => perSignIn(run.burstLive)).median,
+      throughputVsRaw: throughput.vsRaw.median,
+      throughputVsNaive: throughput.vsNaive.median,
+      warmP50VsRaw: warm.p50VsRaw.median,
+      warmP99VsRaw: warm.p99VsRaw.median,
+      coldStart,
+      workerPeakRssMb: workerPeakRssMb.median,
+      figures: { efficiency, throughput, warm, workerPeakRssMb },
+    };
+  } finally {
+    await stack.close();
+  }
+}
+

@@ -1,0 +1,130 @@
+/**
+ * The queue scenarios, each through the real path (handler -> fauxqs -> worker -> emulator),
+ * counting the TPNS calls the emulator received against the physical minimum.
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pLimit from 'p-limit';
+import { queueWork } from '../lib/commands/work.js';
+import { SqsWorkQueue } from '../lib/queue/sqs-work-queue.js';
+import { MAX_TOKENS_PER_TOKEN_ACCOUNTS_CALL } from '../lib/tpns/constants.js';
+import { PLATFORMS } from '../lib/tpns/types.js';
+import type { Binding, Platform } from '../lib/tpns/types.js';
+import type { BenchStack, Workers } from './stack.js';
+
+export interface CallTally {
+  /** batchoperate calls the emulator received. */
+  calls: number;
+  /** sum over platforms of ceil(items / 20): one full call per 20 items. */
+  minimum: number;
+  /** Items TPNS applied (answered "0"). */
+  applied: number;
+  /** From the first request until TPNS applied the last item (ms). */
+  elapsedMs: number;
+}
+
+export interface Device extends Binding {
+  platform: Platform;
+}
+
+/** Items TPNS processed per platform in one call at most. */
+const PER_CALL = MAX_TOKENS_PER_TOKEN_ACCOUNTS_CALL;
+/** A scenario that has not finished by then is stuck, not slow. */
+const SCENARIO_TIMEOUT_MS = 300_000;
+/** Sign-ins queued at once by the burst (separate requests, as separate Lambda invocations would). */
+const BURST_SENDERS = 50;
+
+export const minimumCalls = (itemsPerPlatform: Partial<Record<Platform, number>>): number =>
+  Object.values(itemsPerPlatform).reduce((sum, items) => sum + Math.ceil(items / PER_CALL), 0);
+
+/** `count` fresh devices (TPNS-like 36-character tokens), alternating between `platforms`. */
+export function devices(count: number, run: number, platforms: readonly Platform[] = PLATFORMS): Device[] {
+  return Array.from({ length: count }, (_, index) => ({
+    token: randomUUID(),
+    account: `user-${run}-${index}`,
+    platform: platforms[index % platforms.length] as Platform,
+  }));
+}
+
+const perPlatform = (items: readonly { platform: Platform }[]): Partial<Record<Platform, number>> => {
+  const counts: Partial<Record<Platform, number>> = {};
+  for (const { platform } of items) counts[platform] = (counts[platform] ?? 0) + 1;
+  return counts;
+};
+
+/**
+ * Runs `act`, then waits until TPNS has applied `expected` more items and the queue is drained;
+ * throws if any item is missing (a benchmark of lost work would be meaningless).
+ */
+async function measure(stack: BenchStack, workers: Workers, expected: number, minimum: number, act: () => Promise<void>): Promise<CallTally> {
+  const before = stack.emulator.counters();
+  const started = performance.now();
+  await act();
+  for (;;) {
+    const applied = stack.emulator.counters().itemsApplied - before.itemsApplied;
+    if (applied >= expected) break;
+    if (performance.now() - started > SCENARIO_TIMEOUT_MS) throw new Error(`only ${applied} of ${expected} items applied after ${SCENARIO_TIMEOUT_MS} ms`);
+    await sleep(2);
+  }
+  const elapsedMs = performance.now() - started;
+  await workers.drained();
+  const after = stack.emulator.counters();
+  const calls = (after.byPath['/v3/device/account/batchoperate'] ?? 0) - (before.byPath['/v3/device/account/batchoperate'] ?? 0);
+  const applied = after.itemsApplied - before.itemsApplied;
+  if (applied !== expected) throw new Error(`${applied} items applied, expected ${expected}`);
+  if (after.itemsFailed !== before.itemsFailed) throw new Error(`${after.itemsFailed - before.itemsFailed} items failed at TPNS`);
+  return { calls, minimum, applied, elapsedMs };
+}
+
+function expectStatus(answer: { statusCode: number; body: unknown }, status: number, what: string): void {
+  if (answer.statusCode !== status) throw new Error(`${what} answered ${answer.statusCode}: ${JSON.stringify(answer.body)}`);
+}
+
+/** POST /v1/admin/bindings with every device in one request (202, queued in chunks). */
+export function bulkBind(stack: BenchStack, workers: Workers, items: readonly Device[]): Promise<CallTally> {
+  return measure(stack, workers, items.length, minimumCalls(perPlatform(items)), async () => {
+    const answer = await stack.call('login', 'POST /v1/admin/bindings', { account: 'bench-admin', admin: true, body: { items } });
+    expectStatus(answer, 202, 'bulk bind');
+  });
+}
+
+/** POST /v1/admin/unbind-tokens, one request per platform. */
+export function bulkUnbind(stack: BenchStack, workers: Workers, items: readonly Device[]): Promise<CallTally> {
+  const byPlatform = PLATFORMS.map((platform) => ({ platform, tokens: items.filter((item) => item.platform === platform).map((item) => item.token) }));
+  return measure(stack, workers, items.length, minimumCalls(perPlatform(items)), async () => {
+    for (const { platform, tokens } of byPlatform.filter((entry) => entry.tokens.length > 0)) {
+      const answer = await stack.call('logout', 'POST /v1/admin/unbind-tokens', { account: 'bench-admin', admin: true, body: { platform, tokens } });
+      expectStatus(answer, 202, 'bulk unbind');
+    }
+  });
+}
+
+/** POST /v1/admin/delete-accounts: op 5 on both apps, so 2 items per account. */
+export function bulkDeleteAccounts(stack: BenchStack, workers: Workers, count: number, run: number): Promise<CallTally> {
+  const accounts = Array.from({ length: count }, (_, index) => ({ account: `deleted-${run}-${index}` }));
+  const platforms = stack.emulator.env.TPNS_IOS_ACCESS_ID ? PLATFORMS.length : 1;
+  return measure(stack, workers, count * platforms, minimumCalls({ android: count, ios: count }), async () => {
+    const answer = await stack.call('delete-account', 'POST /v1/admin/delete-accounts', { account: 'bench-admin', admin: true, body: { accounts } });
+    expectStatus(answer, 202, 'bulk delete');
+  });
+}
+
+/**
+ * Single-token sign-ins queued one request each (the handlers' queueing path: one message per
+ * sign-in in the token's FIFO group), `BURST_SENDERS` at once. With `backlog`, the workers are
+ * paused meanwhile and resumed after (the burst waited in the queue, e.g. while TPNS throttled);
+ * otherwise they poll while the burst arrives.
+ */
+export function signInBurst(stack: BenchStack, workers: Workers, items: readonly Device[], options: { backlog: boolean }): Promise<CallTally> {
+  const queue = new SqsWorkQueue({ queueUrl: stack.sqs.queueUrl, endpoint: stack.sqs.endpoint, region: 'us-east-1' });
+  const limit = pLimit(BURST_SENDERS);
+  return measure(stack, workers, items.length, minimumCalls(perPlatform(items)), async () => {
+    if (options.backlog) await workers.pause();
+    await Promise.all(
+      items.map(({ platform, ...binding }) =>
+        limit(() => queueWork(queue, [{ kind: 'bind', platform, items: [binding] }], { correlationId: randomUUID() })),
+      ),
+    );
+    workers.resume();
+  });
+}

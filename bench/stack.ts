@@ -1,0 +1,151 @@
+/**
+ * The benchmarked system on loopback: the TPNS emulator, fauxqs with the queues serverless.yml
+ * declares, the API handlers as built bundles invoked in this process with HTTP API v2 events,
+ * and the worker bundle in separate processes fed by Lambda's event source (local/sqs).
+ */
+import { pathToFileURL } from 'node:url';
+import type { Context } from 'aws-lambda';
+import type { HandlerBundle } from '../bin/build.js';
+import { httpApiRoutes, readServerlessConfig } from '../local/serverless-config.js';
+import type { HttpApiRoute, ServerlessConfig } from '../local/serverless-config.js';
+import { startEventSource } from '../local/sqs/event-source.js';
+import type { EventSource } from '../local/sqs/event-source.js';
+import { startLocalSqs } from '../local/sqs/fauxqs.js';
+import type { LocalSqs } from '../local/sqs/fauxqs.js';
+import { applyEnvironment, localEnvironment } from '../local/stack/environment.js';
+import { createLambdaContext } from '../local/stack/lambda-context.js';
+import { startTpnsEmulator } from '../local/tpns-emulator/index.js';
+import type { TpnsEmulator } from '../local/tpns-emulator/index.js';
+import { apiEvent } from './events.js';
+import type { ApiCall } from './events.js';
+import type { RawTarget } from './raw-tpns.js';
+import { startWorkerPool } from './worker-pool.js';
+import type { WorkerPool } from './worker-pool.js';
+
+export type ApiFunction = 'login' | 'logout' | 'delete-account' | 'query';
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+export interface ApiAnswer {
+  statusCode: number;
+  body: Record<string, unknown>;
+}
+
+/** The worker side: containers, and the event source polling for them (which can be paused). */
+export class Workers {
+  #source: EventSource | undefined;
+
+  constructor(
+    readonly pool: WorkerPool,
+    private readonly startSource: (pool: WorkerPool) => EventSource,
+  ) {
+    this.#source = startSource(pool);
+  }
+
+  /** Stops polling (what is queued meanwhile waits, as during a Lambda outage or throttling). */
+  async pause(): Promise<void> {
+    await this.#source?.stop();
+    this.#source = undefined;
+  }
+
+  resume(): void {
+    this.#source ??= this.startSource(this.pool);
+  }
+
+  /** Resolves when the queue is empty and no batch runs. */
+  async drained(): Promise<void> {
+    if (!this.#source) throw new Error('the workers are paused');
+    await this.#source.drained({ pollMs: 20 });
+  }
+
+  async stop(): Promise<void> {
+    await this.pause();
+    await this.pool.close();
+  }
+}
+
+/** Every call a request log records stays available for one scenario's accounting (naive: 1 call per item). */
+const EMULATOR_LOG_ENTRIES = 1_000_000;
+/** A failed message comes back in seconds rather than the deployed 6 minutes (none fail when all goes well). */
+const VISIBILITY_TIMEOUT_SECONDS = 30;
+/** Short long-polls so a stopped source lets go quickly. */
+const WAIT_TIME_SECONDS = 1;
+
+export class BenchStack {
+  private constructor(
+    readonly config: ServerlessConfig,
+    readonly routes: HttpApiRoute[],
+    readonly emulator: TpnsEmulator,
+    readonly sqs: LocalSqs,
+    private readonly handlers: Record<ApiFunction, Handler>,
+    private readonly workerBundle: string,
+    private readonly restoreEnv: () => void,
+  ) {}
+
+  static async start(bundles: readonly HandlerBundle[]): Promise<BenchStack> {
+    const config = readServerlessConfig();
+    const emulator = await startTpnsEmulator({ env: {}, maxLogEntries: EMULATOR_LOG_ENTRIES });
+    const sqs = await startLocalSqs({ config, queueAttributes: { VisibilityTimeout: String(VISIBILITY_TIMEOUT_SECONDS) } });
+    // As in Lambda: the handlers read process.env, set before their bundles load.
+    const restoreEnv = applyEnvironment(
+      localEnvironment(config, process.env, { tpns: { ...emulator.env }, sqsEndpoint: sqs.endpoint, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl }),
+    );
+    const bundle = (name: string) => {
+      const found = bundles.find((candidate) => candidate.name === name);
+      if (!found) throw new Error(`no bundle for ${name}`);
+      return found.file;
+    };
+    const load = async (name: ApiFunction) =>
+      ((await import(pathToFileURL(bundle(name)).href)) as { handler: Handler }).handler;
+    const handlers = {
+      login: await load('login'),
+      logout: await load('logout'),
+      'delete-account': await load('delete-account'),
+      query: await load('query'),
+    };
+    return new BenchStack(config, httpApiRoutes(config), emulator, sqs, handlers, bundle('bind-worker'), restoreEnv);
+  }
+
+  /** Concurrent worker invocations (serverless.yml's maximumConcurrency). */
+  get workerConcurrency(): number {
+    return this.config.worker.maximumConcurrency;
+  }
+
+  get raw(): RawTarget {
+    return { endpoint: this.emulator.url, apps: this.emulator.apps };
+  }
+
+  /** Invokes an API function in this process, as API Gateway would, and parses its JSON answer. */
+  async call(name: ApiFunction, routeKey: string, call: ApiCall): Promise<ApiAnswer> {
+    const result = (await this.handlers[name](apiEvent(this.routes, routeKey, call), createLambdaContext(name, 10))) as {
+      statusCode: number;
+      body: string;
+    };
+    return { statusCode: result.statusCode, body: JSON.parse(result.body) as Record<string, unknown> };
+  }
+
+  async startWorkers(): Promise<Workers> {
+    const pool = await startWorkerPool({ bundle: this.workerBundle, size: this.workerConcurrency, env: { ...process.env } });
+    return new Workers(pool, (containers) => this.startSource(containers));
+  }
+
+  /** An event source feeding `pool` (a stopped one cannot restart: start another). */
+  private startSource(pool: WorkerPool): EventSource {
+    return startEventSource({
+      endpoint: this.sqs.endpoint,
+      queueUrl: this.sqs.queueUrl,
+      handler: pool.handler,
+      batchSize: this.config.worker.batchSize,
+      concurrency: this.workerConcurrency,
+      functionName: this.config.worker.functionName,
+      timeoutSeconds: this.config.worker.timeoutSeconds,
+      waitTimeSeconds: WAIT_TIME_SECONDS,
+      onError: (error) => console.error('worker:', error),
+    });
+  }
+
+  async close(): Promise<void> {
+    this.restoreEnv();
+    await this.sqs.close();
+    await this.emulator.close();
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Warm overhead: the login handler's `PUT /v1/me/devices/{token}` (invoked in this process with
+ * an HTTP API v2 event; it validates, signs and makes one op 2 call) against a plain signed
+ * `fetch` of the same op 2 call. The two alternate request by request so drift hits both alike.
+ */
+import { randomUUID } from 'node:crypto';
+import { rawBind } from './raw-tpns.js';
+import type { BenchStack } from './stack.js';
+import { percentile } from './stats.js';
+
+export interface WarmRun {
+  handler: { p50: number; p99: number };
+  raw: { p50: number; p99: number };
+}
+
+/** Requests before measuring: JIT, connection pool and the runtime cache warm up. */
+const WARM_UP = 50;
+
+async function timed(action: () => Promise<void>): Promise<number> {
+  const started = performance.now();
+  await action();
+  return performance.now() - started;
+}
+
+export async function warmOverhead(stack: BenchStack, requests: number): Promise<WarmRun> {
+  const handlerMs: number[] = [];
+  const rawMs: number[] = [];
+  const signIn = async () => {
+    const answer = await stack.call('login', 'PUT /v1/me/devices/{token}', {
+      account: `warm-${randomUUID().slice(0, 8)}`,
+      pathParameters: { token: randomUUID() },
+      body: { platform: 'android' },
+    });
+    if (answer.statusCode !== 200) throw new Error(`sign-in answered ${answer.statusCode}: ${JSON.stringify(answer.body)}`);
+  };
+  const plain = () => rawBind(stack.raw, 'android', [{ token: randomUUID(), account: `warm-${randomUUID().slice(0, 8)}` }]);
+  for (let index = 0; index < WARM_UP + requests; index++) {
+    const handler = await timed(signIn);
+    const raw = await timed(plain);
+    if (index < WARM_UP) continue;
+    handlerMs.push(handler);
+    rawMs.push(raw);
+  }
+  return {
+    handler: { p50: percentile(handlerMs, 50), p99: percentile(handlerMs, 99) },
+    raw: { p50: percentile(rawMs, 50), p99: percentile(rawMs, 99) },
+  };
+}
