@@ -26,8 +26,9 @@ interface Output {
 }
 
 const BAR_WIDTH = 24;
-const TTY_INTERVAL_MS = 500;
-const PLAIN_INTERVAL_MS = 3_000;
+/** Sample often so a burst is seen from its start; a log file gets a line every few seconds. */
+const SAMPLE_INTERVAL_MS = 500;
+const PLAIN_LINE_INTERVAL_MS = 3_000;
 
 function describe(snapshot: QueueSnapshot, doneInBurst: number, total: number, tty: boolean): string {
   const counts = `${doneInBurst}/${total} done, ${snapshot.queued} waiting, ${snapshot.inFlight} in flight, ${snapshot.deadLettered} dead-lettered`;
@@ -43,6 +44,7 @@ export function startProgressView(read: () => Promise<QueueSnapshot>, output: Ou
   let burstStart: number | undefined;
   let lastDeadLettered: number | undefined;
   let busy = false;
+  let lastPlainLine = 0;
 
   const clearStatus = () => {
     if (tty && statusShown) output.write('\r\x1b[2K');
@@ -53,8 +55,9 @@ export function startProgressView(read: () => Promise<QueueSnapshot>, output: Ou
       clearStatus();
       output.write(line);
       statusShown = true;
-    } else {
+    } else if (Date.now() - lastPlainLine >= PLAIN_LINE_INTERVAL_MS) {
       output.write(`${line}\n`);
+      lastPlainLine = Date.now();
     }
   };
 
@@ -83,7 +86,7 @@ export function startProgressView(read: () => Promise<QueueSnapshot>, output: Ou
     }
   }
 
-  const timer = setInterval(() => void tick(), tty ? TTY_INTERVAL_MS : PLAIN_INTERVAL_MS);
+  const timer = setInterval(() => void tick(), SAMPLE_INTERVAL_MS);
   timer.unref();
   return {
     log(line) {

@@ -5,6 +5,7 @@
  * alone instead of being retried forever.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { deadLetterSchema } from '../../lib/queue/dead-letter.js';
 import type { Stack } from '../../local/stack/stack.js';
 import { adminToken, batchoperateCalls, callApi, startTestStack, takeDeadLetters } from './support.js';
 
@@ -93,11 +94,12 @@ describe(`admin bulk bind of ${PAIRS} pairs`, () => {
     const sentWithInvalid = batchoperateCalls(stack).filter((call) => JSON.stringify(call.body).includes(`"${invalid.token}"`));
     expect(sentWithInvalid).toHaveLength(1);
 
+    // One letter, holding exactly the refused item (re-queueable as is) and TPNS's reason.
     const dead = await takeDeadLetters(stack);
     expect(dead).toHaveLength(1);
-    const letter = JSON.stringify(dead[0]);
-    expect(letter).toContain(invalid.token);
-    expect(letter).toContain('1008006');
+    const letter = deadLetterSchema.parse(dead[0]);
+    expect(letter.reason.code).toBe('1008006');
+    expect(letter.work).toMatchObject({ kind: 'bind', platform: invalid.platform, items: [{ token: invalid.token, account: invalid.account }] });
     expect(await stack.sqs.depth()).toMatchObject({ queued: 0, inFlight: 0, delayed: 0 });
   });
 });
