@@ -3,9 +3,11 @@
  * `npx tpns-accounts` runs) against a TPNS emulator started in the test process.
  */
 import { spawn } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import { startTpnsEmulator } from '../../local/tpns-emulator/index.js';
 import type { TpnsEmulator } from '../../local/tpns-emulator/index.js';
 
@@ -26,9 +28,14 @@ function baseEnv(): NodeJS.ProcessEnv {
   );
 }
 
+/** Starts the CLI without waiting for it (a long-running command such as `emulator`). */
+export function spawnCli(args: readonly string[], env: Readonly<Record<string, string>> = {}): ChildProcessByStdio<null, Readable, Readable> {
+  return spawn(NODE, [LAUNCHER, ...args], { cwd: ROOT, env: { ...baseEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
 export function runCli(args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(NODE, [LAUNCHER, ...args], { cwd: ROOT, env: { ...baseEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnCli(args, env);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
