@@ -1,8 +1,12 @@
 export { MAX_ITEMS_PER_MESSAGE, workMessageSchema } from './messages.js';
 export type { QueuedWork, WorkKind, WorkMessage, WorkQueue } from './messages.js';
-export { accountGroupId, planWork, tokenGroupId } from './plan.js';
+export { accountGroupId, itemCount, planWork, tokenGroupId } from './plan.js';
 export type { PlanMeta, WorkInput } from './plan.js';
 export { QueueUnavailableError } from './errors.js';
 export { SqsWorkQueue } from './sqs-work-queue.js';
 export type { SqsWorkQueueOptions } from './sqs-work-queue.js';
-export type { EntryRetryOptions } from './send-messages.js';
+export { MAX_ENTRIES_PER_SEND } from './send-messages.js';
+export type { EntryRetryOptions, SqsQueueOptions } from './send-messages.js';
+export { INVALID_MESSAGE_CODE, deadLetterSchema, failedItemsLetter, invalidMessageLetter } from './dead-letter.js';
+export type { DeadLetter, DeadLetterQueue, QueuedDeadLetter } from './dead-letter.js';
+export { SqsDeadLetterQueue } from './sqs-dead-letter-queue.js';

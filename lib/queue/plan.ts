@@ -78,15 +78,16 @@ function chunkMessages(input: WorkInput, envelope: Envelope): { message: WorkMes
   }
 }
 
-function itemCount(message: WorkMessage): number {
-  switch (message.kind) {
+/** Items of accepted work or of one message (tokens, token entries or accounts). */
+export function itemCount(work: WorkInput | WorkMessage): number {
+  switch (work.kind) {
     case 'bind':
     case 'remove-accounts':
-      return message.items.length;
+      return work.items.length;
     case 'unbind-tokens':
-      return message.tokens.length;
+      return work.tokens.length;
     case 'delete-accounts':
-      return message.accounts.length;
+      return work.accounts.length;
   }
 }
 

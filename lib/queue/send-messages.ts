@@ -9,7 +9,8 @@
 import pLimit from 'p-limit';
 import pRetry, { AbortError } from 'p-retry';
 import { QueueUnavailableError } from './errors.js';
-import type { SqsConnection } from './sqs-connection.js';
+import { lazySqsConnection } from './sqs-connection.js';
+import type { SqsConnection, SqsConnectionOptions } from './sqs-connection.js';
 
 export interface OutgoingMessage {
   body: string;
@@ -119,16 +120,31 @@ function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-/** Sends every message or throws QueueUnavailableError; messages of one group arrive in order. */
-export async function sendMessages(
-  connection: SqsConnection,
-  queueUrl: string,
-  messages: readonly OutgoingMessage[],
-  retry: EntryRetryOptions = {},
-): Promise<void> {
-  const settings = { ...DEFAULT_ENTRY_RETRY, ...retry };
-  const limit = pLimit(SEND_CONCURRENCY);
-  for (const generation of generations(messages)) {
-    await Promise.all(batches(generation).map((batch) => limit(() => sendBatch(connection, queueUrl, batch, settings))));
+export interface SqsQueueOptions extends SqsConnectionOptions {
+  queueUrl: string;
+  /** Backoff for entries SQS refuses (default 3 retries, 100 ms doubling to 1 s). */
+  entryRetry?: EntryRetryOptions;
+}
+
+/** One FIFO queue to send to, over a lazily created SQS client. */
+export class SqsSender {
+  readonly queueUrl: string;
+  readonly #connection: () => Promise<SqsConnection>;
+  readonly #retry: Required<EntryRetryOptions>;
+
+  constructor(options: SqsQueueOptions) {
+    this.queueUrl = options.queueUrl;
+    this.#connection = lazySqsConnection(options);
+    this.#retry = { ...DEFAULT_ENTRY_RETRY, ...options.entryRetry };
+  }
+
+  /** Sends every message or throws QueueUnavailableError; messages of one group arrive in order. */
+  async send(messages: readonly OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const connection = await this.#connection();
+    const limit = pLimit(SEND_CONCURRENCY);
+    for (const generation of generations(messages)) {
+      await Promise.all(batches(generation).map((batch) => limit(() => sendBatch(connection, this.queueUrl, batch, this.#retry))));
+    }
   }
 }

@@ -1,29 +1,27 @@
 /** The DeadLetterQueue on SQS FIFO; the reason code is also a message attribute, to filter without parsing. */
 import type { DeadLetterQueue, QueuedDeadLetter } from './dead-letter.js';
-import { sendMessages } from './send-messages.js';
-import { lazySqsConnection } from './sqs-connection.js';
-import type { SqsConnection } from './sqs-connection.js';
-import type { SqsWorkQueueOptions } from './sqs-work-queue.js';
+import { SqsSender } from './send-messages.js';
+import type { SqsQueueOptions } from './send-messages.js';
 
 export class SqsDeadLetterQueue implements DeadLetterQueue {
-  readonly queueUrl: string;
-  readonly #connection: () => Promise<SqsConnection>;
-  readonly #options: SqsWorkQueueOptions;
+  readonly #sender: SqsSender;
 
-  constructor(options: SqsWorkQueueOptions) {
-    this.queueUrl = options.queueUrl;
-    this.#options = options;
-    this.#connection = lazySqsConnection(options);
+  constructor(options: SqsQueueOptions) {
+    this.#sender = new SqsSender(options);
   }
 
-  async send(letters: QueuedDeadLetter[]): Promise<void> {
-    if (letters.length === 0) return;
-    const messages = letters.map(({ letter, groupId, deduplicationId }) => ({
-      body: JSON.stringify(letter),
-      groupId,
-      deduplicationId,
-      attributes: { reason: letter.reason.code },
-    }));
-    await sendMessages(await this.#connection(), this.queueUrl, messages, this.#options.entryRetry);
+  get queueUrl(): string {
+    return this.#sender.queueUrl;
+  }
+
+  send(letters: QueuedDeadLetter[]): Promise<void> {
+    return this.#sender.send(
+      letters.map(({ letter, groupId, deduplicationId }) => ({
+        body: JSON.stringify(letter),
+        groupId,
+        deduplicationId,
+        attributes: { reason: letter.reason.code },
+      })),
+    );
   }
 }

@@ -23,7 +23,8 @@ import type { WorkMessage } from '../queue/messages.js';
 import { TpnsBadRequestError, TpnsError, TpnsValidationError } from '../tpns/errors.js';
 import type { ItemOutcome, TpnsAccountApi } from '../tpns/types.js';
 import { recordDeadLettered, recordItemOutcomes } from './metrics.js';
-import { applyTogether, itemCount, keepItems } from './work-items.js';
+import { itemCount } from '../queue/plan.js';
+import { applyTogether, keepItems } from './work-items.js';
 import type { WorkRecord } from './work-record.js';
 
 export type RecordResult =

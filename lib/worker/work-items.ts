@@ -4,18 +4,6 @@ import type { CallOptions, OperationResult, TpnsAccountApi } from '../tpns/types
 
 type MessageOf<K extends WorkMessage['kind']> = Extract<WorkMessage, { kind: K }>;
 
-export function itemCount(message: WorkMessage): number {
-  switch (message.kind) {
-    case 'bind':
-    case 'remove-accounts':
-      return message.items.length;
-    case 'unbind-tokens':
-      return message.tokens.length;
-    case 'delete-accounts':
-      return message.accounts.length;
-  }
-}
-
 /** The same message holding only the items at `indexes` (a dead letter's payload). */
 export function keepItems(message: WorkMessage, indexes: readonly number[]): WorkMessage {
   const pick = <T>(items: readonly T[]) => indexes.map((index) => items[index]).filter((item) => item !== undefined);
