@@ -9,7 +9,9 @@ import { startHttpHost } from '../../local/stack/http-host.js';
 import type { HttpHost } from '../../local/stack/http-host.js';
 import { SignJWT } from 'jose';
 import { DEV_ALGORITHM, DEV_AUDIENCE, DEV_ISSUER, DEV_SIGNING_SECRET, signDevToken } from '../../local/stack/jwt.js';
+import { matchRoute } from '../../local/stack/routes.js';
 import type { HttpApiRoute } from '../../local/stack/routes.js';
+import { httpApiRoutes, readServerlessConfig } from '../../local/serverless-config.js';
 
 const route = (method: string, path: string, functionName: string): HttpApiRoute => ({
   functionName,
@@ -227,4 +229,35 @@ describe('results to responses', () => {
       expect(errors).toHaveLength(1);
     },
   );
+});
+
+describe('the routes of serverless.yml', () => {
+  it('are the product spec\'s HTTP routes, each with the JWT authorizer and the admin scope on /v1/admin/*', () => {
+    const served = httpApiRoutes(readServerlessConfig()).map((entry) => ({
+      routeKey: `${entry.method} ${entry.path}`,
+      functionName: entry.functionName,
+      scopes: entry.authorizer?.scopes,
+    }));
+    const admin = ['tpns/admin'];
+    expect(served).toEqual(
+      expect.arrayContaining([
+        { routeKey: 'PUT /v1/me/devices/{token}', functionName: 'login', scopes: [] },
+        { routeKey: 'POST /v1/admin/bindings', functionName: 'login', scopes: admin },
+        { routeKey: 'DELETE /v1/me/devices/{token}', functionName: 'logout', scopes: [] },
+        { routeKey: 'POST /v1/admin/unbind-tokens', functionName: 'logout', scopes: admin },
+        { routeKey: 'DELETE /v1/me', functionName: 'deleteAccount', scopes: [] },
+        { routeKey: 'POST /v1/admin/delete-accounts', functionName: 'deleteAccount', scopes: admin },
+        { routeKey: 'GET /v1/me/devices', functionName: 'query', scopes: [] },
+      ]),
+    );
+    expect(served).toHaveLength(7);
+  });
+
+  it('selects the literal route over a parameter and the exact method over ANY', () => {
+    const table: HttpApiRoute[] = [route('*', '/v1/{proxy+}', 'any'), route('GET', '/v1/me/{thing}', 'param'), route('GET', '/v1/me/devices', 'literal')];
+    expect(matchRoute(table, 'GET', '/v1/me/devices')?.route.functionName).toBe('literal');
+    expect(matchRoute(table, 'GET', '/v1/me/other')).toMatchObject({ routeKey: 'GET /v1/me/{thing}', pathParameters: { thing: 'other' } });
+    expect(matchRoute(table, 'POST', '/v1/me/devices/x')).toMatchObject({ routeKey: 'ANY /v1/{proxy+}', pathParameters: { proxy: 'me/devices/x' } });
+    expect(matchRoute(table, 'GET', '/v2/me')).toBeUndefined();
+  });
 });
