@@ -110,7 +110,8 @@ class Round {
     }
     let offset = 0;
     for (const { record, message } of members) {
-      const own = outcomes.slice(offset, offset + itemCount(message));
+      // Outcomes of this message's items, indexed within the message.
+      const own = outcomes.slice(offset, offset + itemCount(message)).map((outcome, index) => ({ ...outcome, index }));
       offset += own.length;
       recordItemOutcomes(message.kind, own);
       this.settle(record, message, own);

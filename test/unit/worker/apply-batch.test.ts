@@ -117,6 +117,18 @@ describe('the worker applying a batch', () => {
     expect([...tpns.bound.keys()].sort()).toEqual(['android:ok-1', 'android:ok-2']);
   });
 
+  it('dead-letters the refused item of the right message when several messages were merged', async () => {
+    const { tpns, deadLetters, run } = setup();
+    tpns.verdict = (token) => (token === 'bad' ? { code: '1008006', retryable: false } : undefined);
+    const first = recordOf(bind('one', 'user-1')[0]!);
+    const second = recordOf(plan({ kind: 'bind', platform: 'android', items: [{ token: 'two', account: 'user-2' }, { token: 'bad', account: 'user-3' }] })[0]!);
+    expect((await run([first, second])).batchItemFailures).toEqual([]);
+    expect(tpns.operations).toHaveLength(1);
+    expect(deadLetters.letters.map((l) => [l.letter.source.messageId, l.letter.work])).toEqual([
+      [second.messageId, expect.objectContaining({ items: [{ token: 'bad', account: 'user-3' }] })],
+    ]);
+  });
+
   it('dead-letters a message that is not valid work (never retried) and goes on with its group', async () => {
     const { tpns, deadLetters, run } = setup();
     const broken = sqsRecord('{"v":2,"kind":"bind"}', 't:A');
