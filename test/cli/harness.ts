@@ -8,6 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { startTpnsEmulator } from '../../local/tpns-emulator/index.js';
 import type { TpnsEmulator } from '../../local/tpns-emulator/index.js';
 
@@ -77,5 +78,19 @@ export async function startCliWorld(): Promise<CliWorld> {
       await emulator.close();
       await rm(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** One emulator and temp directory per test file, with bindings and request log reset before each test. */
+export function useCliWorld(): () => CliWorld {
+  let world: CliWorld | undefined;
+  beforeAll(async () => {
+    world = await startCliWorld();
+  });
+  afterAll(() => world?.close());
+  beforeEach(() => world?.emulator.reset());
+  return () => {
+    if (!world) throw new Error('the CLI world starts in beforeAll');
+    return world;
   };
 }

@@ -3,20 +3,19 @@ import { readFile, stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { workMessageSchema } from '../../lib/queue/messages.js';
 import type { WorkMessage } from '../../lib/queue/messages.js';
 import { localSqsClient } from '../../local/sqs/client.js';
 import { startLocalSqs } from '../../local/sqs/fauxqs.js';
-import { peakRssMb, runCli, startCliWorld } from './harness.js';
+import { peakRssMb, runCli, useCliWorld } from './harness.js';
 import type { CliWorld } from './harness.js';
 
+const useWorld = useCliWorld();
 let world: CliWorld;
-beforeAll(async () => {
-  world = await startCliWorld();
+beforeEach(() => {
+  world = useWorld();
 });
-afterAll(() => world.close());
-beforeEach(() => world.emulator.reset());
 
 interface Summary {
   lines: number;

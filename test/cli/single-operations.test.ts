@@ -1,13 +1,12 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runCli, startCliWorld } from './harness.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { runCli, useCliWorld } from './harness.js';
 import type { CliWorld } from './harness.js';
 
+const useWorld = useCliWorld();
 let world: CliWorld;
-beforeAll(async () => {
-  world = await startCliWorld();
+beforeEach(() => {
+  world = useWorld();
 });
-afterAll(() => world.close());
-beforeEach(() => world.emulator.reset());
 
 describe('bind', () => {
   it('binds a token to an account and prints the outcome', async () => {
