@@ -77,6 +77,9 @@ export class StackAlreadyRunningError extends Error {
 
 let running = false;
 
+/** What SQS uses when a queue declares no VisibilityTimeout. */
+const SQS_DEFAULT_VISIBILITY_TIMEOUT_SECONDS = 30;
+
 async function startEmulator(options: StackOptions, env: NodeJS.ProcessEnv): Promise<TpnsEmulator> {
   try {
     return await startTpnsEmulator({ ...options.emulator, port: options.emulatorPort ?? 0, host: LOOPBACK, env });
@@ -92,14 +95,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   if (running) throw new StackAlreadyRunningError('a local stack already runs in this process (handlers share process.env)');
   running = true;
   const shell: NodeJS.ProcessEnv = { ...process.env, ...options.env };
-  const config = options.config ?? readServerlessConfig();
-  const routes = httpApiRoutes(config);
   const cleanups: (() => Promise<void> | void)[] = [() => void (running = false)];
   const stop = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   };
 
   try {
+    const config = options.config ?? readServerlessConfig();
+    const routes = httpApiRoutes(config);
     const tpns = chooseTpnsTarget(shell);
     const sqs = await startLocalSqs({
       port: options.sqsPort ?? 0,
@@ -137,7 +140,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       functionName: config.worker.functionName,
       timeoutSeconds: options.workerTimeoutSeconds ?? config.worker.timeoutSeconds,
       ...(options.waitTimeSeconds === undefined ? {} : { waitTimeSeconds: options.waitTimeSeconds }),
-      onError: (error) => options.onError?.(error, 'worker'),
+      // Without onError the event source logs them itself (Powertools logger, WARN).
+      ...(options.onError ? { onError: (error: unknown) => options.onError?.(error, 'worker') } : {}),
     });
     cleanups.push(() => worker.stop());
 
@@ -152,7 +156,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const settings = {
       batchSize: config.worker.batchSize,
       concurrency: config.worker.maximumConcurrency,
-      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? Number(config.bindingQueue.attributes.VisibilityTimeout ?? 30),
+      visibilityTimeoutSeconds:
+        options.visibilityTimeoutSeconds ?? Number(config.bindingQueue.attributes.VisibilityTimeout ?? SQS_DEFAULT_VISIBILITY_TIMEOUT_SECONDS),
       maxReceiveCount: config.maxReceiveCount,
     };
     return { apiUrl: api.url, ...(emulator ? { emulator } : {}), tpns, sqs, worker, settings, env, stop };

@@ -11,7 +11,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../local/stack/function-loader.js';
 
 const run = promisify(execFile);
-const STARTUP_TIMEOUT_MS = 25_000;
+/** `npm start` on a busy 2-core CI machine: npm, tsx and the whole stack. */
+const STARTUP_TIMEOUT_MS = 40_000;
+const TEST_TIMEOUT_MS = 60_000;
 
 const children: ChildProcess[] = [];
 
@@ -94,7 +96,7 @@ describe('npm start', () => {
     const ports = [...stdout.matchAll(/^(?:API|TPNS emulator|SQS): http:\/\/127\.0\.0\.1:(\d+)/gm)].map((match) => Number(match[1]));
     expect(ports).toHaveLength(3);
     for (const port of ports) expect(await portIsFree(port)).toBe(true);
-  });
+  }, TEST_TIMEOUT_MS);
 
   it('says in one line that the port is taken, without a stack trace, and exits 1', async () => {
     const blocker = createServer();
@@ -111,7 +113,7 @@ describe('npm start', () => {
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
     }
-  });
+  }, TEST_TIMEOUT_MS);
 });
 
 describe('npm run --silent token', () => {
