@@ -21,8 +21,6 @@ export class RetryLaterError extends Error {
   }
 }
 
-const processor = new SqsFifoPartialProcessorAsync();
-
 /** Group ids of token work name the token: log a hash of it instead. */
 function loggableGroup(groupId: string | undefined): string | undefined {
   return groupId?.startsWith('t:') ? `t:${redactToken(groupId.slice(2))}` : groupId;
@@ -57,6 +55,8 @@ export async function processWorkBatch(event: SQSEvent, options: ApplyWorkOption
   };
 
   try {
+    // A processor per batch: it holds the batch's state, and a local host runs batches concurrently.
+    const processor = new SqsFifoPartialProcessorAsync();
     const response = await processPartialResponse(event, report, processor, { skipGroupOnError: true, throwOnFullBatchFailure: false });
     recordRetried(response.batchItemFailures.length);
     return response;
