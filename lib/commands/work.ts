@@ -4,7 +4,7 @@
  * the direct call left retryable). Nothing accepted is dropped: leftovers are queued, and if the
  * queue cannot take them the QueueUnavailableError reaches the caller (503, retry).
  */
-import { planWork } from '../queue/plan.js';
+import { itemCount, planWork } from '../queue/plan.js';
 import type { WorkInput } from '../queue/plan.js';
 import type { WorkQueue } from '../queue/messages.js';
 import { INTERACTIVE_RETRY_BUDGET_MS } from '../tpns/constants.js';
@@ -29,18 +29,6 @@ export const DIRECT_DEADLINE_MS = INTERACTIVE_RETRY_BUDGET_MS + 500;
 export function assertConfigured(tpns: TpnsAccountApi, platforms: Iterable<Platform>): void {
   for (const platform of platforms) {
     if (!tpns.platforms.includes(platform)) throw new TpnsPlatformNotConfiguredError(platform);
-  }
-}
-
-export function sizeOf(work: WorkInput): number {
-  switch (work.kind) {
-    case 'bind':
-    case 'remove-accounts':
-      return work.items.length;
-    case 'unbind-tokens':
-      return work.tokens.length;
-    case 'delete-accounts':
-      return work.accounts.length;
   }
 }
 
@@ -108,7 +96,7 @@ export async function applyDirect(tpns: TpnsAccountApi, work: WorkInput): Promis
 export async function queueWork(queue: WorkQueue, inputs: WorkInput[], meta: CommandMeta): Promise<Pick<Tally, 'queued' | 'chunks'>> {
   const messages = inputs.flatMap((input) => planWork(input, meta));
   await queue.enqueue(messages);
-  return { queued: inputs.reduce((sum, input) => sum + sizeOf(input), 0), chunks: messages.length };
+  return { queued: inputs.reduce((sum, input) => sum + itemCount(input), 0), chunks: messages.length };
 }
 
 /** Everything in `works` directly (in parallel, one call each), then the retryable leftovers queued. */
@@ -137,6 +125,6 @@ export async function applyOrQueueBySize(
   works: WorkInput[],
   meta: CommandMeta,
 ): Promise<Tally> {
-  if (works.every((work) => sizeOf(work) <= DIRECT_ITEM_LIMIT)) return applyOrQueue(runtime, works, meta);
+  if (works.every((work) => itemCount(work) <= DIRECT_ITEM_LIMIT)) return applyOrQueue(runtime, works, meta);
   return { applied: 0, failed: [], ...(await queueWork(runtime.queue, works, meta)) };
 }
