@@ -16,7 +16,8 @@ const argv = process.argv.slice(2);
 const options = parseBenchOptions(argv, process.env);
 const command = ['npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' ');
 const started = performance.now();
-const results = await runBenchmarks(options, command, (line) => console.error(line));
+const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)}s`.padStart(7);
+const results = await runBenchmarks(options, command, (line) => console.error(`${elapsed()} ${line}`));
 console.log(resultsTable(results));
 if (options.out) {
   writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);

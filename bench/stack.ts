@@ -3,6 +3,7 @@
  * declares, the API handlers as built bundles invoked in this process with HTTP API v2 events,
  * and the worker bundle in separate processes fed by Lambda's event source (local/sqs).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import type { HandlerBundle } from '../bin/build.js';
@@ -43,8 +44,12 @@ export class Workers {
 
   /** Stops polling (what is queued meanwhile waits, as during a Lambda outage or throttling). */
   async pause(): Promise<void> {
-    await this.#source?.stop();
+    if (!this.#source) return;
+    await this.#source.stop();
     this.#source = undefined;
+    // fauxqs keeps serving a long poll whose client went away until its wait ends: a message
+    // arriving meanwhile would go to nobody and stay invisible for the visibility timeout.
+    await sleep(WAIT_TIME_SECONDS * 1000 + ABANDONED_POLL_MARGIN_MS);
   }
 
   resume(): void {
@@ -69,6 +74,7 @@ const EMULATOR_LOG_ENTRIES = 1_000_000;
 const VISIBILITY_TIMEOUT_SECONDS = 30;
 /** Short long-polls so a stopped source lets go quickly. */
 const WAIT_TIME_SECONDS = 1;
+const ABANDONED_POLL_MARGIN_MS = 250;
 
 export class BenchStack {
   private constructor(
@@ -116,11 +122,15 @@ export class BenchStack {
 
   /** Invokes an API function in this process, as API Gateway would, and parses its JSON answer. */
   async call(name: ApiFunction, routeKey: string, call: ApiCall): Promise<ApiAnswer> {
-    const result = (await this.handlers[name](apiEvent(this.routes, routeKey, call), createLambdaContext(name, 10))) as {
-      statusCode: number;
-      body: string;
-    };
+    const result = await this.invocation(name, routeKey, call)();
     return { statusCode: result.statusCode, body: JSON.parse(result.body) as Record<string, unknown> };
+  }
+
+  /** The same, prepared: the event and context are built now, the returned function only invokes. */
+  invocation(name: ApiFunction, routeKey: string, call: ApiCall): () => Promise<{ statusCode: number; body: string }> {
+    const event = apiEvent(this.routes, routeKey, call);
+    const context = createLambdaContext(name, 10);
+    return async () => (await this.handlers[name](event, context)) as { statusCode: number; body: string };
   }
 
   async startWorkers(): Promise<Workers> {
