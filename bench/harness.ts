@@ -3,6 +3,7 @@
  * times (each run measuring the product and its references side by side), then the cold starts.
  * Returns everything bench/results.json holds; bench/run.ts prints and writes it.
  */
+import { MAX_ITEMS_PER_MESSAGE } from '../lib/queue/messages.js';
 import { DEFAULT_CONCURRENCY } from '../lib/tpns/constants.js';
 import { buildWithEmptyHandler, measureColdStarts } from './cold-start.js';
 import type { ColdStartFigures } from './cold-start.js';
@@ -13,9 +14,10 @@ import { rawBindThroughput } from './raw-tpns.js';
 import { bulkBind, bulkDeleteAccounts, bulkUnbind, devices, signInBurst } from './scenarios.js';
 import type { CallTally } from './scenarios.js';
 import { BenchStack } from './stack.js';
-import { summarize } from './stats.js';
+import { percentile, summarize } from './stats.js';
 import type { Summary } from './stats.js';
 import { warmOverhead } from './warm.js';
+import type { Invocation } from './worker-pool.js';
 
 /** The issue's targets, checked against the medians. */
 export const TARGETS = {
@@ -69,6 +71,24 @@ export interface BenchResults {
     };
     warm: { requests: number; handlerP50Ms: Summary; handlerP99Ms: Summary; rawP50Ms: Summary; rawP99Ms: Summary; p50VsRaw: Summary; p99VsRaw: Summary };
     workerPeakRssMb: Summary;
+    /** Worker invocation durations (the handler's own, what Lambda bills), TPNS on loopback. */
+    workerInvocations: {
+      bulk: { medianMs: Summary; itemsPerInvocation: number };
+      burst: { medianMs: Summary; signInsPerInvocation: number };
+    };
+  };
+}
+
+/** Worker invocations of one scenario: the median duration and how much each carried. */
+interface InvocationFigures {
+  medianMs: number;
+  messagesPerInvocation: number;
+}
+
+function invocationFigures(invocations: readonly Invocation[]): InvocationFigures {
+  return {
+    medianMs: percentile(invocations.map((invocation) => invocation.durationMs), 50),
+    messagesPerInvocation: invocations.reduce((sum, invocation) => sum + invocation.messages, 0) / invocations.length,
   };
 }
 
@@ -84,6 +104,8 @@ interface RunFigures {
   naiveItemsPerSecond: number;
   warm: Awaited<ReturnType<typeof warmOverhead>>;
   workerPeakRssMb: number;
+  bulkInvocations: InvocationFigures;
+  burstInvocations: InvocationFigures;
 }
 
 type Log = (line: string) => void;
@@ -94,8 +116,9 @@ async function oneRun(stack: BenchStack, options: BenchOptions, run: number, con
   try {
     const bound = devices(options.items, run);
     const bulkBindTally = await bulkBind(stack, workers, bound);
+    const bulkInvocations = invocationFigures(workers.pool.takeInvocations());
     const workerPeakRssMb = await workers.pool.peakRssMb();
-    log(`  bulk bind: ${bulkBindTally.calls} calls (min ${bulkBindTally.minimum}), ${Math.round(bulkBindTally.elapsedMs)} ms, worker RSS ${workerPeakRssMb.toFixed(1)} MB`);
+    log(`  bulk bind: ${bulkBindTally.calls} calls (min ${bulkBindTally.minimum}), answered in ${Math.round(bulkBindTally.acceptedMs)} ms, applied in ${Math.round(bulkBindTally.elapsedMs)} ms, worker RSS ${workerPeakRssMb.toFixed(1)} MB`);
     // The references right after, on the same emulator, same call size and concurrency.
     const rawItemsPerSecond = await rawBindThroughput(stack.raw, 'android', devices(options.items, run), 20, concurrency);
     const naiveItemsPerSecond = await rawBindThroughput(stack.raw, 'android', devices(options.naiveItems, run), 1, concurrency);
@@ -105,7 +128,9 @@ async function oneRun(stack: BenchStack, options: BenchOptions, run: number, con
     const deleteTally = await bulkDeleteAccounts(stack, workers, options.accounts, run);
     log(`  delete accounts: ${deleteTally.calls} calls (min ${deleteTally.minimum})`);
     const burst = await signInBurst(stack, workers, devices(options.burst, run), { backlog: true });
+    workers.pool.takeInvocations();
     const burstOnePlatform = await signInBurst(stack, workers, devices(options.burst, run, ['android']), { backlog: true });
+    const burstInvocations = invocationFigures(workers.pool.takeInvocations());
     const burstLive = await signInBurst(stack, workers, devices(options.burst, run), { backlog: false });
     log(`  burst: ${burst.calls} calls for ${burst.applied} sign-ins (one platform: ${burstOnePlatform.calls}, live: ${burstLive.calls})`);
     const warm = await warmOverhead(stack, options.warmRequests);
@@ -122,6 +147,8 @@ async function oneRun(stack: BenchStack, options: BenchOptions, run: number, con
       naiveItemsPerSecond,
       warm,
       workerPeakRssMb,
+      bulkInvocations,
+      burstInvocations,
     };
   } finally {
     await workers.stop();
@@ -190,7 +217,22 @@ export async function runBenchmarks(options: BenchOptions, command: string, log:
       warmP99VsRaw: warm.p99VsRaw.median,
       coldStart,
       workerPeakRssMb: workerPeakRssMb.median,
-      figures: { efficiency, throughput, warm, workerPeakRssMb },
+      figures: {
+        efficiency,
+        throughput,
+        warm,
+        workerPeakRssMb,
+        workerInvocations: {
+          bulk: {
+            medianMs: over((run) => run.bulkInvocations.medianMs),
+            itemsPerInvocation: MAX_ITEMS_PER_MESSAGE * over((run) => run.bulkInvocations.messagesPerInvocation).median,
+          },
+          burst: {
+            medianMs: over((run) => run.burstInvocations.medianMs),
+            signInsPerInvocation: over((run) => run.burstInvocations.messagesPerInvocation).median,
+          },
+        },
+      },
     };
   } finally {
     await stack.close();

@@ -33,9 +33,9 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   accounts: 2_000,
   burst: 2_000,
   naiveItems: 2_000,
-  runs: 3,
-  warmRequests: 400,
-  coldRuns: 9,
+  runs: 5,
+  warmRequests: 1_000,
+  coldRuns: 15,
   out: 'bench/results.json',
   distDir: 'dist/bench',
 };

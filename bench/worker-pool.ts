@@ -16,6 +16,8 @@ interface Reply {
   id?: number;
   ready?: boolean;
   result?: SQSBatchResponse | null;
+  /** The handler's own duration (what Lambda bills), ms. */
+  durationMs?: number;
   error?: string;
   maxRssKb?: number;
 }
@@ -60,9 +62,17 @@ class Container {
   }
 }
 
+/** One worker invocation: its duration and the messages it was given. */
+export interface Invocation {
+  durationMs: number;
+  messages: number;
+}
+
 export interface WorkerPool {
   /** The SQS handler to give the event source: runs the batch in a free container. */
   handler: SqsBatchHandler;
+  /** The invocations since the last call. */
+  takeInvocations(): Invocation[];
   /** The largest peak RSS of any container so far (MB). */
   peakRssMb(): Promise<number>;
   close(): Promise<void>;
@@ -71,6 +81,7 @@ export interface WorkerPool {
 export async function startWorkerPool(options: { bundle: string; size: number; env: NodeJS.ProcessEnv }): Promise<WorkerPool> {
   const containers = await Promise.all(Array.from({ length: options.size }, () => Container.start(options.bundle, options.env)));
   const idle = [...containers];
+  let invocations: Invocation[] = [];
   const waiting: ((container: Container) => void)[] = [];
   const acquire = (): Promise<Container> => {
     const container = idle.pop();
@@ -88,6 +99,7 @@ export async function startWorkerPool(options: { bundle: string; size: number; e
       const { getRemainingTimeInMillis, done: _done, fail: _fail, succeed: _succeed, ...fields } = context;
       const reply = await container.request({ event, context: fields, remainingMs: getRemainingTimeInMillis() });
       if (reply.error !== undefined) throw new Error(`worker invocation failed: ${reply.error}`);
+      invocations.push({ durationMs: reply.durationMs ?? 0, messages: event.Records.length });
       return reply.result ?? undefined;
     } finally {
       release(container);
@@ -96,6 +108,11 @@ export async function startWorkerPool(options: { bundle: string; size: number; e
 
   return {
     handler,
+    takeInvocations() {
+      const taken = invocations;
+      invocations = [];
+      return taken;
+    },
     async peakRssMb() {
       const replies = await Promise.all(containers.map((container) => container.request({ rss: true })));
       return Math.max(...replies.map((reply) => (reply.maxRssKb ?? 0) / 1024));

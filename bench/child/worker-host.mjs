@@ -1,7 +1,8 @@
 // One "Lambda container" of the worker: imports the bind-worker bundle (as deployed, no tsx in
 // this process, so its memory is the worker's own) and runs one invocation at a time for the
-// parent's event source over IPC. Answers `{ id, result }` or `{ id, error }`; `{ rss: true }`
+// parent's event source over IPC. Answers `{ id, result, durationMs }` or `{ id, error }`; `{ rss: true }`
 // asks for the process's peak resident set size.
+import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { reviveContext } from './lambda-context.mjs';
 
@@ -13,8 +14,9 @@ process.on('message', async (request) => {
     return;
   }
   try {
+    const started = performance.now();
     const result = await handler(request.event, reviveContext(request.context, request.remainingMs));
-    process.send({ id: request.id, result: result ?? null });
+    process.send({ id: request.id, result: result ?? null, durationMs: performance.now() - started });
   } catch (error) {
     process.send({ id: request.id, error: error instanceof Error ? error.message : String(error) });
   }
