@@ -1,0 +1,63 @@
+/**
+ * Runs operations concurrently while keeping the order that makes the model's answer the right
+ * one: an operation starts only when every earlier operation sharing a key with it (a token or
+ * an account) is finished, i.e. answered AND its queued work is gone from the queue (applied,
+ * or dead-lettered). Operations with disjoint keys commute, so the final state is the model's.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface PacedRun<T> {
+  items: readonly T[];
+  keysOf(item: T): readonly string[];
+  run(item: T): Promise<void>;
+  /** Keys of the work still queued (visible, delayed or in flight). */
+  queuedKeys(): Promise<Set<string>>;
+  concurrency: number;
+}
+
+type Status = 'waiting' | 'running' | 'answered' | 'done';
+
+/** How far ahead of the oldest unfinished operation to look for startable ones. */
+const WINDOW = 1_000;
+const POLL_MS = 25;
+
+export async function runPaced<T>({ items, keysOf, run, queuedKeys, concurrency }: PacedRun<T>): Promise<void> {
+  const entries = items.map((item) => ({ item, keys: keysOf(item), status: 'waiting' as Status, answeredAt: 0 }));
+  let front = 0;
+  let running = 0;
+  let tick = 0;
+  let failure: unknown;
+
+  while (front < entries.length) {
+    if (failure) throw failure;
+    const snapshotTick = ++tick;
+    const queued = await queuedKeys();
+    for (let i = front; i < Math.min(entries.length, front + WINDOW); i++) {
+      const entry = entries[i]!;
+      // Only a snapshot taken after the answer shows all of the work the answer reported queued.
+      if (entry.status === 'answered' && entry.answeredAt < snapshotTick && !entry.keys.some((key) => queued.has(key))) entry.status = 'done';
+    }
+    while (front < entries.length && entries[front]!.status === 'done') front++;
+
+    const blocked = new Set<string>();
+    for (let i = front; i < Math.min(entries.length, front + WINDOW); i++) {
+      const entry = entries[i]!;
+      if (entry.status === 'waiting' && running < concurrency && !entry.keys.some((key) => blocked.has(key))) {
+        entry.status = 'running';
+        running += 1;
+        run(entry.item).then(
+          () => {
+            entry.status = 'answered';
+            entry.answeredAt = ++tick;
+            running -= 1;
+          },
+          (error: unknown) => {
+            failure = error;
+          },
+        );
+      }
+      if (entry.status !== 'done') for (const key of entry.keys) blocked.add(key);
+    }
+    await sleep(POLL_MS);
+  }
+}
