@@ -24,7 +24,7 @@ import type { ReliabilityStack } from './support/stack.js';
 
 const OPERATIONS = Number(process.env.SOAK_OPS ?? 5_000);
 const SEED = Number(process.env.SOAK_SEED ?? 20_261_122);
-const CONCURRENCY = 48;
+const CONCURRENCY = 64;
 /** Client timeout below the injected latency, so a slow answer is a timeout (and a retry) for the client. */
 const TPNS_TIMEOUT_MS = 800;
 const SLOW_ANSWER_MS = 1_200;
@@ -40,7 +40,7 @@ const STORMS: readonly FaultKind[] = ['internal', 'http500', 'rate-limit', 'drop
 const STORM_EVERY_MS = 5_000;
 const STORM_FOR_MS = 1_000;
 const STORM_RATE = 0.6;
-const SQS_REFUSAL_EVERY_MS = 2_000;
+const SQS_REFUSAL_EVERY_MS = 3_000;
 const SQS_REFUSAL_FOR_MS = 600;
 /** fauxqs refuses, per entry, messages above MaximumMessageSize: 20-item chunks exceed it, single-token ones do not. */
 const SMALL_MESSAGE_LIMIT = '1024';

@@ -5,6 +5,7 @@
 import { seededRandom } from '../../../local/tpns-emulator/faults.js';
 import type { Platform } from '../../../lib/tpns/types.js';
 import { BindingModel } from './model.js';
+import type { Keys } from './scheduler.js';
 
 export interface User {
   account: string;
@@ -40,22 +41,27 @@ const FIRST_TYPED_USER = 64;
 /** Bulks above one TPNS call's worth (20) per platform are always queued. */
 const DIRECT_LIMIT = 20;
 
-/** The keys an operation reads or writes: operations sharing none commute (see docs/reliability.md). */
-export function keysOf(operation: Operation): string[] {
+/**
+ * The keys an operation holds (see scheduler.ts). Binding adds the account to a token: two binds
+ * of one account to different tokens commute, a bind and a deletion of that account do not.
+ * A sign-out (op 4 + op 3) and an account deletion (op 5) both only remove: they commute.
+ */
+export function keysOf(operation: Operation): Keys {
   const token = (device: Device) => `t:${device.token}`;
   const account = (user: User) => `a:${user.accountType}:${user.account}`;
   switch (operation.kind) {
     case 'sign-in':
+      return { exclusive: [token(operation.device)], shared: [account(operation.user)] };
     case 'sign-out':
-      return [token(operation.device), account(operation.user)];
+      return { exclusive: [token(operation.device)], shared: [] };
     case 'delete-account':
-      return [account(operation.user)];
+      return { exclusive: [account(operation.user)], shared: [] };
     case 'bulk-bind':
-      return operation.items.flatMap((item) => [token(item.device), account(item.user)]);
+      return { exclusive: operation.items.map((item) => token(item.device)), shared: operation.items.map((item) => account(item.user)) };
     case 'bulk-unbind':
-      return operation.devices.map(token);
+      return { exclusive: operation.devices.map(token), shared: [] };
     case 'bulk-delete':
-      return operation.users.map(account);
+      return { exclusive: operation.users.map(account), shared: [] };
   }
 }
 

@@ -1,14 +1,22 @@
 /**
  * Runs operations concurrently while keeping the order that makes the model's answer the right
- * one: an operation starts only when every earlier operation sharing a key with it (a token or
- * an account) is finished, i.e. answered AND its queued work is gone from the queue (applied,
- * or dead-lettered). Operations with disjoint keys commute, so the final state is the model's.
+ * one: an operation starts only when every earlier operation it conflicts with is finished,
+ * i.e. answered AND its queued work is gone from the queue (applied, or dead-lettered).
+ * Operations conflict when one holds exclusively a key (token or account) the other holds at
+ * all; operations that do not conflict commute, so the final state is the model's.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 
+export interface Keys {
+  /** Keys the operation changes in a way that does not commute (tokens it binds or unbinds, accounts it deletes). Its queued work names them. */
+  exclusive: readonly string[];
+  /** Keys it only adds to (an account bound to one more token): two such operations commute. */
+  shared: readonly string[];
+}
+
 export interface PacedRun<T> {
   items: readonly T[];
-  keysOf(item: T): readonly string[];
+  keysOf(item: T): Keys;
   run(item: T): Promise<void>;
   /** Keys of the work still queued (visible, delayed or in flight). */
   queuedKeys(): Promise<Set<string>>;
@@ -35,14 +43,19 @@ export async function runPaced<T>({ items, keysOf, run, queuedKeys, concurrency 
     for (let i = front; i < Math.min(entries.length, front + WINDOW); i++) {
       const entry = entries[i]!;
       // Only a snapshot taken after the answer shows all of the work the answer reported queued.
-      if (entry.status === 'answered' && entry.answeredAt < snapshotTick && !entry.keys.some((key) => queued.has(key))) entry.status = 'done';
+      if (entry.status === 'answered' && entry.answeredAt < snapshotTick && !entry.keys.exclusive.some((key) => queued.has(key))) {
+        entry.status = 'done';
+      }
     }
     while (front < entries.length && entries[front]!.status === 'done') front++;
 
-    const blocked = new Set<string>();
+    const heldExclusive = new Set<string>();
+    const held = new Set<string>();
     for (let i = front; i < Math.min(entries.length, front + WINDOW); i++) {
       const entry = entries[i]!;
-      if (entry.status === 'waiting' && running < concurrency && !entry.keys.some((key) => blocked.has(key))) {
+      const { exclusive, shared } = entry.keys;
+      const free = !exclusive.some((key) => held.has(key)) && !shared.some((key) => heldExclusive.has(key));
+      if (entry.status === 'waiting' && running < concurrency && free) {
         entry.status = 'running';
         running += 1;
         run(entry.item).then(
@@ -56,7 +69,12 @@ export async function runPaced<T>({ items, keysOf, run, queuedKeys, concurrency 
           },
         );
       }
-      if (entry.status !== 'done') for (const key of entry.keys) blocked.add(key);
+      if (entry.status === 'done') continue;
+      for (const key of exclusive) {
+        heldExclusive.add(key);
+        held.add(key);
+      }
+      for (const key of shared) held.add(key);
     }
     await sleep(POLL_MS);
   }
