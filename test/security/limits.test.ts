@@ -1,0 +1,62 @@
+/**
+ * Request size limits on every route (413 before anything parses the body) and the spec's
+ * 10 000-item cap on admin bulks (10 000 accepted, 10 001 refused).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handler as deleteAccount } from '../../functions/delete-account.js';
+import { handler as login } from '../../functions/login.js';
+import { handler as logout } from '../../functions/logout.js';
+import { handler as query } from '../../functions/query.js';
+import { ADMIN_BODY_LIMIT_BYTES, USER_BODY_LIMIT_BYTES } from '../../functions/middleware/route.js';
+import { MAX_BULK_ITEMS } from '../../lib/commands/schemas.js';
+import { httpEvent, invokeHttp } from '../integration/functions/harness.js';
+import type { HttpRequest } from '../integration/functions/harness.js';
+import { ADMIN_SCOPE } from '../reliability/support/drive.js';
+import { startReliabilityStack } from '../reliability/support/stack.js';
+import type { ReliabilityStack } from '../reliability/support/stack.js';
+
+let stack: ReliabilityStack;
+beforeAll(async () => {
+  stack = await startReliabilityStack();
+});
+afterAll(() => stack.close());
+
+type Handler = typeof login;
+const routes: [Handler, string, HttpRequest, number][] = [
+  [login, 'PUT /v1/me/devices/{token}', { account: 'limit-user', pathParameters: { token: 'limittoken01' } }, USER_BODY_LIMIT_BYTES],
+  [logout, 'DELETE /v1/me/devices/{token}', { account: 'limit-user', pathParameters: { token: 'limittoken01' }, query: { platform: 'ios' } }, USER_BODY_LIMIT_BYTES],
+  [deleteAccount, 'DELETE /v1/me', { account: 'limit-user' }, USER_BODY_LIMIT_BYTES],
+  [query, 'GET /v1/me/devices', { account: 'limit-user' }, USER_BODY_LIMIT_BYTES],
+  [login, 'POST /v1/admin/bindings', { account: 'ops', scope: ADMIN_SCOPE }, ADMIN_BODY_LIMIT_BYTES],
+  [logout, 'POST /v1/admin/unbind-tokens', { account: 'ops', scope: ADMIN_SCOPE }, ADMIN_BODY_LIMIT_BYTES],
+  [deleteAccount, 'POST /v1/admin/delete-accounts', { account: 'ops', scope: ADMIN_SCOPE }, ADMIN_BODY_LIMIT_BYTES],
+];
+
+describe('request size limits', () => {
+  it.each(routes.map(([handler, routeKey, request, limit]) => [routeKey, handler, request, limit] as const))(
+    '%s refuses a body one byte over its limit with 413',
+    async (_routeKey, handler, request, limit) => {
+      const padding = 'x'.repeat(limit - '{"pad":""}'.length + 1);
+      const answer = await invokeHttp(handler, httpEvent(_routeKey, { ...request, body: `{"pad":"${padding}"}` }));
+      expect(answer.statusCode).toBe(413);
+      expect(answer.body.error).toContain(String(limit));
+      expect(stack.tpns.requests()).toEqual([]);
+    },
+  );
+});
+
+describe('admin bulks are capped at the spec limit', () => {
+  const tokens = (n: number) => Array.from({ length: n }, (_, i) => `capped-${String(i).padStart(5, '0')}`);
+
+  it(`accepts ${MAX_BULK_ITEMS} items (queued) and refuses ${MAX_BULK_ITEMS + 1} naming the list`, async () => {
+    const accepted = await invokeHttp(logout, httpEvent('POST /v1/admin/unbind-tokens', { account: 'ops', scope: ADMIN_SCOPE, body: { platform: 'android', tokens: tokens(MAX_BULK_ITEMS) } }));
+    expect(accepted.statusCode).toBe(202);
+    expect(accepted.body).toMatchObject({ queued: MAX_BULK_ITEMS, chunks: MAX_BULK_ITEMS / 20 });
+
+    const refused = await invokeHttp(logout, httpEvent('POST /v1/admin/unbind-tokens', { account: 'ops', scope: ADMIN_SCOPE, body: { platform: 'android', tokens: tokens(MAX_BULK_ITEMS + 1) } }));
+    expect(refused.statusCode).toBe(400);
+    expect(refused.body.issues).toEqual([expect.objectContaining({ path: 'body.tokens', message: expect.stringContaining(String(MAX_BULK_ITEMS)) })]);
+    expect(stack.tpns.requests()).toEqual([]);
+    expect((await stack.sqs.depth()).queued).toBe(MAX_BULK_ITEMS / 20);
+  });
+});
