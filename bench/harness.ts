@@ -4,8 +4,9 @@
  * Returns everything bench/results.json holds; bench/run.ts prints and writes it.
  */
 import { MAX_ITEMS_PER_MESSAGE } from '../lib/queue/messages.js';
-import { DEFAULT_CONCURRENCY } from '../lib/tpns/constants.js';
 import { buildWithEmptyHandler, measureColdStarts } from './cold-start.js';
+import { startCpuMeter } from './cpu.js';
+import type { CpuSplit } from './cpu.js';
 import type { ColdStartFigures } from './cold-start.js';
 import { describeMachine } from './machine.js';
 import type { Machine } from './machine.js';
@@ -63,11 +64,14 @@ export interface BenchResults {
     throughput: {
       /** TPNS calls in flight at most, for the pipeline and for the raw references. */
       concurrency: number;
+      workerConcurrency: number;
       pipelineItemsPerSecond: Summary;
       rawItemsPerSecond: Summary;
       naiveItemsPerSecond: Summary;
       vsRaw: Summary;
       vsNaive: Summary;
+      /** CPU ms per 1 000 items applied, by process group: where a 2-core machine spends its time. */
+      cpuMsPer1000Items: { pipeline: Record<keyof CpuSplit, Summary>; raw: Record<keyof CpuSplit, Summary> };
     };
     warm: { requests: number; handlerP50Ms: Summary; handlerP99Ms: Summary; rawP50Ms: Summary; rawP99Ms: Summary; p50VsRaw: Summary; p99VsRaw: Summary };
     workerPeakRssMb: Summary;
@@ -106,21 +110,27 @@ interface RunFigures {
   workerPeakRssMb: number;
   bulkInvocations: InvocationFigures;
   burstInvocations: InvocationFigures;
+  pipelineCpu: CpuSplit;
+  rawCpu: CpuSplit;
 }
 
 type Log = (line: string) => void;
 
 async function oneRun(stack: BenchStack, options: BenchOptions, run: number, concurrency: number, log: Log): Promise<RunFigures> {
-  stack.emulator.reset();
+  await stack.emulator.reset();
   const workers = await stack.startWorkers();
   try {
     const bound = devices(options.items, run);
+    const pipelineMeter = await startCpuMeter(stack.emulator, workers.pool, options.items);
     const bulkBindTally = await bulkBind(stack, workers, bound);
+    const pipelineCpu = await pipelineMeter();
     const bulkInvocations = invocationFigures(workers.pool.takeInvocations());
     const workerPeakRssMb = await workers.pool.peakRssMb();
     log(`  bulk bind: ${bulkBindTally.calls} calls (min ${bulkBindTally.minimum}), answered in ${Math.round(bulkBindTally.acceptedMs)} ms, applied in ${Math.round(bulkBindTally.elapsedMs)} ms, worker RSS ${workerPeakRssMb.toFixed(1)} MB`);
     // The references right after, on the same emulator, same call size and concurrency.
+    const rawMeter = await startCpuMeter(stack.emulator, workers.pool, options.items);
     const rawItemsPerSecond = await rawBindThroughput(stack.raw, 'android', devices(options.items, run), 20, concurrency);
+    const rawCpu = await rawMeter();
     const naiveItemsPerSecond = await rawBindThroughput(stack.raw, 'android', devices(options.naiveItems, run), 1, concurrency);
     log(`  raw ${Math.round(rawItemsPerSecond)} items/s, naive ${Math.round(naiveItemsPerSecond)} items/s`);
     const bulkUnbindTally = await bulkUnbind(stack, workers, bound);
@@ -149,10 +159,17 @@ async function oneRun(stack: BenchStack, options: BenchOptions, run: number, con
       workerPeakRssMb,
       bulkInvocations,
       burstInvocations,
+      pipelineCpu,
+      rawCpu,
     };
   } finally {
     await workers.stop();
   }
+}
+
+function cpuSummaries(splits: readonly CpuSplit[]): Record<keyof CpuSplit, Summary> {
+  const of = (key: keyof CpuSplit) => summarize(splits.map((split) => split[key]));
+  return { bench: of('bench'), workers: of('workers'), emulator: of('emulator'), total: of('total') };
 }
 
 function scenario(runs: readonly RunFigures[], pick: (run: RunFigures) => CallTally): ScenarioFigures {
@@ -163,8 +180,8 @@ function scenario(runs: readonly RunFigures[], pick: (run: RunFigures) => CallTa
 export async function runBenchmarks(options: BenchOptions, command: string, log: Log = () => undefined): Promise<BenchResults> {
   log(`building bundles into ${options.distDir}`);
   const build = await buildWithEmptyHandler(options.distDir);
-  const stack = await BenchStack.start(build.bundles);
-  const concurrency = stack.workerConcurrency * DEFAULT_CONCURRENCY;
+  const stack = await BenchStack.start(build.bundles, { workerConcurrency: options.workerConcurrency });
+  const concurrency = stack.tpnsConcurrency;
   try {
     const runs: RunFigures[] = [];
     for (let run = 1; run <= options.runs; run++) {
@@ -185,11 +202,16 @@ export async function runBenchmarks(options: BenchOptions, command: string, log:
     const perSignIn = (tally: CallTally) => tally.calls / tally.applied;
     const throughput = {
       concurrency,
+      workerConcurrency: stack.workerConcurrency,
       pipelineItemsPerSecond: over((run) => run.pipelineItemsPerSecond),
       rawItemsPerSecond: over((run) => run.rawItemsPerSecond),
       naiveItemsPerSecond: over((run) => run.naiveItemsPerSecond),
       vsRaw: over((run) => run.pipelineItemsPerSecond / run.rawItemsPerSecond),
       vsNaive: over((run) => run.pipelineItemsPerSecond / run.naiveItemsPerSecond),
+      cpuMsPer1000Items: {
+        pipeline: cpuSummaries(runs.map((run) => run.pipelineCpu)),
+        raw: cpuSummaries(runs.map((run) => run.rawCpu)),
+      },
     };
     const warm = {
       requests: options.warmRequests,

@@ -4,6 +4,8 @@
  *
  *     npm run bench -- --runs 5 --cold-runs 15
  *     BENCH_ITEMS=10000 BENCH_RUNS=5 npm run bench
+ *     npm run bench -- --worker-concurrency 20        # more worker invocations than serverless.yml's 5
+ *     TPNS_CONCURRENCY=10 npm run bench               # TPNS calls in flight per worker invocation
  */
 import { parseArgs } from 'node:util';
 
@@ -22,6 +24,8 @@ export interface BenchOptions {
   warmRequests: number;
   /** Fresh Node processes per function for the cold-start figures. */
   coldRuns: number;
+  /** Worker invocations at once; default serverless.yml's `workerMaxConcurrency`. */
+  workerConcurrency: number | undefined;
   /** Where results are written; `undefined` writes nothing. */
   out: string | undefined;
   /** Where bundles are built (the empty handler beside them). */
@@ -36,11 +40,12 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   runs: 5,
   warmRequests: 1_000,
   coldRuns: 15,
+  workerConcurrency: undefined,
   out: 'bench/results.json',
   distDir: 'dist/bench',
 };
 
-const NUMERIC = ['items', 'accounts', 'burst', 'naiveItems', 'runs', 'warmRequests', 'coldRuns'] as const;
+const NUMERIC = ['items', 'accounts', 'burst', 'naiveItems', 'runs', 'warmRequests', 'coldRuns', 'workerConcurrency'] as const;
 
 /** `warmRequests` -> `--warm-requests` and `BENCH_WARM_REQUESTS`. */
 const kebab = (name: string) => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);

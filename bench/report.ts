@@ -9,6 +9,8 @@ const range = (summary: Summary, digits: number, unit = '') =>
   `${fixed(summary.median, digits)}${unit} (${fixed(summary.min, digits)}–${fixed(summary.max, digits)})`;
 /** 10000 -> `10 000`. */
 const count = (value: number) => value.toLocaleString('en').replace(/,/g, ' ');
+const cpuLine = (cpu: Record<'bench' | 'workers' | 'emulator' | 'total', Summary>) =>
+  `${fixed(cpu.total.median, 0)} = ${fixed(cpu.bench.median, 0)} + ${fixed(cpu.workers.median, 0)} + ${fixed(cpu.emulator.median, 0)}`;
 const verdict = (met: boolean) => (met ? 'met' : '**missed**');
 
 export function resultsTable(results: BenchResults): string {
@@ -41,19 +43,38 @@ export function resultsTable(results: BenchResults): string {
     ],
     [`… the mixed burst arriving while the workers poll (no backlog)`, fixed(results.callsPerSignInLive, 3), '(info)', ''],
     [
-      `Throughput end to end, items/s (${throughput.concurrency} TPNS calls in flight)`,
+      `Throughput end to end, items/s (${throughput.workerConcurrency} worker invocations, ${throughput.concurrency} TPNS calls in flight at most)`,
       range(throughput.pipelineItemsPerSecond, 0),
       '',
       '',
     ],
     ['… raw signed fetch, 20 items per call, same concurrency', range(throughput.rawItemsPerSecond, 0), '', ''],
     ['… naive: one call per binding, same concurrency', range(throughput.naiveItemsPerSecond, 0), '', ''],
+    [
+      'CPU ms per 1 000 items, end to end: bench process (handler, fauxqs) + workers + emulator',
+      cpuLine(throughput.cpuMsPer1000Items.pipeline),
+      '(info)',
+      '',
+    ],
+    ['… raw signed fetch: bench process (fetch) + emulator', cpuLine(throughput.cpuMsPer1000Items.raw), '(info)', ''],
     ['Throughput vs raw', range(throughput.vsRaw, 2), '≥ 0.8', verdict(results.throughputVsRaw >= TARGETS.throughputVsRaw.min)],
     ['Throughput vs naive', range(throughput.vsNaive, 1, 'x'), '(info)', ''],
     [`Warm sign-in p50, ms (${warm.requests} requests)`, range(warm.handlerP50Ms, 2), '', ''],
     ['… plain signed fetch p50, ms', range(warm.rawP50Ms, 2), '', ''],
     ['Warm p50 vs plain fetch', range(warm.p50VsRaw, 2), '≤ 1.15', verdict(results.warmP50VsRaw <= TARGETS.warmP50VsRaw.max)],
     [`Warm sign-in p99, ms (plain fetch: ${fixed(warm.rawP99Ms.median, 2)})`, range(warm.handlerP99Ms, 2), '(info)', ''],
+    [
+      `Worker invocation, bulk (${fixed(results.figures.workerInvocations.bulk.itemsPerInvocation, 0)} items), ms`,
+      range(results.figures.workerInvocations.bulk.medianMs, 1),
+      '(info)',
+      '',
+    ],
+    [
+      `Worker invocation, burst (${fixed(results.figures.workerInvocations.burst.signInsPerInvocation, 1)} sign-ins), ms`,
+      range(results.figures.workerInvocations.burst.medianMs, 1),
+      '(info)',
+      '',
+    ],
     [`Worker peak RSS, MB (${count(efficiency.bulkBind.items)}-item run)`, range(workerPeakRssMb, 1), '≤ 128', verdict(results.workerPeakRssMb <= TARGETS.workerPeakRssMb.max)],
   ];
   const baselines = new Set([EMPTY_HANDLER, FETCH_HANDLER]);

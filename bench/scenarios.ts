@@ -33,6 +33,8 @@ export interface Device extends Binding {
 const PER_CALL = MAX_TOKENS_PER_TOKEN_ACCOUNTS_CALL;
 /** A scenario that has not finished by then is stuck, not slow. */
 const SCENARIO_TIMEOUT_MS = 300_000;
+/** How often the emulator's counters are read while a scenario runs (each read is an HTTP call). */
+const COUNTER_POLL_MS = 5;
 /** Sign-ins queued at once by the burst (separate requests, as separate Lambda invocations would). */
 const BURST_SENDERS = 50;
 
@@ -59,19 +61,19 @@ const perPlatform = (items: readonly { platform: Platform }[]): Partial<Record<P
  * throws if any item is missing (a benchmark of lost work would be meaningless).
  */
 async function measure(stack: BenchStack, workers: Workers, expected: number, minimum: number, act: () => Promise<void>): Promise<CallTally> {
-  const before = stack.emulator.counters();
+  const before = await stack.emulator.counters();
   const started = performance.now();
   await act();
   const acceptedMs = performance.now() - started;
   for (;;) {
-    const applied = stack.emulator.counters().itemsApplied - before.itemsApplied;
+    const applied = (await stack.emulator.counters()).itemsApplied - before.itemsApplied;
     if (applied >= expected) break;
     if (performance.now() - started > SCENARIO_TIMEOUT_MS) throw new Error(`only ${applied} of ${expected} items applied after ${SCENARIO_TIMEOUT_MS} ms`);
-    await sleep(2);
+    await sleep(COUNTER_POLL_MS);
   }
   const elapsedMs = performance.now() - started;
   await workers.drained();
-  const after = stack.emulator.counters();
+  const after = await stack.emulator.counters();
   const calls = (after.byPath['/v3/device/account/batchoperate'] ?? 0) - (before.byPath['/v3/device/account/batchoperate'] ?? 0);
   const applied = after.itemsApplied - before.itemsApplied;
   if (applied !== expected) throw new Error(`${applied} items applied, expected ${expected}`);

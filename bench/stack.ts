@@ -1,5 +1,5 @@
 /**
- * The benchmarked system on loopback: the TPNS emulator, fauxqs with the queues serverless.yml
+ * The benchmarked system on loopback: the TPNS emulator (its own process), fauxqs with the queues serverless.yml
  * declares, the API handlers as built bundles invoked in this process with HTTP API v2 events,
  * and the worker bundle in separate processes fed by Lambda's event source (local/sqs).
  */
@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import type { HandlerBundle } from '../bin/build.js';
+import { DEFAULT_CONCURRENCY } from '../lib/tpns/constants.js';
 import { httpApiRoutes, readServerlessConfig } from '../local/serverless-config.js';
 import type { HttpApiRoute, ServerlessConfig } from '../local/serverless-config.js';
 import { startEventSource } from '../local/sqs/event-source.js';
@@ -15,10 +16,10 @@ import { startLocalSqs } from '../local/sqs/fauxqs.js';
 import type { LocalSqs } from '../local/sqs/fauxqs.js';
 import { applyEnvironment, localEnvironment } from '../local/stack/environment.js';
 import { createLambdaContext } from '../local/stack/lambda-context.js';
-import { startTpnsEmulator } from '../local/tpns-emulator/index.js';
-import type { TpnsEmulator } from '../local/tpns-emulator/index.js';
 import { apiEvent } from './events.js';
 import type { ApiCall } from './events.js';
+import { startEmulatorProcess } from './emulator-process.js';
+import type { EmulatorProcess } from './emulator-process.js';
 import type { RawTarget } from './raw-tpns.js';
 import { startWorkerPool } from './worker-pool.js';
 import type { WorkerPool } from './worker-pool.js';
@@ -68,8 +69,6 @@ export class Workers {
   }
 }
 
-/** Every call a request log records stays available for one scenario's accounting (naive: 1 call per item). */
-const EMULATOR_LOG_ENTRIES = 1_000_000;
 /** A failed message comes back in seconds rather than the deployed 6 minutes (none fail when all goes well). */
 const VISIBILITY_TIMEOUT_SECONDS = 30;
 /** Short long-polls so a stopped source lets go quickly. */
@@ -80,16 +79,19 @@ export class BenchStack {
   private constructor(
     readonly config: ServerlessConfig,
     readonly routes: HttpApiRoute[],
-    readonly emulator: TpnsEmulator,
+    readonly emulator: EmulatorProcess,
     readonly sqs: LocalSqs,
     private readonly handlers: Record<ApiFunction, Handler>,
     private readonly workerBundle: string,
     private readonly restoreEnv: () => void,
   ) {}
 
-  static async start(bundles: readonly HandlerBundle[]): Promise<BenchStack> {
-    const config = readServerlessConfig();
-    const emulator = await startTpnsEmulator({ env: {}, maxLogEntries: EMULATOR_LOG_ENTRIES });
+  static async start(bundles: readonly HandlerBundle[], options: { workerConcurrency?: number | undefined } = {}): Promise<BenchStack> {
+    const deployed = readServerlessConfig();
+    const config = options.workerConcurrency
+      ? { ...deployed, worker: { ...deployed.worker, maximumConcurrency: options.workerConcurrency } }
+      : deployed;
+    const emulator = await startEmulatorProcess();
     const sqs = await startLocalSqs({ config, queueAttributes: { VisibilityTimeout: String(VISIBILITY_TIMEOUT_SECONDS) } });
     // As in Lambda: the handlers read process.env, set before their bundles load.
     const restoreEnv = applyEnvironment(
@@ -114,6 +116,11 @@ export class BenchStack {
   /** Concurrent worker invocations (serverless.yml's maximumConcurrency). */
   get workerConcurrency(): number {
     return this.config.worker.maximumConcurrency;
+  }
+
+  /** TPNS calls in flight at most: worker invocations x the client's calls per operation. */
+  get tpnsConcurrency(): number {
+    return this.workerConcurrency * Number(process.env.TPNS_CONCURRENCY || DEFAULT_CONCURRENCY);
   }
 
   get raw(): RawTarget {

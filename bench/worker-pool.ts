@@ -11,6 +11,8 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { SqsBatchHandler } from '../local/sqs/event-source.js';
 
 const HOST = fileURLToPath(new URL('./child/worker-host.mjs', import.meta.url));
+/** A container asked to exit that has not after this long is killed. */
+const EXIT_GRACE_MS = 2_000;
 
 interface Reply {
   id?: number;
@@ -20,6 +22,7 @@ interface Reply {
   durationMs?: number;
   error?: string;
   maxRssKb?: number;
+  cpuMs?: number;
 }
 
 class Container {
@@ -57,8 +60,10 @@ class Container {
   async close(): Promise<void> {
     if (this.child.exitCode !== null) return;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.kill();
+    this.child.send({ exit: true });
+    const killer = setTimeout(() => this.child.kill(), EXIT_GRACE_MS);
     await exited;
+    clearTimeout(killer);
   }
 }
 
@@ -75,6 +80,8 @@ export interface WorkerPool {
   takeInvocations(): Invocation[];
   /** The largest peak RSS of any container so far (MB). */
   peakRssMb(): Promise<number>;
+  /** CPU time all containers used so far (ms). */
+  cpuMs(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -116,6 +123,10 @@ export async function startWorkerPool(options: { bundle: string; size: number; e
     async peakRssMb() {
       const replies = await Promise.all(containers.map((container) => container.request({ rss: true })));
       return Math.max(...replies.map((reply) => (reply.maxRssKb ?? 0) / 1024));
+    },
+    async cpuMs() {
+      const replies = await Promise.all(containers.map((container) => container.request({ rss: true })));
+      return replies.reduce((sum, reply) => sum + (reply.cpuMs ?? 0), 0);
     },
     async close() {
       await Promise.all(containers.map((container) => container.close()));
