@@ -3,7 +3,7 @@
  * log lines, so no PutMetricData call sits on the request path. Handlers flush once per
  * invocation (`metrics.publishStoredMetrics()` or the middy middleware).
  */
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
 export const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'TpnsAccountSync',
@@ -11,3 +11,11 @@ export const metrics = new Metrics({
 });
 
 export { MetricUnit } from '@aws-lambda-powertools/metrics';
+
+/** A count with its own dimensions (an EMF line of its own), so dimensions never leak onto other metrics. */
+export function countWith(name: string, value: number, dimensions: Record<string, string>): void {
+  if (value === 0) return;
+  const single = metrics.singleMetric();
+  for (const [key, dimension] of Object.entries(dimensions)) single.addDimension(key, dimension);
+  single.addMetric(name, MetricUnit.Count, value);
+}

@@ -1,14 +1,7 @@
 /** The worker's metrics (EMF): items applied/failed by kind and code, dead letters, retries. */
-import { metrics, MetricUnit } from '../observability/metrics.js';
+import { countWith, metrics, MetricUnit } from '../observability/metrics.js';
 import type { WorkKind } from '../queue/messages.js';
 import type { ItemOutcome } from '../tpns/types.js';
-
-function countWith(name: string, value: number, dimensions: Record<string, string>): void {
-  if (value === 0) return;
-  const single = metrics.singleMetric();
-  for (const [key, dimension] of Object.entries(dimensions)) single.addDimension(key, dimension);
-  single.addMetric(name, MetricUnit.Count, value);
-}
 
 export function recordItemOutcomes(kind: WorkKind, outcomes: readonly ItemOutcome[]): void {
   countWith('WorkItemsApplied', outcomes.filter((outcome) => outcome.ok).length, { kind });
