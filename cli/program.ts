@@ -13,6 +13,7 @@ import { deleteAccountCommand } from './commands/delete-account.js';
 import { emulatorCommand } from './commands/emulator.js';
 import { importCommand } from './commands/import.js';
 import { queryCommand } from './commands/query.js';
+import { redriveCommand } from './commands/redrive.js';
 import { unbindTokenCommand } from './commands/unbind-token.js';
 import { verifyCommand } from './commands/verify.js';
 import { EXIT, UsageError } from './exit.js';
@@ -32,6 +33,7 @@ export function createProgram(): Command {
     importCommand(),
     verifyCommand(),
     emulatorCommand(),
+    redriveCommand(),
   ]) {
     program.addCommand(command.showHelpAfterError('(run with --help for usage)').exitOverride());
   }
