@@ -7,6 +7,7 @@ import type { Summary } from './stats.js';
 const fixed = (value: number, digits: number) => value.toFixed(digits);
 const range = (summary: Summary, digits: number, unit = '') =>
   `${fixed(summary.median, digits)}${unit} (${fixed(summary.min, digits)}–${fixed(summary.max, digits)})`;
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 /** 10000 -> `10 000`. */
 const count = (value: number) => value.toLocaleString('en').replace(/,/g, ' ');
 const cpuLine = (cpu: Record<'bench' | 'workers' | 'emulator' | 'total', Summary>) =>
@@ -106,6 +107,6 @@ export function resultsTable(results: BenchResults): string {
     ...body.map(line),
     '',
     `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGb} GB, ${machine.os}, Node ${machine.node}. ` +
-      `${results.options.runs} runs (cold start: ${results.options.coldRuns} processes per function). Command: \`${results.command}\`.`,
+      `${plural(results.options.runs, 'run')} (cold start: ${plural(results.options.coldRuns, 'process', 'processes')} per function). Command: \`${results.command}\`.`,
   ].join('\n');
 }
