@@ -129,7 +129,7 @@ async function oneRun(stack: BenchStack, options: BenchOptions, run: number, con
     log(`  bulk bind: ${bulkBindTally.calls} calls (min ${bulkBindTally.minimum}), answered in ${Math.round(bulkBindTally.acceptedMs)} ms, applied in ${Math.round(bulkBindTally.elapsedMs)} ms, worker RSS ${workerPeakRssMb.toFixed(1)} MB`);
     // The references right after, on the same emulator, same call size and concurrency.
     const rawMeter = await startCpuMeter(stack.emulator, workers.pool, options.items);
-    const rawItemsPerSecond = await rawBindThroughput(stack.raw, 'android', devices(options.items, run), 20, concurrency);
+    const rawItemsPerSecond = await rawBindThroughput(stack.raw, 'android', devices(options.items, run), MAX_ITEMS_PER_MESSAGE, concurrency);
     const rawCpu = await rawMeter();
     const naiveItemsPerSecond = await rawBindThroughput(stack.raw, 'android', devices(options.naiveItems, run), 1, concurrency);
     log(`  raw ${Math.round(rawItemsPerSecond)} items/s, naive ${Math.round(naiveItemsPerSecond)} items/s`);
