@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 interface Resource {
@@ -175,5 +175,65 @@ describe('osls package (offline)', () => {
       Condition: 'HasCognitoUserPool',
       Properties: { Principal: 'cognito-idp.amazonaws.com', FunctionName: { 'Fn::GetAtt': ['LoginLambdaFunction', 'Arn'] } },
     });
+  });
+});
+
+/**
+ * The deployed bundles are code split like the benchmarked ones (serverless.yml custom.esbuild):
+ * each zip holds its entry and every chunk the entry reaches, and the SQS client sits in a lazy
+ * chunk that exposes its named exports (a split chunk of the CommonJS SDK would not).
+ */
+describe('function zips (code split)', () => {
+  const ENTRIES: [alias: string, entry: string][] = [
+    ['login', 'functions/login.mjs'],
+    ['logout', 'functions/logout.mjs'],
+    ['deleteAccount', 'functions/delete-account.mjs'],
+    ['query', 'functions/query.mjs'],
+    ['bindWorker', 'functions/bind-worker.mjs'],
+  ];
+  const unzip = (args: string[]) => {
+    const run = spawnSync('unzip', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    expect(run.status, `unzip ${args.join(' ')}: ${run.stderr}`).toBe(0);
+    return run.stdout;
+  };
+  /** Relative imports of a minified ES module: `from"./x.mjs"` (static) and `import("./x.mjs")` (lazy). */
+  const importsOf = (code: string) =>
+    [...code.matchAll(/(from|import\()\s*"(\.\.?\/[^"]+)"/g)].map(([, how, path]) => ({ lazy: how === 'import(', path: path as string }));
+
+  it.each(ENTRIES)('%s: entry and chunks in the zip, the SQS client only in a lazy chunk', (alias, entry) => {
+    const dir = mkdtempSync(join(tmpdir(), `zip-${alias}-`));
+    try {
+      unzip(['-q', join(outDir, `${alias}.zip`), '-d', dir]);
+      const files = new Set(unzip(['-Z1', join(outDir, `${alias}.zip`)]).split('\n').filter(Boolean));
+      expect(files).toContain(entry);
+      expect(readFileSync(join(dir, entry), 'utf8').includes('AmazonSQS'), `${entry} inlines the SQS client`).toBe(false);
+
+      // Every file the entry reaches, statically or lazily, is in the zip.
+      const reached = new Map<string, boolean>([[entry, false]]);
+      const queue = [entry];
+      for (let file = queue.shift(); file; file = queue.shift()) {
+        for (const { lazy, path } of importsOf(readFileSync(join(dir, file), 'utf8'))) {
+          const target = posix.join(posix.dirname(file), path);
+          expect(files, `${file} imports ${target}`).toContain(target);
+          if (!reached.has(target)) {
+            reached.set(target, lazy || (reached.get(file) ?? false));
+            queue.push(target);
+          }
+        }
+      }
+      const sqsChunks = [...reached].filter(([file]) => readFileSync(join(dir, file), 'utf8').includes('AmazonSQS'));
+      expect(sqsChunks.length).toBeGreaterThan(0);
+      for (const [file, lazy] of sqsChunks) expect(lazy, `${file} is loaded eagerly`).toBe(true);
+
+      // The SQS chunk works as the code imports it: `(await import(...)).SQSClient`.
+      const probe = spawnSync(
+        'node_modules/.bin/node',
+        ['--input-type=module', '-e', `const m = await import(${JSON.stringify(join(dir, sqsChunks[0]?.[0] ?? ''))}); console.log(typeof m.SQSClient)`],
+        { encoding: 'utf8' },
+      );
+      expect(probe.stdout.trim(), probe.stderr).toBe('function');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
