@@ -12,6 +12,9 @@ import { basename, join, relative, resolve } from 'node:path';
 
 const OUT_DIR = 'dist';
 
+/** Resolved from the working directory, as esbuild does for aliases (run from the repository root). */
+export const NODE_HTTP_ALIAS = { 'node:http': './bin/node-http.ts', http: './bin/node-http.ts' };
+
 export interface HandlerBundle {
   name: string;
   /** The entry file, e.g. dist/login.mjs. */
@@ -87,6 +90,8 @@ export async function buildHandlers(
     // package only has a default export, so `(await import('@aws-sdk/client-sqs')).SQSClient`
     // would be undefined; the ES build also tree-shakes better.
     mainFields: ['module', 'main'],
+    // node:http without undici at import (see bin/node-http.ts); serverless.yml does the same.
+    alias: NODE_HTTP_ALIAS,
     // ESM bundles that contain CommonJS dependencies need a real `require`.
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
     metafile: true,
