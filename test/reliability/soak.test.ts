@@ -11,20 +11,21 @@
 import { SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resetRuntimeForTests } from '../../lib/config/runtime.js';
 import type { FaultKind } from '../../local/tpns-emulator/index.js';
 import { emfPoints, metricSum } from './support/capture.js';
 import { drive, newDriveStats } from './support/drive.js';
 import { mismatches, normalise } from './support/model.js';
-import { generateOperations, keysOf, keysOfMessage } from './support/operations.js';
+import { startObservingProxy } from './support/observing-proxy.js';
+import type { ObservingProxy } from './support/observing-proxy.js';
+import { generateOperations, keysOf, keysOfMessage, keysOfTpnsRequest } from './support/operations.js';
 import { runPaced } from './support/scheduler.js';
-import { observeSqs } from './support/sqs-observer.js';
-import type { SqsObserver } from './support/sqs-observer.js';
 import { queuedBodies, startReliabilityStack } from './support/stack.js';
 import type { ReliabilityStack } from './support/stack.js';
 
 const OPERATIONS = Number(process.env.SOAK_OPS ?? 5_000);
 const SEED = Number(process.env.SOAK_SEED ?? 20_261_122);
-const CONCURRENCY = 64;
+const CONCURRENCY = 128;
 /** Client timeout below the injected latency, so a slow answer is a timeout (and a retry) for the client. */
 const TPNS_TIMEOUT_MS = 800;
 const SLOW_ANSWER_MS = 1_200;
@@ -50,7 +51,9 @@ const TIMEOUT_MS = Math.max(300_000, OPERATIONS * 60);
 
 describe(`soak: ${OPERATIONS} operations under injected faults`, () => {
   let stack: ReliabilityStack;
-  let observer: SqsObserver;
+  let sqsProxy: ObservingProxy;
+  let tpnsProxy: ObservingProxy;
+  let sqsEntriesRefused = 0;
   const mix = generateOperations(OPERATIONS, SEED);
 
   beforeAll(async () => {
@@ -58,13 +61,22 @@ describe(`soak: ${OPERATIONS} operations under injected faults`, () => {
       invalidTokens: [...mix.invalidTokens],
       env: { TPNS_TIMEOUT_MS: String(TPNS_TIMEOUT_MS), WORKER_RETRY_BUDGET_MS: String(WORKER_BUDGET_MS), POWERTOOLS_LOG_LEVEL: 'ERROR' },
     });
-    // The functions reach SQS through a counting pass-through, to report the entries SQS refused.
-    observer = await observeSqs(stack.sqs.endpoint);
-    process.env.AWS_ENDPOINT_URL_SQS = observer.endpoint;
+    // The functions reach SQS and TPNS through pass-through proxies: one counts the entries SQS
+    // refused; the other knows which TPNS calls are still being applied, including those the
+    // client gave up on (latency past its timeout): TPNS applies them anyway, possibly later.
+    sqsProxy = await startObservingProxy(stack.sqs.endpoint, ({ headers, status, answer }) => {
+      if (headers['x-amz-target'] === 'AmazonSQS.SendMessageBatch' && status === 200) {
+        sqsEntriesRefused += ((JSON.parse(answer.toString('utf8')) as { Failed?: unknown[] }).Failed ?? []).length;
+      }
+    });
+    tpnsProxy = await startObservingProxy(stack.tpns.url);
+    process.env.AWS_ENDPOINT_URL_SQS = sqsProxy.endpoint;
+    process.env.TPNS_ENDPOINT = tpnsProxy.endpoint;
+    resetRuntimeForTests();
   });
   afterAll(async () => {
     await stack.close();
-    await observer.close();
+    await Promise.all([sqsProxy.close(), tpnsProxy.close()]);
   });
 
   it('ends with exactly the model bindings; only invalid tokens are dead-lettered', { timeout: TIMEOUT_MS }, async () => {
@@ -108,7 +120,12 @@ describe(`soak: ${OPERATIONS} operations under injected faults`, () => {
         items: mix.operations,
         keysOf,
         run: (operation) => drive(operation, stats),
-        queuedKeys: async () => new Set((await queuedBodies(sqs)).flatMap(keysOfMessage)),
+        // Work still pending: queued (or in the worker's hands), or a TPNS call not yet applied.
+        pendingKeys: async () =>
+          new Set([
+            ...tpnsProxy.inFlight().flatMap((body) => keysOfTpnsRequest(body.toString('utf8'))),
+            ...(await queuedBodies(sqs)).flatMap(keysOfMessage),
+          ]),
         concurrency: CONCURRENCY,
       });
     } finally {
@@ -144,7 +161,7 @@ describe(`soak: ${OPERATIONS} operations under injected faults`, () => {
       tpnsCalls: counters.requests,
       faultsInjected: counters.byFault,
       sqsRefusalWindows: refusalWindows,
-      sqsEntriesRefused: observer.refusedEntries(),
+      sqsEntriesRefused,
       tpnsClientRetries: metricSum(points, 'TpnsRetries'),
       itemsQueued: metricSum(points, 'ItemsQueued'),
       workerMessagesRetried: metricSum(points, 'WorkMessagesRetried'),

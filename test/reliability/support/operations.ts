@@ -35,9 +35,9 @@ export interface OperationMix {
 
 const DEVICES_PER_PLATFORM = 250;
 const INVALID_PER_PLATFORM = 2;
-const USERS = 80;
+const USERS = 200;
 /** Users from this index on use account type 1 (a custom type), the others the default 0. */
-const FIRST_TYPED_USER = 64;
+const FIRST_TYPED_USER = 160;
 /** Bulks above one TPNS call's worth (20) per platform are always queued. */
 const DIRECT_LIMIT = 20;
 
@@ -81,6 +81,26 @@ export function keysOfMessage(body: string): string[] {
     ]),
     ...(message.tokens ?? []).map((token) => `t:${token}`),
     ...(message.accounts ?? []).map(account),
+  ];
+}
+
+/** The same keys for a TPNS batchoperate body (ops 2-5), to see what a request still in flight will change. */
+export function keysOfTpnsRequest(body: string): string[] {
+  let request: {
+    token_accounts?: { token: string; account_list?: { account: string; account_type?: number }[] }[];
+    token_list?: string[];
+    account_list?: { account: string; account_type?: number }[];
+  };
+  try {
+    request = JSON.parse(body) as typeof request;
+  } catch {
+    return [];
+  }
+  const account = (ref: { account: string; account_type?: number }) => `a:${ref.account_type ?? 0}:${ref.account}`;
+  return [
+    ...(request.token_accounts ?? []).flatMap((entry) => [`t:${entry.token}`, ...(entry.account_list ?? []).map(account)]),
+    ...(request.token_list ?? []).map((token) => `t:${token}`),
+    ...(request.account_list ?? []).map(account),
   ];
 }
 

@@ -1,7 +1,8 @@
 /**
  * Runs operations concurrently while keeping the order that makes the model's answer the right
  * one: an operation starts only when every earlier operation it conflicts with is finished,
- * i.e. answered AND its queued work is gone from the queue (applied, or dead-lettered).
+ * i.e. answered AND nothing of it is pending any more (queued work applied or dead-lettered,
+ * TPNS calls applied, even those the client gave up on).
  * Operations conflict when one holds exclusively a key (token or account) the other holds at
  * all; operations that do not conflict commute, so the final state is the model's.
  */
@@ -18,8 +19,8 @@ export interface PacedRun<T> {
   items: readonly T[];
   keysOf(item: T): Keys;
   run(item: T): Promise<void>;
-  /** Keys of the work still queued (visible, delayed or in flight). */
-  queuedKeys(): Promise<Set<string>>;
+  /** Keys of work still pending: queued (visible, delayed or in flight), or otherwise not yet applied. */
+  pendingKeys(): Promise<Set<string>>;
   concurrency: number;
 }
 
@@ -29,7 +30,7 @@ type Status = 'waiting' | 'running' | 'answered' | 'done';
 const WINDOW = 1_000;
 const POLL_MS = 25;
 
-export async function runPaced<T>({ items, keysOf, run, queuedKeys, concurrency }: PacedRun<T>): Promise<void> {
+export async function runPaced<T>({ items, keysOf, run, pendingKeys, concurrency }: PacedRun<T>): Promise<void> {
   const entries = items.map((item) => ({ item, keys: keysOf(item), status: 'waiting' as Status, answeredAt: 0 }));
   let front = 0;
   let running = 0;
@@ -39,7 +40,7 @@ export async function runPaced<T>({ items, keysOf, run, queuedKeys, concurrency 
   while (front < entries.length) {
     if (failure) throw failure;
     const snapshotTick = ++tick;
-    const queued = await queuedKeys();
+    const queued = await pendingKeys();
     for (let i = front; i < Math.min(entries.length, front + WINDOW); i++) {
       const entry = entries[i]!;
       // Only a snapshot taken after the answer shows all of the work the answer reported queued.
