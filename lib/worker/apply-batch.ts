@@ -21,8 +21,8 @@ import type { DeadLetterQueue, QueuedDeadLetter } from '../queue/dead-letter.js'
 import { QueueUnavailableError } from '../queue/errors.js';
 import type { WorkMessage } from '../queue/messages.js';
 import { TpnsBadRequestError, TpnsError, TpnsValidationError } from '../tpns/errors.js';
-import type { ItemOutcome, TpnsAccountApi } from '../tpns/types.js';
-import { recordDeadLettered, recordItemOutcomes } from './metrics.js';
+import type { ItemOutcome, Platform, TpnsAccountApi } from '../tpns/types.js';
+import { ItemOutcomeCounts, recordDeadLettered } from './metrics.js';
 import { itemCount } from '../queue/plan.js';
 import { applyTogether, keepItems } from './work-items.js';
 import type { WorkRecord } from './work-record.js';
@@ -80,7 +80,10 @@ class Round {
   readonly results = new Map<string, RecordResult>();
   readonly letters: { messageId: string; letter: QueuedDeadLetter; reason: DeadLetterReason; items: number }[] = [];
 
-  constructor(private readonly options: ApplyWorkOptions) {}
+  constructor(
+    private readonly options: ApplyWorkOptions,
+    private readonly counts: ItemOutcomeCounts,
+  ) {}
 
   deadLetterInvalid(record: WorkRecord, reason: string): void {
     const letter = invalidMessageLetter(record.body, reason, record);
@@ -113,7 +116,7 @@ class Round {
       // Outcomes of this message's items, indexed within the message.
       const own = outcomes.slice(offset, offset + itemCount(message)).map((outcome, index) => ({ ...outcome, index }));
       offset += own.length;
-      recordItemOutcomes(message.kind, own);
+      this.counts.add(message.kind, own);
       this.settle(record, message, own);
     }
   }
@@ -176,14 +179,19 @@ class Round {
 /** Group key of a record; a record without a group (standard queue) is its own group. */
 const groupKey = (record: WorkRecord) => record.groupId ?? `message:${record.messageId}`;
 
-/** Messages of the round by kind and platform, in batch order. */
-function buckets(members: readonly Valid[]): Valid[][] {
+/** Messages of the round by platform, then by kind, in batch order. */
+function buckets(members: readonly Valid[]): Map<Platform, Valid[][]> {
   const byKey = new Map<string, Valid[]>();
   for (const member of members) {
     const key = `${member.message.kind}/${member.message.platform}`;
     byKey.set(key, [...(byKey.get(key) ?? []), member]);
   }
-  return [...byKey.values()];
+  const byPlatform = new Map<Platform, Valid[][]>();
+  for (const bucket of byKey.values()) {
+    const platform = (bucket[0] as Valid).message.platform;
+    byPlatform.set(platform, [...(byPlatform.get(platform) ?? []), bucket]);
+  }
+  return byPlatform;
 }
 
 export async function applyWorkBatch(records: readonly WorkRecord[], options: ApplyWorkOptions): Promise<Map<string, RecordResult>> {
@@ -192,24 +200,35 @@ export async function applyWorkBatch(records: readonly WorkRecord[], options: Ap
 
   const results = new Map<string, RecordResult>();
   const stopped = new Set<string>();
-  for (let k = 0; ; k++) {
-    const takers = [...groups].filter(([key, list]) => !stopped.has(key) && list[k]).map(([, list]) => list[k] as WorkRecord);
-    if (takers.length === 0) break;
-    const round = new Round(options);
-    const valid: Valid[] = [];
-    for (const record of takers) {
-      if (record.message) valid.push({ record, message: record.message });
-      else round.deadLetterInvalid(record, record.invalid ?? 'invalid message');
+  const counts = new ItemOutcomeCounts();
+  try {
+    for (let k = 0; ; k++) {
+      const takers = [...groups].filter(([key, list]) => !stopped.has(key) && list[k]).map(([, list]) => list[k] as WorkRecord);
+      if (takers.length === 0) break;
+      const round = new Round(options, counts);
+      const valid: Valid[] = [];
+      for (const record of takers) {
+        if (record.message) valid.push({ record, message: record.message });
+        else round.deadLetterInvalid(record, record.invalid ?? 'invalid message');
+      }
+      // Android and iOS are separate TPNS apps with separate tokens: nothing to order between them,
+      // so their calls run concurrently (a batch of mixed sign-ins waits one round trip, not two).
+      // A platform's kinds go one after another: a crash leaves a clear prefix applied.
+      await Promise.all(
+        [...buckets(valid).values()].map(async (platformBuckets) => {
+          for (const bucket of platformBuckets) await round.apply(bucket);
+        }),
+      );
+      await round.flushDeadLetters();
+      for (const record of takers) {
+        const result = round.results.get(record.messageId);
+        if (!result) throw new Error(`no result for message ${record.messageId}`);
+        results.set(record.messageId, result);
+        if (result.status === 'retry') stopped.add(groupKey(record));
+      }
     }
-    // Kinds one after another: a crash leaves a clear prefix applied, and calls stay within TPNS's rate.
-    for (const bucket of buckets(valid)) await round.apply(bucket);
-    await round.flushDeadLetters();
-    for (const record of takers) {
-      const result = round.results.get(record.messageId);
-      if (!result) throw new Error(`no result for message ${record.messageId}`);
-      results.set(record.messageId, result);
-      if (result.status === 'retry') stopped.add(groupKey(record));
-    }
+  } finally {
+    counts.record();
   }
   for (const record of records) {
     if (!results.has(record.messageId)) {

@@ -3,13 +3,32 @@ import { countWith, metrics, MetricUnit } from '../observability/metrics.js';
 import type { WorkKind } from '../queue/messages.js';
 import type { ItemOutcome } from '../tpns/types.js';
 
-export function recordItemOutcomes(kind: WorkKind, outcomes: readonly ItemOutcome[]): void {
-  countWith('WorkItemsApplied', outcomes.filter((outcome) => outcome.ok).length, { kind });
-  const failedByCode = new Map<string, number>();
-  for (const outcome of outcomes) {
-    if (!outcome.ok) failedByCode.set(outcome.code, (failedByCode.get(outcome.code) ?? 0) + 1);
+/**
+ * Item outcomes of a whole invocation, written once at its end: one EMF line per kind and per
+ * (kind, code) rather than per message (each single metric re-reads the POWERTOOLS_* settings,
+ * which showed up in the worker's CPU profile).
+ */
+export class ItemOutcomeCounts {
+  readonly #applied = new Map<WorkKind, number>();
+  readonly #failed = new Map<string, { kind: WorkKind; code: string; count: number }>();
+
+  add(kind: WorkKind, outcomes: readonly ItemOutcome[]): void {
+    for (const outcome of outcomes) {
+      if (outcome.ok) {
+        this.#applied.set(kind, (this.#applied.get(kind) ?? 0) + 1);
+        continue;
+      }
+      const key = `${kind}/${outcome.code}`;
+      const failed = this.#failed.get(key) ?? { kind, code: outcome.code, count: 0 };
+      failed.count += 1;
+      this.#failed.set(key, failed);
+    }
   }
-  for (const [code, count] of failedByCode) countWith('WorkItemsFailed', count, { kind, code });
+
+  record(): void {
+    for (const [kind, count] of this.#applied) countWith('WorkItemsApplied', count, { kind });
+    for (const { kind, code, count } of this.#failed.values()) countWith('WorkItemsFailed', count, { kind, code });
+  }
 }
 
 /** `reason`: `invalid-message` (schema) or `refused-item` (TPNS refused for good). */
