@@ -12,10 +12,9 @@ import { logger } from '../../../lib/observability/logger.js';
 import { localSqsClient } from '../../../local/sqs/client.js';
 import { startEventSource } from '../../../local/sqs/event-source.js';
 import type { EventSource, SqsBatchHandler } from '../../../local/sqs/event-source.js';
-import { startLocalSqs } from '../../../local/sqs/fauxqs.js';
 import type { LocalSqs } from '../../../local/sqs/fauxqs.js';
-import { startTpnsEmulator } from '../../../local/tpns-emulator/index.js';
-import type { TpnsEmulator } from '../../../local/tpns-emulator/index.js';
+import type { EmulatorAppCredentials, TpnsEmulator } from '../../../local/tpns-emulator/index.js';
+import { startStack } from '../../integration/functions/harness.js';
 import { captureOutput } from './capture.js';
 import type { CapturedOutput } from './capture.js';
 
@@ -26,7 +25,7 @@ export interface StackOptions {
   /** Extra environment for the functions (TPNS_TIMEOUT_MS, WORKER_RETRY_BUDGET_MS, log level...). */
   env?: Record<string, string>;
   /** Emulator app credentials (e.g. a distinctive secret to grep logs for). */
-  apps?: Parameters<typeof startTpnsEmulator>[0] extends infer O ? (O extends { apps?: infer A } ? A : never) : never;
+  apps?: Partial<Record<'android' | 'ios', EmulatorAppCredentials>>;
 }
 
 export interface WorkerOptions {
@@ -54,23 +53,16 @@ export const realWorker: SqsBatchHandler = (event: SQSEvent, context: Context) =
   bindWorker(event, context) as Promise<SQSBatchResponse>;
 
 export async function startReliabilityStack(options: StackOptions = {}): Promise<ReliabilityStack> {
-  const tpns = await startTpnsEmulator({
-    env: {},
-    ...(options.invalidTokens ? { invalidTokens: options.invalidTokens } : {}),
-    ...(options.apps ? { apps: options.apps } : {}),
-  });
-  const sqs = await startLocalSqs(options.queueAttributes ? { queueAttributes: options.queueAttributes } : {});
-  Object.assign(process.env, {
-    ...tpns.env,
-    BINDING_QUEUE_URL: sqs.queueUrl,
-    BINDING_DLQ_URL: sqs.dlqUrl,
-    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    POWERTOOLS_LOG_LEVEL: 'WARN',
-    ...options.env,
-  });
+  // The handlers' harness starts both emulators and points process.env at them; its emulator
+  // takes its app credentials from process.env, so distinctive secrets go there first.
+  for (const [platform, app] of Object.entries(options.apps ?? {})) {
+    process.env[`TPNS_${platform.toUpperCase()}_ACCESS_ID`] = app.accessId;
+    process.env[`TPNS_${platform.toUpperCase()}_SECRET_KEY`] = app.secretKey;
+  }
+  const { tpns, sqs } = await startStack(options.queueAttributes ? { queueAttributes: options.queueAttributes } : {});
+  if (options.invalidTokens) tpns.setInvalidTokens(options.invalidTokens);
+  // Metrics on (the harness turns them off; single metrics read the variable when created).
+  Object.assign(process.env, { POWERTOOLS_LOG_LEVEL: 'WARN', POWERTOOLS_METRICS_DISABLED: 'false', ...options.env });
   resetRuntimeForTests();
   // The logger read POWERTOOLS_LOG_LEVEL when it was imported, before this environment existed.
   logger.setLogLevel((process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN') as Parameters<typeof logger.setLogLevel>[0]);
