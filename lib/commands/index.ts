@@ -12,3 +12,4 @@ export { bulkDeleteAccounts, deleteAccount } from './delete-account.js';
 export { listDevices } from './list-devices.js';
 export type { DeviceList } from './list-devices.js';
 export { DIRECT_ITEM_LIMIT } from './work.js';
+export { DIRECT_COOL_DOWN_MS, DirectBreaker } from './direct-breaker.js';

@@ -14,6 +14,10 @@ import { applyDirect, applyOrQueueBySize, assertConfigured } from './work.js';
  * If the queue cannot take the confirmation (or an op 4 leftover) the QueueUnavailableError
  * propagates (503 + Retry-After) even though op 4 itself may have been applied: the device is
  * signed out now, but only a retry, which is idempotent, makes sure it stays so.
+ *
+ * Op 4 always tries TPNS directly, even while the direct-path breaker queues sign-ins: the
+ * device must stop receiving this account's notifications now (the next user of a shared
+ * device), and sign-outs do not come in the peaks that sign-ins do.
  */
 export async function signOut(runtime: Runtime, input: DeviceInput, meta: CommandMeta): Promise<Answer> {
   const { token, platform, account, accountType } = input;

@@ -11,6 +11,8 @@ import { INTERACTIVE_RETRY_BUDGET_MS } from '../tpns/constants.js';
 import { TpnsPlatformNotConfiguredError } from '../tpns/errors.js';
 import type { CallOptions, OperationResult, Platform, TpnsAccountApi } from '../tpns/types.js';
 import type { CommandMeta, Failure, Tally } from './answer.js';
+import { isStrugglingCode } from './direct-breaker.js';
+import type { DirectBreaker } from './direct-breaker.js';
 import type { Runtime } from './runtime.js';
 
 export type { WorkInput } from '../queue/plan.js';
@@ -68,14 +70,23 @@ export interface DirectResult {
   leftover?: WorkInput;
 }
 
-export async function applyDirect(tpns: TpnsAccountApi, work: WorkInput): Promise<DirectResult> {
+/**
+ * One direct attempt within the interactive budget. While `breaker` is open (TPNS struggling)
+ * nothing is sent and all of the work is left over for the queue; an attempt that ends with
+ * items TPNS was too overloaded or down to take trips it.
+ */
+export async function applyDirect(tpns: TpnsAccountApi, work: WorkInput, breaker?: DirectBreaker): Promise<DirectResult> {
+  if (breaker?.isOpen()) return { applied: 0, failed: [], leftover: work };
   const deadline = AbortSignal.timeout(DIRECT_DEADLINE_MS);
   let result: OperationResult;
   try {
     result = await call(tpns, work, { retryBudgetMs: INTERACTIVE_RETRY_BUDGET_MS, signal: deadline });
   } catch (error) {
     // Cut off mid-call: whether TPNS applied it is unknown, so all of it is queued (ops 2-5 are idempotent).
-    if (deadline.aborted) return { applied: 0, failed: [], leftover: work };
+    if (deadline.aborted) {
+      breaker?.trip();
+      return { applied: 0, failed: [], leftover: work };
+    }
     throw error;
   }
   const failed: Failure[] = [];
@@ -84,6 +95,7 @@ export async function applyDirect(tpns: TpnsAccountApi, work: WorkInput): Promis
     if (outcome.ok) continue;
     if (outcome.retryable) {
       retry.add(outcome.index);
+      if (isStrugglingCode(outcome.code)) breaker?.trip();
       continue;
     }
     const { token, account, code, message } = outcome;
@@ -105,7 +117,7 @@ export async function applyOrQueue(
   works: WorkInput[],
   meta: CommandMeta,
 ): Promise<Tally> {
-  const results = await Promise.all(works.map((work) => applyDirect(runtime.tpns, work)));
+  const results = await Promise.all(works.map((work) => applyDirect(runtime.tpns, work, runtime.directBreaker)));
   const leftovers = results.flatMap((result) => (result.leftover ? [result.leftover] : []));
   const { queued, chunks } = leftovers.length > 0 ? await queueWork(runtime.queue, leftovers, meta) : { queued: 0, chunks: 0 };
   return {

@@ -2,6 +2,7 @@
  * Everything a handler needs, built once per cold start and reused by every invocation of the
  * same Lambda container: the TPNS client, the work queue and the settings.
  */
+import { DirectBreaker } from '../commands/direct-breaker.js';
 import { recordTpnsEvent } from '../observability/tpns-metrics.js';
 import { SqsWorkQueue } from '../queue/sqs-work-queue.js';
 import { QueueUnavailableError } from '../queue/errors.js';
@@ -18,6 +19,8 @@ export interface Runtime {
   tpns: TpnsAccountApi;
   queue: WorkQueue;
   settings: Settings;
+  /** One per container, like the runtime itself: see lib/commands/direct-breaker.ts. */
+  directBreaker: DirectBreaker;
 }
 
 /** Without BINDING_QUEUE_URL nothing can be buffered: answer 503 rather than drop the work. */
@@ -35,7 +38,7 @@ export async function createRuntime(env: NodeJS.ProcessEnv): Promise<Runtime> {
         ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
       })
     : missingQueue;
-  return { tpns, queue, settings };
+  return { tpns, queue, settings, directBreaker: new DirectBreaker() };
 }
 
 let cached: Promise<Runtime> | undefined;
