@@ -14,6 +14,8 @@ export interface EmulatorProcess {
   counters(): Promise<EmulatorCounters>;
   /** Clears bindings, log and counters. */
   reset(): Promise<void>;
+  /** Every batchoperate call answered `ms` later, as a real TPNS round trip would be; 0 = loopback again. */
+  setLatency(ms: number): Promise<void>;
   /** CPU time the emulator process used so far, ms. */
   cpuMs(): Promise<number>;
   close(): Promise<void>;
@@ -27,8 +29,11 @@ export async function startEmulatorProcess(): Promise<EmulatorProcess> {
     child.once('message', (message) => resolve(message as Pick<EmulatorProcess, 'url' | 'env' | 'apps'>));
   });
   child.removeAllListeners('exit');
-  const control = async (method: string, path: string): Promise<unknown> => {
-    const response = await fetch(`${ready.url}/_emulator/${path}`, { method });
+  const control = async (method: string, path: string, body?: unknown): Promise<unknown> => {
+    const response = await fetch(`${ready.url}/_emulator/${path}`, {
+      method,
+      ...(body === undefined ? {} : { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }),
+    });
     if (!response.ok) throw new Error(`emulator control ${method} ${path} answered ${response.status}`);
     return response.json();
   };
@@ -37,6 +42,10 @@ export async function startEmulatorProcess(): Promise<EmulatorProcess> {
     counters: async () => (await control('GET', 'counters')) as EmulatorCounters,
     reset: async () => {
       await control('POST', 'reset');
+    },
+    setLatency: async (ms) => {
+      await control('DELETE', 'faults');
+      if (ms > 0) await control('POST', 'faults', { kind: 'latency', latencyMs: ms, path: 'batchoperate' });
     },
     cpuMs: () =>
       new Promise((resolve) => {

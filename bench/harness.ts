@@ -53,6 +53,8 @@ export interface BenchResults {
   /** The same burst arriving while the workers poll. */
   callsPerSignInLive: number;
   throughputVsRaw: number;
+  /** The same ratio with a realistic TPNS round trip added to every call (pipeline and raw alike). */
+  throughputVsRawWithLatency: number;
   throughputVsNaive: number;
   warmP50VsRaw: number;
   warmP99VsRaw: number;
@@ -72,6 +74,11 @@ export interface BenchResults {
       vsNaive: Summary;
       /** CPU ms per 1 000 items applied, by process group: where a 2-core machine spends its time. */
       cpuMsPer1000Items: { pipeline: Record<keyof CpuSplit, Summary>; raw: Record<keyof CpuSplit, Summary> };
+      /**
+       * The same bulk bind and raw reference with `latencyMs` added to every TPNS call: against a
+       * zero-latency loopback emulator the ratio only compares CPU per item on a shared 2-core box.
+       */
+      withLatency: { latencyMs: number; pipelineItemsPerSecond: Summary; rawItemsPerSecond: Summary; vsRaw: Summary };
     };
     warm: { requests: number; handlerP50Ms: Summary; handlerP99Ms: Summary; rawP50Ms: Summary; rawP99Ms: Summary; p50VsRaw: Summary; p99VsRaw: Summary };
     workerPeakRssMb: Summary;
@@ -106,6 +113,8 @@ interface RunFigures {
   pipelineItemsPerSecond: number;
   rawItemsPerSecond: number;
   naiveItemsPerSecond: number;
+  latentPipelineItemsPerSecond: number;
+  latentRawItemsPerSecond: number;
   warm: Awaited<ReturnType<typeof warmOverhead>>;
   workerPeakRssMb: number;
   bulkInvocations: InvocationFigures;
@@ -133,6 +142,14 @@ async function oneRun(stack: BenchStack, options: BenchOptions, run: number, con
     const rawCpu = await rawMeter();
     const naiveItemsPerSecond = await rawBindThroughput(stack.raw, 'android', devices(options.naiveItems, run), 1, concurrency);
     log(`  raw ${Math.round(rawItemsPerSecond)} items/s, naive ${Math.round(naiveItemsPerSecond)} items/s`);
+    // The same with a realistic TPNS round trip on every call, product first, then raw.
+    await stack.emulator.setLatency(options.tpnsLatencyMs);
+    const latentBind = await bulkBind(stack, workers, devices(options.items, run));
+    const latentRawItemsPerSecond = await rawBindThroughput(stack.raw, 'android', devices(options.items, run), MAX_ITEMS_PER_MESSAGE, concurrency);
+    await stack.emulator.setLatency(0);
+    workers.pool.takeInvocations();
+    const latentPipelineItemsPerSecond = latentBind.applied / (latentBind.elapsedMs / 1000);
+    log(`  with ${options.tpnsLatencyMs} ms TPNS latency: ${Math.round(latentPipelineItemsPerSecond)} items/s, raw ${Math.round(latentRawItemsPerSecond)} items/s`);
     const bulkUnbindTally = await bulkUnbind(stack, workers, bound);
     log(`  bulk unbind: ${bulkUnbindTally.calls} calls (min ${bulkUnbindTally.minimum})`);
     const deleteTally = await bulkDeleteAccounts(stack, workers, options.accounts, run);
@@ -155,6 +172,8 @@ async function oneRun(stack: BenchStack, options: BenchOptions, run: number, con
       pipelineItemsPerSecond: bulkBindTally.applied / (bulkBindTally.elapsedMs / 1000),
       rawItemsPerSecond,
       naiveItemsPerSecond,
+      latentPipelineItemsPerSecond,
+      latentRawItemsPerSecond,
       warm,
       workerPeakRssMb,
       bulkInvocations,
@@ -212,6 +231,12 @@ export async function runBenchmarks(options: BenchOptions, command: string, log:
         pipeline: cpuSummaries(runs.map((run) => run.pipelineCpu)),
         raw: cpuSummaries(runs.map((run) => run.rawCpu)),
       },
+      withLatency: {
+        latencyMs: options.tpnsLatencyMs,
+        pipelineItemsPerSecond: over((run) => run.latentPipelineItemsPerSecond),
+        rawItemsPerSecond: over((run) => run.latentRawItemsPerSecond),
+        vsRaw: over((run) => run.latentPipelineItemsPerSecond / run.latentRawItemsPerSecond),
+      },
     };
     const warm = {
       requests: options.warmRequests,
@@ -234,6 +259,7 @@ export async function runBenchmarks(options: BenchOptions, command: string, log:
       callsPerSignInOnePlatform: over((run) => perSignIn(run.burstOnePlatform)).median,
       callsPerSignInLive: over((run) => perSignIn(run.burstLive)).median,
       throughputVsRaw: throughput.vsRaw.median,
+      throughputVsRawWithLatency: throughput.withLatency.vsRaw.median,
       throughputVsNaive: throughput.vsNaive.median,
       warmP50VsRaw: warm.p50VsRaw.median,
       warmP99VsRaw: warm.p99VsRaw.median,

@@ -6,6 +6,7 @@
  *     BENCH_ITEMS=10000 BENCH_RUNS=5 npm run bench
  *     npm run bench -- --worker-concurrency 20        # more worker invocations than serverless.yml's 5
  *     TPNS_CONCURRENCY=10 npm run bench               # TPNS calls in flight per worker invocation
+ *     npm run bench -- --tpns-latency-ms 50           # the round trip of the "with TPNS latency" throughput
  */
 import { parseArgs } from 'node:util';
 
@@ -24,6 +25,8 @@ export interface BenchOptions {
   warmRequests: number;
   /** Fresh Node processes per function for the cold-start figures. */
   coldRuns: number;
+  /** Round trip the emulator adds to every call in the throughput variant "with TPNS latency" (ms). */
+  tpnsLatencyMs: number;
   /** Worker invocations at once; default serverless.yml's `workerMaxConcurrency`. */
   workerConcurrency: number | undefined;
   /** Where results are written; `undefined` writes nothing. */
@@ -40,12 +43,14 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   runs: 5,
   warmRequests: 1_000,
   coldRuns: 15,
+  // docs/capacity.md's assumed round trip from a Lambda region to TPNS (A4).
+  tpnsLatencyMs: 30,
   workerConcurrency: undefined,
   out: 'bench/results.json',
   distDir: 'dist/bench',
 };
 
-const NUMERIC = ['items', 'accounts', 'burst', 'naiveItems', 'runs', 'warmRequests', 'coldRuns', 'workerConcurrency'] as const;
+const NUMERIC = ['items', 'accounts', 'burst', 'naiveItems', 'runs', 'warmRequests', 'coldRuns', 'tpnsLatencyMs', 'workerConcurrency'] as const;
 
 /** `warmRequests` -> `--warm-requests` and `BENCH_WARM_REQUESTS`. */
 const kebab = (name: string) => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);

@@ -35,6 +35,7 @@ describe('npm run bench, tiny', () => {
       'callsPerSignInOnePlatform',
       'callsPerSignInLive',
       'throughputVsRaw',
+      'throughputVsRawWithLatency',
       'throughputVsNaive',
       'warmP50VsRaw',
       'warmP99VsRaw',
