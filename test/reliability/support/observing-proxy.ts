@@ -20,6 +20,8 @@ export interface ObservingProxy {
   endpoint: string;
   /** Bodies of requests the upstream has not answered yet. */
   inFlight(): Buffer[];
+  /** Requests whose body is still arriving (what they will change is not known yet). */
+  receiving(): number;
   close(): Promise<void>;
 }
 
@@ -27,10 +29,19 @@ const HOP_HEADERS = new Set(['host', 'connection', 'content-length', 'transfer-e
 
 export async function startObservingProxy(target: string, onExchange: (exchange: ObservedExchange) => void = () => undefined): Promise<ObservingProxy> {
   const pending = new Set<Buffer>();
+  let receiving = 0;
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
+    receiving += 1;
+    let received = false;
+    const done = () => {
+      if (!received) receiving -= 1;
+      received = true;
+    };
+    request.on('close', done);
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
+      done();
       const body = Buffer.concat(chunks);
       pending.add(body);
       const headers = Object.fromEntries(
@@ -53,11 +64,15 @@ export async function startObservingProxy(target: string, onExchange: (exchange:
         });
     });
   });
+  // Never the first to close an idle kept-alive connection (clients keep theirs up to 30 s): a
+  // proxy that did would make clients retry requests the upstream may already have.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
     inFlight: () => [...pending],
+    receiving: () => receiving,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -26,6 +26,9 @@ export interface PacedRun<T> {
 
 type Status = 'waiting' | 'running' | 'answered' | 'done';
 
+/** In `pendingKeys`: something pending whose keys are not known yet, so nothing may finish now. */
+export const ANY_KEY = '*';
+
 /** How far ahead of the oldest unfinished operation to look for startable ones. */
 const WINDOW = 1_000;
 const POLL_MS = 25;
@@ -41,7 +44,7 @@ export async function runPaced<T>({ items, keysOf, run, pendingKeys, concurrency
     if (failure) throw failure;
     const snapshotTick = ++tick;
     const queued = await pendingKeys();
-    for (let i = front; i < Math.min(entries.length, front + WINDOW); i++) {
+    for (let i = front; i < Math.min(entries.length, front + WINDOW) && !queued.has(ANY_KEY); i++) {
       const entry = entries[i]!;
       // Only a snapshot taken after the answer shows all of the work the answer reported queued.
       if (entry.status === 'answered' && entry.answeredAt < snapshotTick && !entry.keys.exclusive.some((key) => queued.has(key))) {
