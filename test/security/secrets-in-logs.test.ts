@@ -1,5 +1,6 @@
 /**
- * Secret keys and raw device tokens never reach the logs, error messages or HTTP answers. A full
+ * Secret keys and raw device tokens never reach the logs, error messages or HTTP answers, nor do
+ * accounts reach routine log lines. A full
  * run at DEBUG level (direct path, TPNS faults, the queue, the worker, dead letters, refused
  * input, wrong credentials) is captured from stdout/stderr and searched.
  */
@@ -85,5 +86,7 @@ describe('secrets and raw tokens stay out of logs, errors and answers', () => {
     }
     const leaked = [...tokens, DEAD].filter((token) => output.includes(token));
     expect(leaked).toEqual([]);
+    // Accounts (personal data: e-mails, phone numbers) are not in routine log lines either.
+    expect(output.match(/"[^"]*\b(user|bulk)-\d+[^"]*"/g) ?? []).toEqual([]);
   });
 });
