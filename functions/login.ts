@@ -27,7 +27,7 @@ export const handler = lambdaHandler({
   },
   events: {
     'account.login': (runtime, { detail }, meta) => signIn(runtime, detail, meta),
-    // Never fails the sign-in: direct bind, else queued; errors end in the pipeline, which returns the event.
+    // Never fails the sign-in: direct bind and its queued copy; errors end in the pipeline, which logs them and returns the event.
     'cognito.post-authentication': async (runtime, { account, device }, meta, event) => {
       if (device) await signInOrQueue(runtime, { account, ...device }, meta);
       return event;

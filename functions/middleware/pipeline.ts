@@ -64,7 +64,8 @@ const answerErrors = (): MiddlewareObj<unknown, unknown, Error, FunctionContext>
   onError: (request) => {
     const { error, event } = request;
     if (isCognitoTrigger(event)) {
-      logger.error('Cognito trigger failed; the sign-in goes on without binding the device', { error });
+      // E.g. the queue is down: the device may be bound directly, but without its queued confirmation.
+      logger.error('Cognito trigger failed; the sign-in goes on, the device binding may be missing or unconfirmed', { error });
       request.response = event;
       return;
     }

@@ -1,13 +1,10 @@
 /** Sign-in on a device: op 2, the token now belongs to this account only. */
-import { logger } from '../observability/logger.js';
-import { QueueUnavailableError } from '../queue/errors.js';
-import { TpnsPlatformNotConfiguredError, TpnsValidationError } from '../tpns/errors.js';
 import type { Binding } from '../tpns/types.js';
 import { answerOf } from './answer.js';
 import type { Answer, CommandMeta } from './answer.js';
 import type { Runtime } from './runtime.js';
 import type { BulkBindInput, DeviceInput } from './schemas.js';
-import { applyOrQueue, applyOrQueueBySize, assertConfigured, queueWork } from './work.js';
+import { applyAndConfirm, applyOrQueueBySize, assertConfigured } from './work.js';
 import type { WorkInput } from './work.js';
 
 const binding = ({ token, account, accountType }: DeviceInput): Binding =>
@@ -15,29 +12,32 @@ const binding = ({ token, account, accountType }: DeviceInput): Binding =>
 
 const bindWork = (input: DeviceInput): WorkInput => ({ kind: 'bind', platform: input.platform, items: [binding(input)] });
 
-/** Applied directly (~2 s budget); still failing retryably -> queued in the token's FIFO group (202). */
+/**
+ * Applied directly (~2 s budget) and, at the same time, queued in the token's FIFO group: as a
+ * confirmation when TPNS took it (200), as the only copy when it did not (202). The worker so
+ * replays the token's history in acceptance order, and an older sign-in still waiting in the
+ * queue (another user's, TPNS was failing) cannot take the device back after this one.
+ */
 export async function signIn(runtime: Runtime, input: DeviceInput, meta: CommandMeta): Promise<Answer> {
   assertConfigured(runtime.tpns, [input.platform]);
-  return answerOf(await applyOrQueue(runtime, [bindWork(input)], meta));
+  return answerOf(await applyAndConfirm(runtime, [bindWork(input)], meta));
 }
 
 /**
  * For callers that must not fail (the Cognito trigger fails the sign-in if it throws): whatever
- * goes wrong on the direct path, the binding is handed to the queue. Only input no retry can fix
- * (bad token, platform not configured) and an unreachable queue (already tried) still throw.
+ * goes wrong on the direct path, the queued copy carries the binding. Only a platform without
+ * credentials and an unreachable queue still throw.
  */
 export async function signInOrQueue(runtime: Runtime, input: DeviceInput, meta: CommandMeta): Promise<Answer> {
-  try {
-    return await signIn(runtime, input, meta);
-  } catch (error) {
-    const hopeless = [TpnsPlatformNotConfiguredError, TpnsValidationError, QueueUnavailableError].some((type) => error instanceof type);
-    if (hopeless) throw error;
-    logger.warn('Sign-in could not be applied directly; queueing it', { error });
-    return answerOf({ applied: 0, failed: [], ...(await queueWork(runtime.queue, [bindWork(input)], meta)) });
-  }
+  assertConfigured(runtime.tpns, [input.platform]);
+  return answerOf(await applyAndConfirm(runtime, [bindWork(input)], meta, 'rely-on-queue'));
 }
 
-/** Up to one TPNS call per platform directly, more planned into chunks and queued (202). */
+/**
+ * Up to one TPNS call per platform directly, each binding also queued in its token's group (so
+ * the bulk is ordered against the users' own sign-ins and sign-outs of those tokens); more is
+ * planned into chunks of 20 and queued (202), in chunk groups that are not ordered against them.
+ */
 export async function bulkBind(runtime: Runtime, input: BulkBindInput, meta: CommandMeta): Promise<Answer> {
   const platforms = new Set(input.items.map((item) => item.platform));
   assertConfigured(runtime.tpns, platforms);

@@ -36,7 +36,7 @@ export async function signOut(runtime: Runtime, input: DeviceInput, meta: Comman
   return answerOf({ applied: direct.applied, failed: direct.failed, queued: leftover.length, chunks: leftover.length });
 }
 
-/** Op 4 for many tokens: one TPNS call directly, more planned into chunks and queued (202). */
+/** Op 4 for many tokens: one TPNS call directly (each token confirmed in its group), more planned into chunks and queued (202). */
 export async function bulkUnbindTokens(runtime: Runtime, input: BulkUnbindTokensInput, meta: CommandMeta): Promise<Answer> {
   assertConfigured(runtime.tpns, [input.platform]);
   return answerOf(await applyOrQueueBySize(runtime, [{ kind: 'unbind-tokens', platform: input.platform, tokens: input.tokens }], meta));

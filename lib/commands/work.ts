@@ -1,9 +1,11 @@
 /**
  * The two ways accepted work reaches TPNS: directly (one TPNS call's worth, a user is waiting,
- * the interactive ~2 s retry budget), or through the binding queue (larger work, and whatever
- * the direct call left retryable). Nothing accepted is dropped: leftovers are queued, and if the
- * queue cannot take them the QueueUnavailableError reaches the caller (503, retry).
+ * the interactive ~2 s retry budget) with a copy of every item queued in its own FIFO group at
+ * the same time (it keeps the order per token, and carries what the direct call left
+ * retryable), or only through the binding queue (larger work). Nothing accepted is dropped: if
+ * the queue cannot take it the QueueUnavailableError reaches the caller (503, retry).
  */
+import { logger } from '../observability/logger.js';
 import { itemCount, planWork } from '../queue/plan.js';
 import type { WorkInput } from '../queue/plan.js';
 import type { WorkQueue } from '../queue/messages.js';
@@ -111,32 +113,62 @@ export async function queueWork(queue: WorkQueue, inputs: WorkInput[], meta: Com
   return { queued: inputs.reduce((sum, input) => sum + itemCount(input), 0), chunks: messages.length };
 }
 
-/** Everything in `works` directly (in parallel, one call each), then the retryable leftovers queued. */
-export async function applyOrQueue(
+/** Each item as work of its own: planned alone, it lands in its token's (or account's) FIFO group. */
+const itemByItem = (work: WorkInput): WorkInput[] =>
+  Array.from({ length: itemCount(work) }, (_, index) => subset(work, new Set([index])));
+
+/** What to do when the direct call itself fails (credentials, app state) but the queued copy was taken. */
+export type OnDirectError = 'throw' | 'rely-on-queue';
+
+/**
+ * Everything in `works` directly (in parallel, one call each) and, at the same time, every item
+ * queued as its own message in its token's (or account's) FIFO group. The queue so holds each
+ * token's history in acceptance order and replays it: queued work accepted before this cannot
+ * be applied after it (docs/queue.md). An item applied directly is re-applied by the worker
+ * (harmless: ops 2-5 are set-like); an item left over (breaker open, TPNS failing) has its queued
+ * copy as its only one. Sent concurrently, the caller waits max(TPNS, SQS), not the sum.
+ *
+ * If the queue cannot take the copies the QueueUnavailableError propagates (503 + Retry-After)
+ * even when TPNS applied the work: without the copy, older queued work of the same token could
+ * still overwrite it. A retry is safe (idempotent).
+ */
+export async function applyAndConfirm(
   runtime: Runtime,
   works: WorkInput[],
   meta: CommandMeta,
+  onDirectError: OnDirectError = 'throw',
 ): Promise<Tally> {
-  const results = await Promise.all(works.map((work) => applyDirect(runtime.tpns, work, runtime.directBreaker)));
-  const leftovers = results.flatMap((result) => (result.leftover ? [result.leftover] : []));
-  const { queued, chunks } = leftovers.length > 0 ? await queueWork(runtime.queue, leftovers, meta) : { queued: 0, chunks: 0 };
+  const [direct, copies] = await Promise.allSettled([
+    Promise.all(works.map((work) => applyDirect(runtime.tpns, work, runtime.directBreaker))),
+    queueWork(runtime.queue, works.flatMap(itemByItem), meta),
+  ]);
+  if (copies.status === 'rejected') throw copies.reason;
+  if (direct.status === 'rejected') {
+    if (onDirectError === 'throw') throw direct.reason;
+    logger.warn('Work could not be applied directly; its queued copy will be', { error: direct.reason });
+    return { applied: 0, failed: [], ...copies.value };
+  }
+  const results = direct.value;
+  // Each leftover item is already queued, in a message of its own.
+  const leftover = results.reduce((sum, result) => sum + (result.leftover ? itemCount(result.leftover) : 0), 0);
   return {
     applied: results.reduce((sum, result) => sum + result.applied, 0),
     failed: results.flatMap((result) => result.failed),
-    queued,
-    chunks,
+    queued: leftover,
+    chunks: leftover,
   };
 }
 
 /**
- * Work of one TPNS call per platform directly (the calls run in parallel, so the caller still
- * waits about one budget), anything larger straight to the queue (the worker applies it in chunks).
+ * Work of one TPNS call per platform directly and confirmed item by item in the queue (the calls
+ * run in parallel, so the caller still waits about one budget), anything larger straight to the
+ * queue in chunks of 20 (chunk groups: not ordered against the tokens' own groups).
  */
 export async function applyOrQueueBySize(
   runtime: Runtime,
   works: WorkInput[],
   meta: CommandMeta,
 ): Promise<Tally> {
-  if (works.every((work) => itemCount(work) <= DIRECT_ITEM_LIMIT)) return applyOrQueue(runtime, works, meta);
+  if (works.every((work) => itemCount(work) <= DIRECT_ITEM_LIMIT)) return applyAndConfirm(runtime, works, meta);
   return { applied: 0, failed: [], ...(await queueWork(runtime.queue, works, meta)) };
 }

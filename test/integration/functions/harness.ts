@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Context } from 'aws-lambda';
 import { resetRuntimeForTests } from '../../../lib/config/runtime.js';
+import type { WorkMessage } from '../../../lib/queue/messages.js';
 import { startLocalSqs } from '../../../local/sqs/fauxqs.js';
 import type { LocalSqs } from '../../../local/sqs/fauxqs.js';
 import { createLambdaContext } from '../../../local/stack/lambda-context.js';
@@ -116,3 +117,25 @@ export function httpEvent(routeKey: string, request: HttpRequest = {}): Record<s
 /** Calls TPNS received, by operator type, on batchoperate. */
 export const batchCalls = (tpns: TpnsEmulator, operatorType?: number) =>
   tpns.requests().filter((entry) => entry.path.endsWith('batchoperate') && (operatorType === undefined || entry.operatorType === operatorType));
+
+/** A message waiting in the binding queue, as fauxqs holds it. */
+export interface QueuedMessage {
+  groupId: string;
+  message: WorkMessage;
+}
+
+/**
+ * The binding queue's waiting messages with their FIFO group, read through fauxqs' inspection
+ * endpoint (receiving them would hide them from the worker).
+ */
+export async function queuedMessages(sqs: LocalSqs): Promise<QueuedMessage[]> {
+  const name = sqs.queueUrl.split('/').pop() ?? '';
+  const answer = await fetch(`${sqs.endpoint}/_fauxqs/queues/${encodeURIComponent(name)}`);
+  if (!answer.ok) throw new Error(`fauxqs inspection answered ${answer.status}`);
+  const { messages } = (await answer.json()) as { messages: { ready: { body: string; messageGroupId: string }[] } };
+  return messages.ready.map(({ body, messageGroupId }) => ({ groupId: messageGroupId, message: JSON.parse(body) as WorkMessage }));
+}
+
+/** The messages queued in one FIFO group (`t:<token>`, `a:<hash>`), in order. */
+export const queuedInGroup = async (sqs: LocalSqs, groupId: string): Promise<WorkMessage[]> =>
+  (await queuedMessages(sqs)).filter((queued) => queued.groupId === groupId).map((queued) => queued.message);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resetRuntimeForTests } from '../../../lib/config/runtime.js';
 import { handler } from '../../../functions/login.js';
-import { batchCalls, fixture, httpEvent, invokeHttp, lambdaContext, startStack } from './harness.js';
+import { batchCalls, fixture, httpEvent, invokeHttp, lambdaContext, queuedInGroup, queuedMessages, startStack } from './harness.js';
 import type { Stack } from './harness.js';
 
 const TOKEN = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
@@ -38,6 +38,28 @@ describe('PUT /v1/me/devices/{token}', () => {
     expect(answer.body).toEqual({ applied: 1, failed: [] });
     expect(stack.tpns.accountsOf('android', TOKEN)).toEqual([{ account: 'auth0|5f7c8ec7c33c6c004bbafe82', accountType: 0 }]);
     expect(batchCalls(stack.tpns, 2)).toHaveLength(1);
+  });
+
+  it('also queues the same op 2 in the token\'s FIFO group, as the confirmation that keeps the order per token', async () => {
+    const token = 'tok-confirmed-1';
+    const answer = await invokeHttp(handler, httpEvent(ROUTE, { account: 'confirmed-1', pathParameters: { token }, body: { platform: 'ios', accountType: 2 } }));
+    expect(answer).toMatchObject({ statusCode: 200, body: { applied: 1, failed: [] } }); // applied: no `queued` in the answer
+    expect(await queuedInGroup(stack.sqs, `t:${token}`)).toEqual([
+      expect.objectContaining({ v: 1, kind: 'bind', platform: 'ios', items: [{ token, account: 'confirmed-1', accountType: 2 }] }),
+    ]);
+    expect(batchCalls(stack.tpns, 2)).toHaveLength(1);
+  });
+
+  it('answers 503 with Retry-After when TPNS applied the sign-in but its confirmation cannot be queued (retry is safe)', async () => {
+    const token = 'tok-unconfirmed-1';
+    await withEnv({ AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:9' }, async () => {
+      const answer = await invokeHttp(handler, httpEvent(ROUTE, { account: 'unconfirmed-1', pathParameters: { token }, body: { platform: 'android' } }));
+      expect(answer.statusCode).toBe(503);
+      expect(Number(answer.headers['Retry-After'])).toBeGreaterThan(0);
+    });
+    // Bound now, but without its queued copy an older queued sign-in could still take the device back.
+    expect(stack.tpns.accountsOf('android', token)).toEqual([{ account: 'unconfirmed-1', accountType: 0 }]);
+    expect(await queuedInGroup(stack.sqs, `t:${token}`)).toEqual([]);
   });
 
   it('overwrites the previous account of a shared device', async () => {
@@ -90,7 +112,8 @@ describe('PUT /v1/me/devices/{token}', () => {
     expect(answer.statusCode).toBe(202);
     expect(answer.body).toMatchObject({ queued: 1, chunks: 1, applied: 0, failed: [] });
     expect(batchCalls(stack.tpns).length).toBeGreaterThan(1); // retried within the budget first
-    expect((await stack.sqs.depth()).queued).toBe(before + 1);
+    expect((await stack.sqs.depth()).queued).toBe(before + 1); // one copy: the queued one is the only one
+    expect(await queuedInGroup(stack.sqs, 't:tok-queued-1')).toEqual([expect.objectContaining({ kind: 'bind', items: [{ token: 'tok-queued-1', account: 'queued-1' }] })]);
   });
 
   it('cuts a hanging TPNS call off at the direct deadline and queues the sign-in', async () => {
@@ -123,12 +146,18 @@ describe('POST /v1/admin/bindings', () => {
     expect(stack.tpns.requests()).toHaveLength(0);
   });
 
-  it('applies up to one TPNS call per platform directly (200)', async () => {
+  it('applies up to one TPNS call per platform directly (200), each binding confirmed in its token\'s group', async () => {
     const answer = await invokeHttp(handler, httpEvent(BULK, { scope: 'tpns/admin', body: { items: [...items(20), ...items(5, 'ios')] } }));
     expect(answer.statusCode).toBe(200);
     expect(answer.body).toEqual({ applied: 25, failed: [] });
     expect(stack.tpns.tokensOf('android', 'acct-19')).toEqual(['bulk-android-19']);
     expect(stack.tpns.tokensOf('ios', 'acct-4')).toEqual(['bulk-ios-4']);
+    expect(batchCalls(stack.tpns, 2)).toHaveLength(2);
+    const confirmations = (await queuedMessages(stack.sqs)).filter(({ groupId }) => groupId.startsWith('t:bulk-'));
+    expect(confirmations).toHaveLength(25);
+    for (const { groupId, message } of confirmations) {
+      expect(message.kind === 'bind' && message.items.map((item) => `t:${item.token}`)).toEqual([groupId]);
+    }
   });
 
   it('answers per-item permanent failures in `failed`', async () => {
@@ -162,6 +191,8 @@ describe('EventBridge account.login', () => {
     const answer = await handler(fixture('eventbridge-account-login'), lambdaContext());
     expect(answer).toEqual({ status: 200, body: { applied: 1, failed: [] } });
     expect(stack.tpns.accountsOf('android', TOKEN)).toEqual([{ account: 'user-1001', accountType: 0 }]);
+    const copies = (await queuedInGroup(stack.sqs, `t:${TOKEN}`)).filter((message) => message.correlationId === 'login-7f3c2a');
+    expect(copies).toEqual([expect.objectContaining({ kind: 'bind', items: [{ token: TOKEN, account: 'user-1001', accountType: 0 }] })]);
   });
 
   it('throws (so EventBridge retries) on an invalid event, naming the field, calling nothing', async () => {
@@ -206,5 +237,21 @@ describe('Cognito Post authentication trigger', () => {
     const invalid = fixture<{ request: { clientMetadata: Record<string, string> } }>('cognito-post-authentication');
     invalid.request.clientMetadata.pushToken = 'not a token';
     expect(await handler(structuredClone(invalid), lambdaContext())).toEqual(invalid);
+  });
+
+  it('never fails the sign-in: TPNS up, queue down -> bound directly, and the event comes back', async () => {
+    const event = fixture('cognito-post-authentication');
+    await withEnv({ AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:9' }, async () => {
+      expect(await handler(structuredClone(event), lambdaContext())).toEqual(event);
+    });
+    expect(stack.tpns.accountsOf('ios', TOKEN)).toEqual([{ account: 'f4c8e4a2-7b1d-4e6f-9a3c-2d5e8f1a6b7c', accountType: 0 }]);
+  });
+
+  it('queues its copy of the binding when TPNS is up too', async () => {
+    const event = fixture('cognito-post-authentication');
+    const before = (await stack.sqs.depth()).queued;
+    expect(await handler(structuredClone(event), lambdaContext())).toEqual(event);
+    expect(stack.tpns.accountsOf('ios', TOKEN)).toEqual([{ account: 'f4c8e4a2-7b1d-4e6f-9a3c-2d5e8f1a6b7c', accountType: 0 }]);
+    expect((await stack.sqs.depth()).queued).toBe(before + 1);
   });
 });

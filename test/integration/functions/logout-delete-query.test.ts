@@ -3,7 +3,8 @@ import { handler as deleteAccount } from '../../../functions/delete-account.js';
 import { handler as login } from '../../../functions/login.js';
 import { handler as logout } from '../../../functions/logout.js';
 import { handler as query } from '../../../functions/query.js';
-import { batchCalls, fixture, httpEvent, invokeHttp, lambdaContext, startStack } from './harness.js';
+import { accountGroupId } from '../../../lib/queue/plan.js';
+import { batchCalls, fixture, httpEvent, invokeHttp, lambdaContext, queuedInGroup, startStack } from './harness.js';
 import type { Stack } from './harness.js';
 
 const TOKEN = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
@@ -87,6 +88,10 @@ describe('delete-account', () => {
     expect(stack.tpns.tokensOf('ios', 'user-1001')).toEqual([]);
     expect(stack.tpns.tokensOf('ios', 'someone-else')).toEqual(['tok-other']);
     expect(batchCalls(stack.tpns, 5).map((call) => call.platform).sort()).toEqual(['android', 'ios']);
+    // A confirming op 5 per app in the account's group, for sign-ins still queued when it was erased.
+    const confirmations = (await queuedInGroup(stack.sqs, accountGroupId({ account: 'user-1001' }))).filter((message) => message.kind === 'delete-accounts');
+    expect(confirmations.map((message) => message.platform).sort()).toEqual(['android', 'ios']);
+    expect(confirmations.map((message) => message.kind === 'delete-accounts' && message.accounts)).toEqual([[{ account: 'user-1001' }], [{ account: 'user-1001' }]]);
   });
 
   it('EventBridge account.deleted and Auth0 sdu events erase the account on both apps', async () => {

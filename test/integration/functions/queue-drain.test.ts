@@ -6,8 +6,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler as bindWorker } from '../../../functions/bind-worker.js';
 import { handler as login } from '../../../functions/login.js';
 import { handler as logout } from '../../../functions/logout.js';
+import { resetRuntimeForTests } from '../../../lib/config/runtime.js';
 import { startEventSource } from '../../../local/sqs/event-source.js';
-import type { SqsBatchHandler } from '../../../local/sqs/event-source.js';
+import type { EventSourceStats, SqsBatchHandler } from '../../../local/sqs/event-source.js';
 import { batchCalls, httpEvent, invokeHttp, startStack } from './harness.js';
 import type { Stack } from './harness.js';
 
@@ -19,7 +20,7 @@ beforeAll(async () => {
 afterAll(() => stack.close());
 beforeEach(() => stack.tpns.reset());
 
-async function drain(): Promise<void> {
+async function drain(): Promise<EventSourceStats> {
   const source = startEventSource({
     endpoint: stack.sqs.endpoint,
     queueUrl: stack.sqs.queueUrl,
@@ -30,6 +31,7 @@ async function drain(): Promise<void> {
   });
   try {
     await source.drained();
+    return source.stats();
   } finally {
     await source.stop();
   }
@@ -74,5 +76,24 @@ describe('work accepted through the queue', () => {
     expect(applied).toEqual([4, 2, 3]);
     expect(stack.tpns.accountsOf('ios', token)).toEqual([]);
     expect((await stack.sqs.depth()).deadLettered).toBe(0);
+  });
+
+  it('the confirmations of a burst of direct sign-ins cost the worker one coalesced TPNS call per batch', async () => {
+    resetRuntimeForTests(); // a fresh container: the previous test's TPNS faults opened this one's direct-path breaker
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        invokeHttp(login, httpEvent('PUT /v1/me/devices/{token}', { account: `burst-${i}`, pathParameters: { token: `burst-token-${i}` }, body: { platform: 'android' } })),
+      ),
+    );
+    expect(answers.map((answer) => answer.statusCode)).toEqual(Array.from({ length: 40 }, () => 200));
+    expect(batchCalls(stack.tpns, 2)).toHaveLength(40); // the direct calls
+
+    const stats = await drain();
+    const workerCalls = batchCalls(stack.tpns, 2).length - 40;
+    expect(stats.received).toBe(40);
+    // Up to 10 single-token messages per batch, merged into one call of up to 20 tokens.
+    expect(workerCalls).toBe(stats.batches);
+    expect(workerCalls).toBeLessThanOrEqual(8);
+    expect(stack.tpns.accountsOf('android', 'burst-token-39')).toEqual([{ account: 'burst-39', accountType: 0 }]);
   });
 });
