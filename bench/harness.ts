@@ -12,7 +12,7 @@ import { describeMachine } from './machine.js';
 import type { Machine } from './machine.js';
 import type { BenchOptions } from './options.js';
 import { rawBindThroughput } from './raw-tpns.js';
-import { bulkBind, bulkDeleteAccounts, bulkUnbind, devices, signInBurst } from './scenarios.js';
+import { bulkBind, bulkDeleteAccounts, bulkUnbind, devices, directSignIns, drainConfirmations, signInBurst } from './scenarios.js';
 import type { CallTally } from './scenarios.js';
 import { BenchStack } from './stack.js';
 import { percentile, summarize } from './stats.js';
@@ -52,6 +52,8 @@ export interface BenchResults {
   callsPerSignInOnePlatform: number;
   /** The same burst arriving while the workers poll. */
   callsPerSignInLive: number;
+  /** TPNS healthy: a burst of sign-ins applied directly, plus the worker's calls for their queued confirmations. */
+  callsPerSignInHealthy: number;
   throughputVsRaw: number;
   /** The same ratio with a realistic TPNS round trip added to every call (pipeline and raw alike). */
   throughputVsRawWithLatency: number;
@@ -79,6 +81,16 @@ export interface BenchResults {
        * zero-latency loopback emulator the ratio only compares CPU per item on a shared 2-core box.
        */
       withLatency: { latencyMs: number; pipelineItemsPerSecond: Summary; rawItemsPerSecond: Summary; vsRaw: Summary };
+    };
+    /**
+     * TPNS healthy: every sign-in is one direct call plus a confirming copy queued in its token's
+     * group, which the worker applies again (coalesced per batch like any queued sign-in).
+     */
+    healthyPath: {
+      /** The mixed burst of `burst` sign-ins through the login handler, the workers polling. */
+      burst: { signIns: number; callsPerSignIn: Summary; workerCallsPerSignIn: Summary };
+      /** The warm requests' confirmations (Android only), queued while the workers were paused, then drained. */
+      warm: { signIns: number; workerCallsPerSignIn: Summary };
     };
     warm: { requests: number; handlerP50Ms: Summary; handlerP99Ms: Summary; rawP50Ms: Summary; rawP99Ms: Summary; p50VsRaw: Summary; p99VsRaw: Summary };
     workerPeakRssMb: Summary;
@@ -110,6 +122,8 @@ interface RunFigures {
   burst: CallTally;
   burstOnePlatform: CallTally;
   burstLive: CallTally;
+  healthyBurst: CallTally;
+  warmConfirmations: CallTally;
   pipelineItemsPerSecond: number;
   rawItemsPerSecond: number;
   naiveItemsPerSecond: number;
@@ -160,8 +174,16 @@ async function oneRun(stack: BenchStack, options: BenchOptions, run: number, con
     const burstInvocations = invocationFigures(workers.pool.takeInvocations());
     const burstLive = await signInBurst(stack, workers, devices(options.burst, run), { backlog: false });
     log(`  burst: ${burst.calls} calls for ${burst.applied} sign-ins (one platform: ${burstOnePlatform.calls}, live: ${burstLive.calls})`);
+    const healthyBurst = await directSignIns(stack, workers, devices(options.burst, run));
+    workers.pool.takeInvocations();
+    log(`  healthy burst: ${healthyBurst.calls} calls for ${healthyBurst.minimum} sign-ins (direct + confirmations)`);
+    // The worker runs in Lambda containers of its own, not on the login function's CPU: paused
+    // while the handler is timed, its confirmations wait in the queue and are drained after.
+    await workers.pause();
     const warm = await warmOverhead(stack, options.warmRequests);
-    log(`  warm p50 ${warm.handler.p50.toFixed(2)} ms vs raw ${warm.raw.p50.toFixed(2)} ms`);
+    const warmConfirmations = await drainConfirmations(stack, workers, warm.signIns, 'android');
+    workers.pool.takeInvocations();
+    log(`  warm p50 ${warm.handler.p50.toFixed(2)} ms vs raw ${warm.raw.p50.toFixed(2)} ms; ${warmConfirmations.calls} worker calls for ${warm.signIns} confirmations`);
     return {
       bulkBind: bulkBindTally,
       bulkUnbind: bulkUnbindTally,
@@ -169,6 +191,8 @@ async function oneRun(stack: BenchStack, options: BenchOptions, run: number, con
       burst,
       burstOnePlatform,
       burstLive,
+      healthyBurst,
+      warmConfirmations,
       pipelineItemsPerSecond: bulkBindTally.applied / (bulkBindTally.elapsedMs / 1000),
       rawItemsPerSecond,
       naiveItemsPerSecond,
@@ -219,6 +243,15 @@ export async function runBenchmarks(options: BenchOptions, command: string, log:
       burstLive: scenario(runs, (run) => run.burstLive),
     };
     const perSignIn = (tally: CallTally) => tally.calls / tally.applied;
+    // directSignIns' minimum is its sign-in count, one direct call each; the rest is the worker's.
+    const healthyPath = {
+      burst: {
+        signIns: options.burst,
+        callsPerSignIn: over((run) => run.healthyBurst.calls / run.healthyBurst.minimum),
+        workerCallsPerSignIn: over((run) => (run.healthyBurst.calls - run.healthyBurst.minimum) / run.healthyBurst.minimum),
+      },
+      warm: { signIns: runs[0]?.warmConfirmations.applied ?? 0, workerCallsPerSignIn: over((run) => perSignIn(run.warmConfirmations)) },
+    };
     const throughput = {
       concurrency,
       workerConcurrency: stack.workerConcurrency,
@@ -258,6 +291,7 @@ export async function runBenchmarks(options: BenchOptions, command: string, log:
       callsPerSignIn: over((run) => perSignIn(run.burst)).median,
       callsPerSignInOnePlatform: over((run) => perSignIn(run.burstOnePlatform)).median,
       callsPerSignInLive: over((run) => perSignIn(run.burstLive)).median,
+      callsPerSignInHealthy: healthyPath.burst.callsPerSignIn.median,
       throughputVsRaw: throughput.vsRaw.median,
       throughputVsRawWithLatency: throughput.withLatency.vsRaw.median,
       throughputVsNaive: throughput.vsNaive.median,
@@ -268,6 +302,7 @@ export async function runBenchmarks(options: BenchOptions, command: string, log:
       figures: {
         efficiency,
         throughput,
+        healthyPath,
         warm,
         workerPeakRssMb,
         workerInvocations: {

@@ -15,7 +15,7 @@ const cpuLine = (cpu: Record<'bench' | 'workers' | 'emulator' | 'total', Summary
 const verdict = (met: boolean) => (met ? 'met' : '**missed**');
 
 export function resultsTable(results: BenchResults): string {
-  const { efficiency, throughput, warm, workerPeakRssMb } = results.figures;
+  const { efficiency, throughput, healthyPath, warm, workerPeakRssMb } = results.figures;
   const rows: string[][] = [
     ['Figure', 'Median (min–max)', 'Target', ''],
     ...(
@@ -43,6 +43,18 @@ export function resultsTable(results: BenchResults): string {
       verdict(results.callsPerSignInOnePlatform <= TARGETS.callsPerSignIn.max),
     ],
     [`… the mixed burst arriving while the workers poll (no backlog)`, fixed(results.callsPerSignInLive, 3), '(info)', ''],
+    [
+      `TPNS calls per sign-in, TPNS healthy: burst of ${count(healthyPath.burst.signIns)} direct sign-ins (half Android, half iOS), 1 direct + the worker's confirmations`,
+      `${range(healthyPath.burst.callsPerSignIn, 3)} = 1 + ${fixed(healthyPath.burst.workerCallsPerSignIn.median, 3)}`,
+      '(info)',
+      '',
+    ],
+    [
+      `… the worker's calls for the warm sign-ins' ${count(healthyPath.warm.signIns)} confirmations (Android, drained after the warm run)`,
+      range(healthyPath.warm.workerCallsPerSignIn, 3),
+      '(info)',
+      '',
+    ],
     [
       `Throughput end to end, items/s (${throughput.workerConcurrency} worker invocations, ${throughput.concurrency} TPNS calls in flight at most)`,
       range(throughput.pipelineItemsPerSecond, 0),

@@ -134,3 +134,35 @@ export function signInBurst(stack: BenchStack, workers: Workers, items: readonly
     workers.resume();
   });
 }
+
+/**
+ * Sign-ins with TPNS healthy, through the login handler (`PUT /v1/me/devices/{token}`),
+ * `BURST_SENDERS` at once while the workers poll: each is applied directly (200) and its
+ * confirming copy queued in the token's group, which the worker applies again. `applied` counts
+ * both (2 per sign-in); `calls` is the direct calls plus the worker's confirmation calls.
+ */
+export function directSignIns(stack: BenchStack, workers: Workers, items: readonly Device[]): Promise<CallTally> {
+  const limit = pLimit(BURST_SENDERS);
+  return measure(stack, workers, 2 * items.length, items.length, async () => {
+    await Promise.all(
+      items.map(({ platform, token, account }) =>
+        limit(async () => {
+          const answer = await stack.call('login', 'PUT /v1/me/devices/{token}', { account, pathParameters: { token }, body: { platform } });
+          if (answer.statusCode !== 200) throw new Error(`sign-in answered ${answer.statusCode}: ${JSON.stringify(answer.body)}`);
+        }),
+      ),
+    );
+  });
+}
+
+/**
+ * Resumes paused workers and waits until they have applied `confirmations` queued copies (the
+ * warm sign-ins', queued while the workers were paused so the worker did not share the 2 cores
+ * with the handler being timed); the tally's `calls` are the worker's alone.
+ */
+export function drainConfirmations(stack: BenchStack, workers: Workers, confirmations: number, platform: Platform): Promise<CallTally> {
+  return measure(stack, workers, confirmations, minimumCalls({ [platform]: confirmations }), () => {
+    workers.resume();
+    return Promise.resolve();
+  });
+}
