@@ -43,6 +43,14 @@ export function errorAnswer(error: unknown): ErrorAnswer {
     return { status: 415, body: { error: 'The body must be JSON: send Content-Type: application/json' } };
   }
   if (isMiddyHttpError(error) && error.statusCode === 422) {
+    // The parser refuses prototype-pollution keys (`__proto__`, `constructor.prototype`) with a 422 of its own.
+    const forbiddenKey = (error.cause as { data?: unknown } | undefined)?.data;
+    if (error.message === 'Forbidden key in JSON body' && typeof forbiddenKey === 'string') {
+      return {
+        status: 400,
+        body: { error: `Invalid request: body: the key "${forbiddenKey}" is not allowed`, issues: [{ path: 'body', message: `must not contain the key "${forbiddenKey}"` }] },
+      };
+    }
     return { status: 400, body: { error: 'Invalid request: the body is not valid JSON', issues: [{ path: 'body', message: 'must be valid JSON' }] } };
   }
   if (error instanceof QueueUnavailableError) {

@@ -110,6 +110,17 @@ describe('refused requests never reach TPNS', () => {
     noTpnsCalls();
   });
 
+  it('answers 400 naming a prototype-pollution key instead of calling it malformed JSON', async () => {
+    const answer = await callApi(stack, 'PUT', '/v1/me/devices/alice-android-1', {
+      token: await userToken('alice'),
+      body: '{"platform":"android","__proto__":{"polluted":true}}',
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ issues: [{ path: 'body', message: 'must not contain the key "__proto__"' }] });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    noTpnsCalls();
+  });
+
   it('answers 400 with the failing field for a body that does not fit the schema', async () => {
     const answer = await callApi(stack, 'PUT', '/v1/me/devices/alice-android-1', {
       token: await userToken('alice'),
