@@ -1,8 +1,8 @@
 /** The parent's handle on the TPNS emulator process: its address, credentials and control API. */
-import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { EmulatorAppCredentials, EmulatorCounters } from '../local/tpns-emulator/index.js';
 import type { Platform } from '../lib/tpns/types.js';
+import { startServiceProcess } from './service-process.js';
 
 const HOST = fileURLToPath(new URL('./child/emulator-host.ts', import.meta.url));
 
@@ -22,13 +22,8 @@ export interface EmulatorProcess {
 }
 
 export async function startEmulatorProcess(): Promise<EmulatorProcess> {
-  const child = fork(HOST, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  const ready = await new Promise<Pick<EmulatorProcess, 'url' | 'env' | 'apps'>>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`the TPNS emulator process exited with ${code}`)));
-    child.once('message', (message) => resolve(message as Pick<EmulatorProcess, 'url' | 'env' | 'apps'>));
-  });
-  child.removeAllListeners('exit');
+  const service = await startServiceProcess<Pick<EmulatorProcess, 'url' | 'env' | 'apps'>>(HOST, 'TPNS emulator');
+  const { ready } = service;
   const control = async (method: string, path: string, body?: unknown): Promise<unknown> => {
     const response = await fetch(`${ready.url}/_emulator/${path}`, {
       method,
@@ -47,20 +42,7 @@ export async function startEmulatorProcess(): Promise<EmulatorProcess> {
       await control('DELETE', 'faults');
       if (ms > 0) await control('POST', 'faults', { kind: 'latency', latencyMs: ms, path: 'batchoperate' });
     },
-    cpuMs: () =>
-      new Promise((resolve) => {
-        const onMessage = (message: { cpu?: NodeJS.CpuUsage }) => {
-          if (!message.cpu) return;
-          child.off('message', onMessage);
-          resolve((message.cpu.user + message.cpu.system) / 1000);
-        };
-        child.on('message', onMessage);
-        child.send('cpu');
-      }),
-    async close() {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.send('exit');
-      await exited;
-    },
+    cpuMs: service.cpuMs,
+    close: service.close,
   };
 }

@@ -92,7 +92,18 @@ export interface BenchResults {
       /** The warm requests' confirmations (Android only), queued while the workers were paused, then drained. */
       warm: { signIns: number; workerCallsPerSignIn: Summary };
     };
-    warm: { requests: number; handlerP50Ms: Summary; handlerP99Ms: Summary; rawP50Ms: Summary; rawP99Ms: Summary; p50VsRaw: Summary; p99VsRaw: Summary };
+    warm: {
+      requests: number;
+      handlerP50Ms: Summary;
+      handlerP99Ms: Summary;
+      rawP50Ms: Summary;
+      rawP99Ms: Summary;
+      /** Plain fetch and plain SQS SendMessage concurrently: the same work as a sign-in, bare. */
+      rawWithSqsP50Ms: Summary;
+      p50VsRaw: Summary;
+      p50VsRawWithSqs: Summary;
+      p99VsRaw: Summary;
+    };
     workerPeakRssMb: Summary;
     /** Worker invocation durations (the handler's own, what Lambda bills), TPNS on loopback. */
     workerInvocations: {
@@ -144,14 +155,14 @@ async function oneRun(stack: BenchStack, options: BenchOptions, run: number, con
   const workers = await stack.startWorkers();
   try {
     const bound = devices(options.items, run);
-    const pipelineMeter = await startCpuMeter(stack.emulator, workers.pool, options.items);
+    const pipelineMeter = await startCpuMeter(stack.emulator, stack.sqs, workers.pool, options.items);
     const bulkBindTally = await bulkBind(stack, workers, bound);
     const pipelineCpu = await pipelineMeter();
     const bulkInvocations = invocationFigures(workers.pool.takeInvocations());
     const workerPeakRssMb = await workers.pool.peakRssMb();
     log(`  bulk bind: ${bulkBindTally.calls} calls (min ${bulkBindTally.minimum}), answered in ${Math.round(bulkBindTally.acceptedMs)} ms, applied in ${Math.round(bulkBindTally.elapsedMs)} ms, worker RSS ${workerPeakRssMb.toFixed(1)} MB`);
     // The references right after, on the same emulator, same call size and concurrency.
-    const rawMeter = await startCpuMeter(stack.emulator, workers.pool, options.items);
+    const rawMeter = await startCpuMeter(stack.emulator, stack.sqs, workers.pool, options.items);
     const rawItemsPerSecond = await rawBindThroughput(stack.raw, 'android', devices(options.items, run), MAX_ITEMS_PER_MESSAGE, concurrency);
     const rawCpu = await rawMeter();
     const naiveItemsPerSecond = await rawBindThroughput(stack.raw, 'android', devices(options.naiveItems, run), 1, concurrency);
@@ -212,7 +223,7 @@ async function oneRun(stack: BenchStack, options: BenchOptions, run: number, con
 
 function cpuSummaries(splits: readonly CpuSplit[]): Record<keyof CpuSplit, Summary> {
   const of = (key: keyof CpuSplit) => summarize(splits.map((split) => split[key]));
-  return { bench: of('bench'), workers: of('workers'), emulator: of('emulator'), total: of('total') };
+  return { bench: of('bench'), workers: of('workers'), sqs: of('sqs'), emulator: of('emulator'), total: of('total') };
 }
 
 function scenario(runs: readonly RunFigures[], pick: (run: RunFigures) => CallTally): ScenarioFigures {
@@ -277,7 +288,9 @@ export async function runBenchmarks(options: BenchOptions, command: string, log:
       handlerP99Ms: over((run) => run.warm.handler.p99),
       rawP50Ms: over((run) => run.warm.raw.p50),
       rawP99Ms: over((run) => run.warm.raw.p99),
+      rawWithSqsP50Ms: over((run) => run.warm.rawWithSqs.p50),
       p50VsRaw: over((run) => run.warm.handler.p50 / run.warm.raw.p50),
+      p50VsRawWithSqs: over((run) => run.warm.handler.p50 / run.warm.rawWithSqs.p50),
       p99VsRaw: over((run) => run.warm.handler.p99 / run.warm.raw.p99),
     };
     const workerPeakRssMb = over((run) => run.workerPeakRssMb);

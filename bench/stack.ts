@@ -1,6 +1,6 @@
 /**
- * The benchmarked system on loopback: the TPNS emulator (its own process), fauxqs with the queues serverless.yml
- * declares, the API handlers as built bundles invoked in this process with HTTP API v2 events,
+ * The benchmarked system on loopback: the TPNS emulator and fauxqs (with the queues serverless.yml
+ * declares) in processes of their own, as both are remote services in production, the API handlers as built bundles invoked in this process with HTTP API v2 events,
  * and the worker bundle in separate processes fed by Lambda's event source (local/sqs).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,8 +12,6 @@ import { httpApiRoutes, readServerlessConfig } from '../local/serverless-config.
 import type { HttpApiRoute, ServerlessConfig } from '../local/serverless-config.js';
 import { startEventSource } from '../local/sqs/event-source.js';
 import type { EventSource } from '../local/sqs/event-source.js';
-import { startLocalSqs } from '../local/sqs/fauxqs.js';
-import type { LocalSqs } from '../local/sqs/fauxqs.js';
 import { applyEnvironment, localEnvironment } from '../local/stack/environment.js';
 import { createLambdaContext } from '../local/stack/lambda-context.js';
 import { apiEvent } from './events.js';
@@ -21,6 +19,8 @@ import type { ApiCall } from './events.js';
 import { startEmulatorProcess } from './emulator-process.js';
 import type { EmulatorProcess } from './emulator-process.js';
 import type { RawTarget } from './raw-tpns.js';
+import { startSqsProcess } from './sqs-process.js';
+import type { SqsProcess } from './sqs-process.js';
 import { startWorkerPool } from './worker-pool.js';
 import type { WorkerPool } from './worker-pool.js';
 
@@ -80,7 +80,7 @@ export class BenchStack {
     readonly config: ServerlessConfig,
     readonly routes: HttpApiRoute[],
     readonly emulator: EmulatorProcess,
-    readonly sqs: LocalSqs,
+    readonly sqs: SqsProcess,
     private readonly handlers: Record<ApiFunction, Handler>,
     private readonly workerBundle: string,
     private readonly restoreEnv: () => void,
@@ -92,7 +92,7 @@ export class BenchStack {
       ? { ...deployed, worker: { ...deployed.worker, maximumConcurrency: options.workerConcurrency } }
       : deployed;
     const emulator = await startEmulatorProcess();
-    const sqs = await startLocalSqs({ config, queueAttributes: { VisibilityTimeout: String(VISIBILITY_TIMEOUT_SECONDS) } });
+    const sqs = await startSqsProcess({ VisibilityTimeout: String(VISIBILITY_TIMEOUT_SECONDS) });
     // As in Lambda: the handlers read process.env, set before their bundles load.
     const restoreEnv = applyEnvironment(
       localEnvironment(config, process.env, { tpns: { ...emulator.env }, sqsEndpoint: sqs.endpoint, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl }),
