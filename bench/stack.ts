@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import type { HandlerBundle } from '../bin/build.js';
-import { DEFAULT_CONCURRENCY } from '../lib/tpns/constants.js';
+import { workerSettingsFromEnv } from '../lib/worker/settings.js';
 import { httpApiRoutes, readServerlessConfig } from '../local/serverless-config.js';
 import type { HttpApiRoute, ServerlessConfig } from '../local/serverless-config.js';
 import { startEventSource } from '../local/sqs/event-source.js';
@@ -118,9 +118,9 @@ export class BenchStack {
     return this.config.worker.maximumConcurrency;
   }
 
-  /** TPNS calls in flight at most: worker invocations x the client's calls per operation. */
+  /** TPNS calls in flight at most: worker invocations x the worker's client's calls per operation (WORKER_TPNS_CONCURRENCY). */
   get tpnsConcurrency(): number {
-    return this.workerConcurrency * Number(process.env.TPNS_CONCURRENCY || DEFAULT_CONCURRENCY);
+    return this.workerConcurrency * workerSettingsFromEnv(process.env).tpnsConcurrency;
   }
 
   get raw(): RawTarget {

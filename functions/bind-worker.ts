@@ -35,7 +35,7 @@ export const handler = middy<unknown, SQSBatchResponse, Error, Context>()
   .handler(async (event, context) => {
     const batch = parseSqsEvent(event);
     const settings = workerSettingsFromEnv(process.env);
-    const runtime = await getRuntime();
+    const runtime = await getRuntime(process.env, { tpnsConcurrency: settings.tpnsConcurrency });
     return processWorkBatch(batch, {
       tpns: runtime.tpns,
       deadLetters: deadLetterQueue(runtime.settings.dlqUrl, process.env),

@@ -28,9 +28,19 @@ const missingQueue: WorkQueue = {
   enqueue: () => Promise.reject(new QueueUnavailableError('BINDING_QUEUE_URL is not set')),
 };
 
-export async function createRuntime(env: NodeJS.ProcessEnv): Promise<Runtime> {
+/** What a function sets for itself rather than from TPNS_* (e.g. the worker's TPNS concurrency). */
+export interface RuntimeOptions {
+  /** TPNS calls in flight per operation; overrides TPNS_CONCURRENCY. */
+  tpnsConcurrency?: number;
+}
+
+export async function createRuntime(env: NodeJS.ProcessEnv, options: RuntimeOptions = {}): Promise<Runtime> {
   const settings = settingsFromEnv(env);
-  const tpns = new TpnsClient({ ...tpnsClientOptionsFromEnv(await resolveSecretKeys(env)), onEvent: recordTpnsEvent });
+  const tpns = new TpnsClient({
+    ...tpnsClientOptionsFromEnv(await resolveSecretKeys(env)),
+    ...(options.tpnsConcurrency === undefined ? {} : { concurrency: options.tpnsConcurrency }),
+    onEvent: recordTpnsEvent,
+  });
   const queue = settings.queueUrl
     ? new SqsWorkQueue({
         queueUrl: settings.queueUrl,
@@ -41,17 +51,23 @@ export async function createRuntime(env: NodeJS.ProcessEnv): Promise<Runtime> {
   return { tpns, queue, settings, directBreaker: new DirectBreaker() };
 }
 
-let cached: Promise<Runtime> | undefined;
+/** Keyed by the options: the local stack runs every function in one process. */
+const cached = new Map<string, Promise<Runtime>>();
 
 /** The cached runtime; a failed build (e.g. SSM unreachable) is not cached, the next call retries. */
-export function getRuntime(env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
-  cached ??= createRuntime(env).catch((error: unknown) => {
-    cached = undefined;
-    throw error;
-  });
-  return cached;
+export function getRuntime(env: NodeJS.ProcessEnv = process.env, options: RuntimeOptions = {}): Promise<Runtime> {
+  const key = String(options.tpnsConcurrency ?? '');
+  let runtime = cached.get(key);
+  if (!runtime) {
+    runtime = createRuntime(env, options).catch((error: unknown) => {
+      cached.delete(key);
+      throw error;
+    });
+    cached.set(key, runtime);
+  }
+  return runtime;
 }
 
 export function resetRuntimeForTests(): void {
-  cached = undefined;
+  cached.clear();
 }

@@ -4,5 +4,5 @@ export { RetryLaterError, processWorkBatch } from './process-batch.js';
 export { SQS_EVENT_EXPECTED, parseSqsEvent } from './sqs-event.js';
 export { readWorkRecord } from './work-record.js';
 export type { WorkRecord } from './work-record.js';
-export { workerSettingsFromEnv } from './settings.js';
+export { WORKER_TPNS_CONCURRENCY, workerSettingsFromEnv } from './settings.js';
 export type { WorkerSettings } from './settings.js';

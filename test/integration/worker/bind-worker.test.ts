@@ -38,6 +38,18 @@ describe('bind-worker over fauxqs and the TPNS emulator', () => {
     expect(await h.sqs.depth()).toMatchObject({ deadLettered: 0 });
   });
 
+  it('sends a full batch of 10 bulk messages as 10 TPNS calls at once (WORKER_TPNS_CONCURRENCY), not 4 at a time', async () => {
+    // Every call answered 1 s late: a call arriving later than that after the first waited for a slot.
+    const latencyMs = 1_000;
+    h.emulator.injectFault({ kind: 'latency', latencyMs, path: 'batchoperate' });
+    await h.queue.enqueue(plan({ kind: 'bind', platform: 'android', items: bindings(200, 'wave') }));
+    await h.feed(worker, { concurrency: 1 }).drained();
+    const arrivals = h.emulator.requests().filter((r) => r.path.endsWith('batchoperate')).map((r) => r.time);
+    expect(arrivals).toHaveLength(10);
+    const first = Math.min(...arrivals);
+    expect(arrivals.filter((time) => time - first < latencyMs)).toHaveLength(10);
+  });
+
   it('coalesces a burst of 200 single-token sign-ins into far fewer calls', async () => {
     const burst = bindings(200, 'burst').flatMap((binding) => plan({ kind: 'bind', platform: 'ios', items: [binding] }));
     expect(new Set(burst.map((w) => w.groupId)).size).toBe(200);
