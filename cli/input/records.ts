@@ -50,7 +50,12 @@ export async function openRecords(file: string, format: InputFormat, shape: Reco
   const info = await stat(file).catch(() => undefined);
   if (!info?.isFile()) throw new UsageError(`Cannot read "${file}": no such file`);
   const stream = createReadStream(file, { encoding: 'utf8' });
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  const reader = createInterface({ input: stream, crlfDelay: Infinity });
+  // Take the async iterator now: readline only buffers the lines it emits once an iterator
+  // exists, and the file starts flowing at once, so a caller that awaits anything before its
+  // first read would otherwise lose the first lines of a small file.
+  const iterator = reader[Symbol.asyncIterator]();
+  const lines: AsyncIterable<string> = { [Symbol.asyncIterator]: () => iterator };
   return {
     records: format === 'csv' ? csvRecords(lines, shape) : jsonlRecords(lines),
     totalBytes: info.size,
