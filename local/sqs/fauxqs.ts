@@ -9,7 +9,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { buildApp } from 'fauxqs';
 import { readServerlessConfig } from '../serverless-config.js';
 import type { QueueDefinition, ServerlessConfig } from '../serverless-config.js';
-import { localSqsClient, queueDepth } from './client.js';
+import { LOCAL_CREDENTIALS, LOCAL_SQS_REGION, localSqsClient, queueDepth } from './client.js';
 import type { QueueDepth } from './client.js';
 
 export interface LocalSqsOptions {
@@ -32,6 +32,8 @@ export interface LocalSqs {
   dlqUrl: string;
   dlqArn: string;
   config: ServerlessConfig;
+  /** The variables that point a process (a handler, the CLI) at these queues, with dummy AWS credentials. */
+  readonly env: Readonly<Record<string, string>>;
   /** Binding queue depth, plus how many messages sit in the dead-letter queue. */
   depth(): Promise<QueueDepth & { deadLettered: number }>;
   close(): Promise<void>;
@@ -85,6 +87,14 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
       dlqUrl: dlq.url,
       dlqArn: dlq.arn,
       config,
+      env: {
+        BINDING_QUEUE_URL: queue.url,
+        BINDING_DLQ_URL: dlq.url,
+        AWS_ENDPOINT_URL_SQS: endpoint,
+        AWS_REGION: LOCAL_SQS_REGION,
+        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      },
       async depth() {
         const [main, dead] = await Promise.all([queueDepth(client, queue.url), queueDepth(client, dlq.url)]);
         return { ...main, deadLettered: dead.queued + dead.inFlight + dead.delayed };

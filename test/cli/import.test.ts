@@ -233,11 +233,7 @@ describe('import --via-queue', () => {
       );
       const env = {
         ...world.env,
-        BINDING_QUEUE_URL: sqs.queueUrl,
-        AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
+        ...sqs.env,
       };
       const run = await runCli(['import', file, '--via-queue', '--json'], env);
       expect(run.code).toBe(0);

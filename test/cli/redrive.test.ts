@@ -3,7 +3,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqsDeadLetterQueue, failedItemsLetter, planWork } from '../../lib/queue/index.js';
-import { localSqsClient } from '../../local/sqs/client.js';
+import { LOCAL_CREDENTIALS, localSqsClient } from '../../local/sqs/client.js';
 import { startLocalSqs } from '../../local/sqs/fauxqs.js';
 import type { LocalSqs } from '../../local/sqs/fauxqs.js';
 import { runCli } from './harness.js';
@@ -19,14 +19,7 @@ afterAll(async () => {
   await sqs.close();
 });
 
-const env = () => ({
-  BINDING_QUEUE_URL: sqs.queueUrl,
-  BINDING_DLQ_URL: sqs.dlqUrl,
-  AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-  AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'local',
-  AWS_SECRET_ACCESS_KEY: 'local',
-});
+const env = () => sqs.env;
 
 describe('tpns-accounts redrive', () => {
   it('moves redriven work back and keeps refused items, then --include-refused moves them too', async () => {
@@ -34,7 +27,7 @@ describe('tpns-accounts redrive', () => {
     const [work] = planWork({ kind: 'bind', platform: 'ios', items: [{ token: 'cli-redrive-1', account: 'alice-01' }] }, { correlationId: 'cli-1' });
     await client.send(new SendMessageCommand({ QueueUrl: sqs.dlqUrl, MessageBody: JSON.stringify(work!.message), MessageGroupId: work!.groupId, MessageDeduplicationId: 'cli-1' }));
     const refused = planWork({ kind: 'bind', platform: 'android', items: [{ token: 'cli-redrive-2', account: 'bob-02' }] }, { correlationId: 'cli-2' })[0]!;
-    const dlq = new SqsDeadLetterQueue({ queueUrl: sqs.dlqUrl, endpoint: sqs.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const dlq = new SqsDeadLetterQueue({ queueUrl: sqs.dlqUrl, endpoint: sqs.endpoint, credentials: LOCAL_CREDENTIALS });
     await dlq.send([failedItemsLetter(refused.message, { code: '1008006', message: 'invalid token' }, { messageId: 'm-2', groupId: refused.groupId })]);
 
     const first = await runCli(['redrive'], env());

@@ -27,12 +27,7 @@ export async function startStack(options: { queueAttributes?: Record<string, str
   const sqs = await startLocalSqs(options.queueAttributes ? { queueAttributes: options.queueAttributes } : {});
   Object.assign(process.env, {
     ...tpns.env,
-    BINDING_QUEUE_URL: sqs.queueUrl,
-    BINDING_DLQ_URL: sqs.dlqUrl,
-    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
+    ...sqs.env,
     POWERTOOLS_LOG_LEVEL: 'ERROR',
     POWERTOOLS_METRICS_DISABLED: 'true',
   });

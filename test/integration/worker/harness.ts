@@ -8,7 +8,7 @@ import { resetRuntimeForTests } from '../../../lib/config/runtime.js';
 import { deadLetterSchema } from '../../../lib/queue/dead-letter.js';
 import type { DeadLetter } from '../../../lib/queue/dead-letter.js';
 import { SqsWorkQueue } from '../../../lib/queue/index.js';
-import { localSqsClient } from '../../../local/sqs/client.js';
+import { LOCAL_CREDENTIALS, localSqsClient } from '../../../local/sqs/client.js';
 import { startEventSource } from '../../../local/sqs/event-source.js';
 import type { EventSource, SqsBatchHandler } from '../../../local/sqs/event-source.js';
 import { startLocalSqs } from '../../../local/sqs/fauxqs.js';
@@ -31,18 +31,10 @@ export interface WorkerHarness {
   close(): Promise<void>;
 }
 
-const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
-
 export async function startWorkerHarness(): Promise<WorkerHarness> {
   const emulator = await startTpnsEmulator();
   const sqs = await startLocalSqs();
-  Object.assign(process.env, emulator.env, {
-    BINDING_QUEUE_URL: sqs.queueUrl,
-    BINDING_DLQ_URL: sqs.dlqUrl,
-    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+  Object.assign(process.env, emulator.env, sqs.env, {
     // One attempt per TPNS operation: a retryable failure goes back to the queue at once.
     WORKER_RETRY_BUDGET_MS: '0',
   });
