@@ -23,8 +23,3 @@ export function summarize(samples: readonly number[]): Summary {
 
 /** Rounded for reports: ratios to 2 decimals are what the tables show; keep 3 in the JSON. */
 export const round = (value: number, digits = 3): number => Number(value.toFixed(digits));
-
-export function roundSummary(summary: Summary, digits = 3): Summary {
-  const r = (value: number) => round(value, digits);
-  return { median: r(summary.median), min: r(summary.min), max: r(summary.max), samples: summary.samples.map(r) };
-}
