@@ -23,20 +23,6 @@ export type Answer =
   | { status: 200; body: { applied: number; failed: Failure[] } }
   | { status: 202; body: { queued: number; chunks: number; applied: number; failed: Failure[] } };
 
-export const emptyTally = (): Tally => ({ applied: 0, failed: [], queued: 0, chunks: 0 });
-
-export function addTallies(...tallies: Tally[]): Tally {
-  return tallies.reduce(
-    (sum, tally) => ({
-      applied: sum.applied + tally.applied,
-      failed: [...sum.failed, ...tally.failed],
-      queued: sum.queued + tally.queued,
-      chunks: sum.chunks + tally.chunks,
-    }),
-    emptyTally(),
-  );
-}
-
 export function answerOf({ applied, failed, queued, chunks }: Tally): Answer {
   return queued > 0 ? { status: 202, body: { queued, chunks, applied, failed } } : { status: 200, body: { applied, failed } };
 }
