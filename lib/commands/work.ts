@@ -6,7 +6,7 @@
  * the queue cannot take it the QueueUnavailableError reaches the caller (503, retry).
  */
 import { logger } from '../observability/logger.js';
-import { itemCount, planWork } from '../queue/plan.js';
+import { itemCount, keepItems, planWork } from '../queue/plan.js';
 import type { WorkInput } from '../queue/plan.js';
 import type { WorkQueue } from '../queue/messages.js';
 import { INTERACTIVE_RETRY_BUDGET_MS } from '../tpns/constants.js';
@@ -49,21 +49,6 @@ function call(tpns: TpnsAccountApi, work: WorkInput, options: CallOptions): Prom
   }
 }
 
-/** The same work restricted to the items at `indexes`. */
-function subset(work: WorkInput, indexes: ReadonlySet<number>): WorkInput {
-  const keep = (_: unknown, index: number): boolean => indexes.has(index);
-  switch (work.kind) {
-    case 'bind':
-      return { ...work, items: work.items.filter(keep) };
-    case 'remove-accounts':
-      return { ...work, items: work.items.filter(keep) };
-    case 'unbind-tokens':
-      return { ...work, tokens: work.tokens.filter(keep) };
-    case 'delete-accounts':
-      return { ...work, accounts: work.accounts.filter(keep) };
-  }
-}
-
 export interface DirectResult {
   applied: number;
   /** Permanent failures (invalid token...): answered, never queued. */
@@ -103,7 +88,7 @@ export async function applyDirect(tpns: TpnsAccountApi, work: WorkInput, breaker
     const { token, account, code, message } = outcome;
     failed.push({ ...(token === undefined ? { account } : { token }), code, message, retryable: false, platform: work.platform });
   }
-  return { applied: result.applied, failed, ...(retry.size > 0 ? { leftover: subset(work, retry) } : {}) };
+  return { applied: result.applied, failed, ...(retry.size > 0 ? { leftover: keepItems(work, retry) } : {}) };
 }
 
 /** Plans every input into FIFO messages and queues them in one go, in order. */
@@ -115,7 +100,7 @@ export async function queueWork(queue: WorkQueue, inputs: WorkInput[], meta: Com
 
 /** Each item as work of its own: planned alone, it lands in its token's (or account's) FIFO group. */
 const itemByItem = (work: WorkInput): WorkInput[] =>
-  Array.from({ length: itemCount(work) }, (_, index) => subset(work, new Set([index])));
+  Array.from({ length: itemCount(work) }, (_, index) => keepItems(work, [index]));
 
 /** What to do when the direct call itself fails (credentials, app state) but the queued copy was taken. */
 export type OnDirectError = 'throw' | 'rely-on-queue';

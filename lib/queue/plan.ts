@@ -91,6 +91,24 @@ export function itemCount(work: WorkInput | WorkMessage): number {
   }
 }
 
+/** The same work or message holding only the items at `indexes`, in their original order. */
+export function keepItems(work: WorkMessage, indexes: Iterable<number>): WorkMessage;
+export function keepItems(work: WorkInput, indexes: Iterable<number>): WorkInput;
+export function keepItems(work: WorkInput | WorkMessage, indexes: Iterable<number>): WorkInput | WorkMessage {
+  const keep = new Set(indexes);
+  const pick = <T>(items: readonly T[]): T[] => items.filter((_, index) => keep.has(index));
+  switch (work.kind) {
+    case 'bind':
+      return { ...work, items: pick(work.items) };
+    case 'remove-accounts':
+      return { ...work, items: pick(work.items) };
+    case 'unbind-tokens':
+      return { ...work, tokens: pick(work.tokens) };
+    case 'delete-accounts':
+      return { ...work, accounts: pick(work.accounts) };
+  }
+}
+
 /**
  * Group: a single token -> `t:<token>`; a single account -> `a:<hash>`; a multi-item chunk ->
  * `c:<correlationId>:<n>`. Dedup id: sha256 of correlation id, kind, platform, chunk index and

@@ -23,8 +23,8 @@ import type { WorkMessage } from '../queue/messages.js';
 import { TpnsBadRequestError, TpnsError, TpnsValidationError } from '../tpns/errors.js';
 import type { ItemOutcome, Platform, TpnsAccountApi } from '../tpns/types.js';
 import { ItemOutcomeCounts, recordDeadLettered } from './metrics.js';
-import { itemCount } from '../queue/plan.js';
-import { applyTogether, keepItems } from './work-items.js';
+import { itemCount, keepItems } from '../queue/plan.js';
+import { applyTogether } from './work-items.js';
 import type { WorkRecord } from './work-record.js';
 
 export type RecordResult =

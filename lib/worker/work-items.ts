@@ -1,23 +1,8 @@
-/** The item lists of work messages, and one TPNS operation over the items of several messages of one kind. */
+/** One TPNS operation over the items of several messages of one kind. */
 import type { WorkMessage } from '../queue/messages.js';
 import type { CallOptions, OperationResult, TpnsAccountApi } from '../tpns/types.js';
 
 type MessageOf<K extends WorkMessage['kind']> = Extract<WorkMessage, { kind: K }>;
-
-/** The same message holding only the items at `indexes` (a dead letter's payload). */
-export function keepItems(message: WorkMessage, indexes: readonly number[]): WorkMessage {
-  const pick = <T>(items: readonly T[]) => indexes.map((index) => items[index]).filter((item) => item !== undefined);
-  switch (message.kind) {
-    case 'bind':
-      return { ...message, items: pick(message.items) };
-    case 'remove-accounts':
-      return { ...message, items: pick(message.items) };
-    case 'unbind-tokens':
-      return { ...message, tokens: pick(message.tokens) };
-    case 'delete-accounts':
-      return { ...message, accounts: pick(message.accounts) };
-  }
-}
 
 /**
  * One client operation over every item of `messages` (same kind and platform), in message
