@@ -7,6 +7,7 @@ import type { AccountRef, Platform, TpnsAccountApi } from '../tpns/types.js';
 import { answerOf } from './answer.js';
 import type { Answer, CommandMeta } from './answer.js';
 import type { Runtime } from './runtime.js';
+import { accountRef } from './schemas.js';
 import type { AccountRefInput, BulkDeleteAccountsInput } from './schemas.js';
 import { applyAndConfirm, applyOrQueueBySize } from './work.js';
 import type { WorkInput } from './work.js';
@@ -16,9 +17,6 @@ export function configuredPlatforms(tpns: TpnsAccountApi): readonly Platform[] {
   if (tpns.platforms.length === 0) throw new TpnsConfigError('No TPNS platform is configured (set TPNS_ANDROID_* or TPNS_IOS_*)');
   return tpns.platforms;
 }
-
-const accountRef = ({ account, accountType }: AccountRefInput): AccountRef =>
-  accountType === undefined ? { account } : { account, accountType };
 
 const deleteWorks = (tpns: TpnsAccountApi, accounts: AccountRef[]): WorkInput[] =>
   configuredPlatforms(tpns).map((platform) => ({ kind: 'delete-accounts', platform, accounts }));

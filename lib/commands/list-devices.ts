@@ -2,6 +2,7 @@
 import type { Platform } from '../tpns/types.js';
 import { configuredPlatforms } from './delete-account.js';
 import type { Runtime } from './runtime.js';
+import { accountRef } from './schemas.js';
 import type { AccountRefInput } from './schemas.js';
 
 export interface DeviceList {
@@ -11,7 +12,7 @@ export interface DeviceList {
 
 /** Read-only, so nothing to queue: a TPNS failure after the retry budget throws (503 at the HTTP layer). */
 export async function listDevices(runtime: Runtime, input: AccountRefInput): Promise<DeviceList> {
-  const ref = input.accountType === undefined ? { account: input.account } : { account: input.account, accountType: input.accountType };
+  const ref = accountRef(input);
   const perPlatform = await Promise.all(
     configuredPlatforms(runtime.tpns).map(async (platform) => {
       const [answer] = await runtime.tpns.tokensOfAccounts(platform, [ref]);

@@ -3,6 +3,7 @@
  * from the TPNS client's own item rules, so nothing TPNS would reject gets past the boundary.
  */
 import * as z from 'zod/mini';
+import type { AccountRef } from '../tpns/types.js';
 import { accountSchema, accountTypeSchema, platformSchema, tokenSchema } from '../tpns/validate.js';
 
 /** The spec's bulk limit: large enough for a migration batch, small enough for one request. */
@@ -23,3 +24,7 @@ export type DeviceInput = z.infer<typeof deviceInputSchema>;
 export type BulkBindInput = z.infer<typeof bulkBindInputSchema>;
 export type BulkUnbindTokensInput = z.infer<typeof bulkUnbindTokensInputSchema>;
 export type BulkDeleteAccountsInput = z.infer<typeof bulkDeleteAccountsInputSchema>;
+
+/** The TPNS account reference of an input, without an `accountType` key when none was given. */
+export const accountRef = ({ account, accountType }: AccountRefInput): AccountRef =>
+  accountType === undefined ? { account } : { account, accountType };

@@ -3,6 +3,7 @@ import { planWork } from '../queue/plan.js';
 import { answerOf } from './answer.js';
 import type { Answer, CommandMeta } from './answer.js';
 import type { Runtime } from './runtime.js';
+import { accountRef } from './schemas.js';
 import type { BulkUnbindTokensInput, DeviceInput } from './schemas.js';
 import { applyDirect, applyOrQueueBySize, assertConfigured } from './work.js';
 
@@ -20,7 +21,7 @@ import { applyDirect, applyOrQueueBySize, assertConfigured } from './work.js';
  * device), and sign-outs do not come in the peaks that sign-ins do.
  */
 export async function signOut(runtime: Runtime, input: DeviceInput, meta: CommandMeta): Promise<Answer> {
-  const { token, platform, account, accountType } = input;
+  const { token, platform } = input;
   assertConfigured(runtime.tpns, [platform]);
   const direct = await applyDirect(runtime.tpns, { kind: 'unbind-tokens', platform, tokens: [token] });
   const leftover = direct.leftover ? planWork(direct.leftover, meta) : [];
@@ -29,7 +30,7 @@ export async function signOut(runtime: Runtime, input: DeviceInput, meta: Comman
     direct.failed.length > 0
       ? []
       : planWork(
-          { kind: 'remove-accounts', platform, items: [{ token, accounts: [accountType === undefined ? { account } : { account, accountType }] }] },
+          { kind: 'remove-accounts', platform, items: [{ token, accounts: [accountRef(input)] }] },
           meta,
         );
   await runtime.queue.enqueue([...leftover, ...confirmation]);
