@@ -193,6 +193,16 @@ describe('import', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/Cannot read ".*nope\.csv": no such file/);
   });
+
+  it('exits 2, leaving the input untouched, when --failures names the input file', async () => {
+    const content = 'token,account,platform\nt1,alice,ios\n';
+    const file = await world.file('self.csv', content);
+    const run = await runCli(['import', file, '--failures', file], world.env);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--failures must not be the input file');
+    expect(await readFile(file, 'utf8')).toBe(content);
+    expect(world.emulator.requests()).toEqual([]);
+  });
 });
 
 describe('import at scale (memory stays flat)', () => {
