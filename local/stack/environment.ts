@@ -3,13 +3,11 @@
  * plain values, as Lambda would set them), your shell's values where you set them, and the local
  * wiring (emulator, SQS emulator, dummy AWS credentials) forced on top.
  */
-import { LOCAL_SQS_REGION } from '../sqs/client.js';
+import { LOCAL_CREDENTIALS, LOCAL_SQS_REGION } from '../sqs/client.js';
 import type { ServerlessConfig } from '../serverless-config.js';
 
 export type EnvironmentPatch = Record<string, string | undefined>;
 
-/** fauxqs checks no signature, but the SDK will not sign without credentials. */
-const DUMMY_AWS_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
 /** Handlers log at INFO in Lambda; locally that would bury the ready block. LOG_LEVEL changes it. */
 const DEFAULT_LOCAL_LOG_LEVEL = 'WARN';
 /** Deployed values that must not leak into the local run (SSM names, empty app ids). */
@@ -43,7 +41,9 @@ export function localEnvironment(config: ServerlessConfig, shell: NodeJS.Process
     BINDING_DLQ_URL: wiring.dlqUrl,
     AWS_ENDPOINT_URL_SQS: wiring.sqsEndpoint,
     AWS_REGION: LOCAL_SQS_REGION,
-    ...DUMMY_AWS_CREDENTIALS,
+    // fauxqs checks no signature, but the SDK will not sign without credentials.
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     POWERTOOLS_LOG_LEVEL: shell.LOG_LEVEL ?? shell.POWERTOOLS_LOG_LEVEL ?? wiring.defaultLogLevel ?? DEFAULT_LOCAL_LOG_LEVEL,
     // EMF metric lines on stdout are for CloudWatch; POWERTOOLS_METRICS_DISABLED=false shows them.
     POWERTOOLS_METRICS_DISABLED: shell.POWERTOOLS_METRICS_DISABLED ?? 'true',
