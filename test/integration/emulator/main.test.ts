@@ -41,6 +41,8 @@ describe('main (npm run emulator)', () => {
     });
     try {
       await expect.poll(() => run.output().stdout, { timeout: 15_000 }).toMatch(/^TPNS emulator listening on http:\/\/127\.0\.0\.1:\d+$/m);
+      // The banner's lines can reach the pipe in separate chunks: wait for its last line too.
+      await expect.poll(() => run.output().stdout, { timeout: 15_000 }).toContain('control API:');
       const { stdout } = run.output();
       const url = /^TPNS emulator listening on (\S+)$/m.exec(stdout)?.[1];
       expect(stdout).toContain('AccessId 1500000777  SecretKey custom-android-key');
