@@ -4,11 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SQSEvent } from 'aws-lambda';
-import { planWork } from '../lib/queue/plan.js';
-import type { WorkInput } from '../lib/queue/plan.js';
 import { DEFAULT_ADMIN_SCOPE } from '../lib/config/settings.js';
+import type { KeyMessage } from '../lib/queue/messages.js';
 import { buildHttpApiEvent, newRequestId } from '../local/stack/api-gateway-event.js';
-import type { HttpApiEvent } from '../local/stack/api-gateway-event.js';
+import type { GatewayHttpEvent } from '../local/stack/api-gateway-event.js';
 import type { HttpApiRoute } from '../local/serverless-config.js';
 
 export interface ApiCall {
@@ -21,7 +20,7 @@ export interface ApiCall {
 }
 
 /** An HTTP API v2 event for `routeKey` (`PUT /v1/me/devices/{token}`), as API Gateway would send it. */
-export function apiEvent(routes: readonly HttpApiRoute[], routeKey: string, call: ApiCall): HttpApiEvent {
+export function apiEvent(routes: readonly HttpApiRoute[], routeKey: string, call: ApiCall): GatewayHttpEvent {
   const [method = '', path = ''] = routeKey.split(' ');
   const route = routes.find((candidate) => candidate.method === method && candidate.path === path);
   if (!route) throw new Error(`serverless.yml has no route ${routeKey}`);
@@ -48,22 +47,15 @@ export function apiEvent(routes: readonly HttpApiRoute[], routeKey: string, call
   );
 }
 
-/** The SQS event of `work` as Lambda's event source delivers it from the FIFO queue. */
-export function sqsEvent(work: WorkInput, queueArn: string): SQSEvent {
+/** The SQS event of key messages as Lambda's event source delivers them from the standard queue. */
+export function sqsEvent(messages: readonly KeyMessage[], queueArn: string): SQSEvent {
   const now = String(Date.now());
   return {
-    Records: planWork(work, { correlationId: randomUUID() }).map((queued, index) => ({
+    Records: messages.map((message, index) => ({
       messageId: randomUUID(),
       receiptHandle: `bench-${index}`,
-      body: JSON.stringify(queued.message),
-      attributes: {
-        ApproximateReceiveCount: '1',
-        SentTimestamp: now,
-        SenderId: 'bench',
-        ApproximateFirstReceiveTimestamp: now,
-        MessageGroupId: queued.groupId,
-        MessageDeduplicationId: queued.deduplicationId,
-      },
+      body: JSON.stringify(message),
+      attributes: { ApproximateReceiveCount: '1', SentTimestamp: now, SenderId: 'bench', ApproximateFirstReceiveTimestamp: now },
       messageAttributes: {},
       md5OfBody: '',
       eventSource: 'aws:sqs',

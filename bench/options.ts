@@ -1,56 +1,44 @@
 /**
- * Benchmark sizes. The defaults are the issue's figures and finish in a few minutes on a 2-core
- * machine; every one can be raised for a bigger run with a flag or a BENCH_* variable:
+ * Benchmark sizes. The defaults are the issue's figures; every one can be changed with a flag or
+ * a BENCH_* variable:
  *
- *     npm run bench -- --runs 5 --cold-runs 15
- *     BENCH_ITEMS=10000 BENCH_RUNS=5 npm run bench
+ *     npm run bench -- --runs 5 --cold-runs 25
+ *     BENCH_RUNS=5 npm run bench
  *     npm run bench -- --worker-concurrency 20        # more worker invocations than serverless.yml's 5
- *     TPNS_CONCURRENCY=10 npm run bench               # TPNS calls in flight per worker invocation
- *     npm run bench -- --tpns-latency-ms 50           # the round trip of the "with TPNS latency" throughput
  */
 import { parseArgs } from 'node:util';
 
 export interface BenchOptions {
-  /** Bulk binds, and tokens signed out in bulk, per run (one admin request each; <= 10 000, the spec's bulk limit). */
+  /** Binds in the admin bulk (one request; <= 10 000, the spec's bulk limit). */
   items: number;
-  /** Accounts deleted in bulk per run (both platforms). */
-  accounts: number;
-  /** Single-token sign-ins queued in one burst per run. */
-  burst: number;
-  /** Bindings sent one call each by the naive baseline per run. */
-  naiveItems: number;
-  /** Repetitions of the queue scenarios; figures are medians over these. */
+  /** Sign-ins of the healthy scenario and of the burst (half Android, half iOS). */
+  signIns: number;
+  /** Repetitions of the scenarios; every figure is the median over them. */
   runs: number;
-  /** Sequential login requests (and as many plain fetches) per warm-overhead run. */
+  /** Sequential sign-ins (and as many of each reference) per warm run. */
   warmRequests: number;
-  /** Fresh Node processes per function for the cold-start figures. */
+  /** Fresh Node processes per function (and per bare equivalent) for the cold-start figures. */
   coldRuns: number;
-  /** Round trip the emulator adds to every call in the throughput variant "with TPNS latency" (ms). */
-  tpnsLatencyMs: number;
   /** Worker invocations at once; default serverless.yml's `workerMaxConcurrency`. */
   workerConcurrency: number | undefined;
   /** Where results are written; `undefined` writes nothing. */
   out: string | undefined;
-  /** Where bundles are built (the empty handler beside them). */
+  /** Where bundles are built. */
   distDir: string;
 }
 
 export const DEFAULT_OPTIONS: BenchOptions = {
   items: 10_000,
-  accounts: 2_000,
-  burst: 2_000,
-  naiveItems: 2_000,
-  runs: 5,
+  signIns: 2_000,
+  runs: 3,
   warmRequests: 1_000,
   coldRuns: 15,
-  // docs/capacity.md's assumed round trip from a Lambda region to TPNS (A4).
-  tpnsLatencyMs: 30,
   workerConcurrency: undefined,
   out: 'bench/results.json',
   distDir: 'dist/bench',
 };
 
-const NUMERIC = ['items', 'accounts', 'burst', 'naiveItems', 'runs', 'warmRequests', 'coldRuns', 'tpnsLatencyMs', 'workerConcurrency'] as const;
+const NUMERIC = ['items', 'signIns', 'runs', 'warmRequests', 'coldRuns', 'workerConcurrency'] as const;
 
 /** `warmRequests` -> `--warm-requests` and `BENCH_WARM_REQUESTS`. */
 const kebab = (name: string) => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
@@ -73,8 +61,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
     if (!Number.isInteger(value) || value < 1) throw new Error(`--${kebab(name)} (${envName(name)}) must be a positive integer, got "${raw}"`);
     options[name] = value;
   }
-  if (options.items > 10_000) throw new Error('--items must be at most 10000 (one admin request; the spec\'s bulk limit)');
-  if (options.accounts > 10_000) throw new Error('--accounts must be at most 10000 (one admin request)');
+  if (options.items > 10_000) throw new Error("--items must be at most 10000 (one admin request; the spec's bulk limit)");
   if (typeof values.out === 'string') options.out = values.out;
   return options;
 }

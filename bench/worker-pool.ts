@@ -5,6 +5,7 @@
  * worker's own, not the harness's.
  */
 import { fork } from 'node:child_process';
+import { openSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -22,6 +23,9 @@ interface Reply {
   durationMs?: number;
   error?: string;
   maxRssKb?: number;
+  peakHeapMb?: number;
+  peakHeapUsedMb?: number;
+  peakExternalMb?: number;
   cpuMs?: number;
 }
 
@@ -39,7 +43,10 @@ class Container {
 
   static async start(bundle: string, env: NodeJS.ProcessEnv): Promise<Container> {
     // The pinned Node (npm scripts put node_modules/.bin first), without tsx: only the bundle runs there.
-    const child = fork(HOST, [bundle], { execPath: process.execPath, execArgv: [], env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    // BENCH_WORKER_LOG=<file> keeps the containers' logs (with BENCH_WORKER_LOG_LEVEL=INFO: every batch's counts).
+    const log = env.BENCH_WORKER_LOG ? openSync(env.BENCH_WORKER_LOG, 'a') : 'ignore';
+    const childEnv = env.BENCH_WORKER_LOG_LEVEL ? { ...env, POWERTOOLS_LOG_LEVEL: env.BENCH_WORKER_LOG_LEVEL } : env;
+    const child = fork(HOST, [bundle], { execPath: process.execPath, execArgv: [], env: childEnv, stdio: ['ignore', log, 'inherit', 'ipc'] });
     await new Promise<void>((resolve, reject) => {
       child.once('error', reject);
       child.once('exit', (code) => reject(new Error(`worker container exited with ${code} before it was ready`)));
@@ -80,6 +87,8 @@ export interface WorkerPool {
   takeInvocations(): Invocation[];
   /** The largest peak RSS of any container so far (MB). */
   peakRssMb(): Promise<number>;
+  /** The container with the largest peak RSS: its RSS and the largest V8 heap (total, used) and external memory it reported after an invocation (MB). */
+  peakMemory(): Promise<{ rssMb: number; heapTotalMb: number; heapUsedMb: number; externalMb: number }>;
   /** CPU time all containers used so far (ms). */
   cpuMs(): Promise<number>;
   close(): Promise<void>;
@@ -119,6 +128,11 @@ export async function startWorkerPool(options: { bundle: string; size: number; e
       const taken = invocations;
       invocations = [];
       return taken;
+    },
+    async peakMemory() {
+      const replies = await Promise.all(containers.map((container) => container.request({ rss: true })));
+      const top = replies.reduce((best, reply) => ((reply.maxRssKb ?? 0) > (best.maxRssKb ?? 0) ? reply : best));
+      return { rssMb: (top.maxRssKb ?? 0) / 1024, heapTotalMb: top.peakHeapMb ?? 0, heapUsedMb: top.peakHeapUsedMb ?? 0, externalMb: top.peakExternalMb ?? 0 };
     },
     async peakRssMb() {
       const replies = await Promise.all(containers.map((container) => container.request({ rss: true })));

@@ -1,6 +1,7 @@
 /** The `tpns-accounts` command line: the commands, the exit-code contract and error reporting. */
 import { Command, CommanderError } from 'commander';
-import { QueueUnavailableError } from '../lib/queue/errors.js';
+import { SecretParameterError } from '../lib/config/secrets.js';
+import { ConfigurationError } from '../lib/config/settings.js';
 import {
   TpnsAppError,
   TpnsAuthError,
@@ -11,6 +12,7 @@ import {
 import { bindCommand } from './commands/bind.js';
 import { deleteAccountCommand } from './commands/delete-account.js';
 import { emulatorCommand } from './commands/emulator.js';
+import { erasureStatusCommand } from './commands/erasure-status.js';
 import { importCommand } from './commands/import.js';
 import { queryCommand } from './commands/query.js';
 import { redriveCommand } from './commands/redrive.js';
@@ -21,7 +23,7 @@ import type { ExitCode } from './exit.js';
 
 export function createProgram(): Command {
   const program = new Command('tpns-accounts')
-    .description('Query, bind, unbind, bulk-import and audit Tencent Push (TPNS) account <-> device-token bindings')
+    .description('Query, bind, unbind, bulk-import and audit Tencent Push (TPNS) account <-> device-token bindings, and read erasure receipts')
     .option('--stats', 'print the peak memory (RSS) to stderr when done')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
@@ -34,6 +36,7 @@ export function createProgram(): Command {
     verifyCommand(),
     emulatorCommand(),
     redriveCommand(),
+    erasureStatusCommand(),
   ]) {
     program.addCommand(command.showHelpAfterError('(run with --help for usage)').exitOverride());
   }
@@ -41,7 +44,16 @@ export function createProgram(): Command {
 }
 
 /** Errors that mean "fix the command, the configuration or the credentials", not "items failed". */
-const USAGE_ERRORS = [UsageError, TpnsConfigError, TpnsValidationError, TpnsPlatformNotConfiguredError, TpnsAuthError, TpnsAppError];
+const USAGE_ERRORS = [
+  UsageError,
+  ConfigurationError,
+  SecretParameterError,
+  TpnsConfigError,
+  TpnsValidationError,
+  TpnsPlatformNotConfiguredError,
+  TpnsAuthError,
+  TpnsAppError,
+];
 
 /** Runs the CLI; resolves to the exit code (it never calls process.exit itself). */
 export async function runCli(argv: readonly string[]): Promise<ExitCode> {
@@ -55,8 +67,7 @@ export async function runCli(argv: readonly string[]): Promise<ExitCode> {
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     const usage = USAGE_ERRORS.some((type) => error instanceof type);
-    const advice = error instanceof QueueUnavailableError ? ' (nothing after the reported line was queued; re-run the import)' : '';
-    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}${advice}\n`);
+    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
     return usage ? EXIT.usage : EXIT.itemsFailed;
   } finally {
     if (program.opts<{ stats?: boolean }>().stats) {

@@ -3,9 +3,8 @@
  * DELETE /v1/me, POST /v1/admin/delete-accounts, EventBridge `account.deleted`, Auth0 `sdu` log events.
  */
 import { bulkDeleteAccounts, bulkDeleteAccountsInputSchema, deleteAccount } from '../lib/commands/index.js';
-import { bodyOf, callerRequest } from './middleware/inputs.js';
-import { lambdaHandler } from './middleware/pipeline.js';
-import { route } from './middleware/route.js';
+import { bodyOf, callerRequest } from './handler/inputs.js';
+import { lambdaHandler, route } from './handler/index.js';
 
 export const handler = lambdaHandler({
   routes: {

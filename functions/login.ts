@@ -6,9 +6,8 @@ import * as z from 'zod/mini';
 import { bulkBind, bulkBindInputSchema, signIn, signInOrQueue } from '../lib/commands/index.js';
 import type { DeviceInput } from '../lib/commands/index.js';
 import { accountSchema, accountTypeSchema, platformSchema, tokenSchema } from '../lib/tpns/validate.js';
-import { bodyOf } from './middleware/inputs.js';
-import { lambdaHandler } from './middleware/pipeline.js';
-import { route } from './middleware/route.js';
+import { bodyOf } from './handler/inputs.js';
+import { lambdaHandler, route } from './handler/index.js';
 
 const signInRequest = z.pipe(
   z.object({
@@ -27,10 +26,7 @@ export const handler = lambdaHandler({
   },
   events: {
     'account.login': (runtime, { detail }, meta) => signIn(runtime, detail, meta),
-    // Never fails the sign-in: direct bind and its queued copy; errors end in the pipeline, which logs them and returns the event.
-    'cognito.post-authentication': async (runtime, { account, device }, meta, event) => {
-      if (device) await signInOrQueue(runtime, { account, ...device }, meta);
-      return event;
-    },
   },
+  // Never fails the sign-in: recorded and pushed, or handed to the queue; the chain logs any error and returns the event.
+  cognito: async (runtime, { account, device }, meta) => device && signInOrQueue(runtime, { account, ...device }, meta),
 });

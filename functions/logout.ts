@@ -1,14 +1,13 @@
 /**
- * Sign-out: op 4 removes every account from the token, and a confirming op 3 is queued in the
- * token's FIFO group. DELETE /v1/me/devices/{token}?platform=, POST /v1/admin/unbind-tokens, EventBridge `account.logout`.
+ * Sign-out: op 4 removes every account from the token (recorded in the ledger, pushed, read back).
+ * DELETE /v1/me/devices/{token}?platform=, POST /v1/admin/unbind-tokens, EventBridge `account.logout`.
  */
 import * as z from 'zod/mini';
 import { bulkUnbindTokens, bulkUnbindTokensInputSchema, signOut } from '../lib/commands/index.js';
 import type { DeviceInput } from '../lib/commands/index.js';
 import { accountSchema, platformSchema, tokenSchema } from '../lib/tpns/validate.js';
-import { accountTypeParam, bodyOf } from './middleware/inputs.js';
-import { lambdaHandler } from './middleware/pipeline.js';
-import { route } from './middleware/route.js';
+import { accountTypeParam, bodyOf } from './handler/inputs.js';
+import { lambdaHandler, route } from './handler/index.js';
 
 const signOutRequest = z.pipe(
   z.object({

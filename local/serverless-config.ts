@@ -12,9 +12,10 @@ import * as z from 'zod/mini';
 
 export const SERVERLESS_YML = fileURLToPath(new URL('../serverless.yml', import.meta.url));
 
-/** Logical ids of the binding queue, its dead-letter queue and the function it feeds. */
+/** Logical ids of the binding queue, its dead-letter queue and the ledger table. */
 export const BINDING_QUEUE_RESOURCE = 'BindingQueue';
 export const DEAD_LETTER_QUEUE_RESOURCE = 'BindingDeadLetterQueue';
+export const BINDINGS_TABLE_RESOURCE = 'BindingsTable';
 
 /** The stage `osls` uses without `--stage`. */
 const DEFAULT_STAGE = 'dev';
@@ -22,6 +23,11 @@ const DEFAULT_STAGE = 'dev';
 const DEFAULT_TIMEOUT_SECONDS = 6;
 /** Lambda's default SQS batch size. */
 const DEFAULT_BATCH_SIZE = 10;
+/** Lambda's limits for a standard queue's event source (batch size, batching window in s). */
+const MAX_BATCH_SIZE = 10_000;
+const MAX_BATCHING_WINDOW_SECONDS = 300;
+/** Above this batch size Lambda refuses a mapping without a batching window of at least 1 s. */
+const MAX_BATCH_SIZE_WITHOUT_WINDOW = 10;
 
 export interface QueueDefinition {
   /** The logical id in `resources.Resources`. */
@@ -31,12 +37,40 @@ export interface QueueDefinition {
   attributes: Record<string, string>;
 }
 
-export interface WorkerSettings {
+export interface AttributeDefinition {
+  AttributeName: string;
+  AttributeType: 'S' | 'N' | 'B';
+}
+export interface KeySchemaElement {
+  AttributeName: string;
+  KeyType: 'HASH' | 'RANGE';
+}
+
+/** The ledger table as CreateTable takes it (element shapes are the SDK's). */
+export interface TableDefinition {
+  /** The logical id in `resources.Resources` (`BindingsTable`). */
+  resource: string;
+  /** `tpns-account-sync-dev-bindings`. */
+  name: string;
+  attributeDefinitions: AttributeDefinition[];
+  keySchema: KeySchemaElement[];
+  /** CloudFormation's default is PROVISIONED. */
+  billingMode: 'PAY_PER_REQUEST' | 'PROVISIONED';
+  /** Only with PROVISIONED. */
+  provisionedThroughput?: { ReadCapacityUnits: number; WriteCapacityUnits: number };
+  /** The attribute DynamoDB TTL expires items by (`expiresAt`); undefined when TTL is off. */
+  ttlAttribute?: string;
+}
+
+export interface WorkerEventSettings {
   /** The function's key under `functions` (`bindWorker`). */
   functionName: string;
   /** `functions/bind-worker.handler`. */
   handler: string;
+  /** 1-10 000 (a standard queue); above 10 the batching window is at least 1 s. */
   batchSize: number;
+  /** `maximumBatchingWindow`: how long Lambda gathers messages for one batch (0-300 s, default 0). */
+  maximumBatchingWindowSeconds: number;
   /** Lambda's `maximumConcurrency` of the event source: how many batches run at once. */
   maximumConcurrency: number;
   timeoutSeconds: number;
@@ -50,7 +84,9 @@ export interface ServerlessConfig {
   deadLetterQueue: QueueDefinition;
   /** From the binding queue's RedrivePolicy. */
   maxReceiveCount: number;
-  worker: WorkerSettings;
+  worker: WorkerEventSettings;
+  /** The intent ledger's table. */
+  table: TableDefinition;
 }
 
 const INTRINSICS = ['Base64', 'Cidr', 'FindInMap', 'GetAZs', 'ImportValue', 'Join', 'Select', 'Split', 'Sub', 'If', 'Equals', 'Not', 'And', 'Or'];
@@ -123,8 +159,21 @@ const sqsEvent = z.looseObject({
   sqs: z.looseObject({
     arn: z.unknown(),
     batchSize: z.optional(z.coerce.number()),
+    maximumBatchingWindow: z.optional(z.coerce.number()),
     maximumConcurrency: z.optional(z.coerce.number()),
     functionResponseType: z.optional(z.string()),
+  }),
+});
+const cfnBoolean = z.union([z.boolean(), z.enum(['true', 'false'])]);
+const tableResource = z.object({
+  Type: z.literal('AWS::DynamoDB::Table'),
+  Properties: z.looseObject({
+    TableName: z.string(),
+    AttributeDefinitions: z.array(z.object({ AttributeName: z.string(), AttributeType: z.enum(['S', 'N', 'B']) })),
+    KeySchema: z.array(z.object({ AttributeName: z.string(), KeyType: z.enum(['HASH', 'RANGE']) })),
+    BillingMode: z.optional(z.enum(['PAY_PER_REQUEST', 'PROVISIONED'])),
+    ProvisionedThroughput: z.optional(z.object({ ReadCapacityUnits: z.coerce.number(), WriteCapacityUnits: z.coerce.number() })),
+    TimeToLiveSpecification: z.optional(z.object({ AttributeName: z.string(), Enabled: cfnBoolean })),
   }),
 });
 const functionDefinition = z.looseObject({
@@ -159,19 +208,60 @@ function queueDefinition(resources: Record<string, unknown>, resource: string): 
   };
 }
 
+/** Secondary indexes are not read (the ledger has none): refuse them rather than drift locally. */
+const UNREAD_TABLE_PROPERTIES = ['GlobalSecondaryIndexes', 'LocalSecondaryIndexes'];
+
+function tableDefinition(resources: Record<string, unknown>, resource: string): TableDefinition {
+  const path = `resources.Resources.${resource}`;
+  const parsed = tableResource.safeParse(resources[resource]);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    fail(`${path}.${issue?.path.join('.') ?? ''}`, `must describe an AWS::DynamoDB::Table (${issue?.message})`);
+  }
+  const properties = parsed.data.Properties;
+  for (const name of UNREAD_TABLE_PROPERTIES) {
+    if (properties[name] !== undefined) fail(`${path}.Properties.${name}`, 'is not read by local/serverless-config.ts (the local table would lack it)');
+  }
+  const billingMode = properties.BillingMode ?? 'PROVISIONED';
+  if (billingMode === 'PROVISIONED' && !properties.ProvisionedThroughput) fail(`${path}.Properties.ProvisionedThroughput`, 'is required with BillingMode PROVISIONED');
+  const ttl = properties.TimeToLiveSpecification;
+  return {
+    resource,
+    name: properties.TableName,
+    attributeDefinitions: properties.AttributeDefinitions,
+    keySchema: properties.KeySchema,
+    billingMode,
+    ...(billingMode === 'PROVISIONED' && properties.ProvisionedThroughput ? { provisionedThroughput: properties.ProvisionedThroughput } : {}),
+    ...(ttl && String(ttl.Enabled) === 'true' ? { ttlAttribute: ttl.AttributeName } : {}),
+  };
+}
+
+/** Lambda's own checks of an SQS event source on a standard queue, so a bad value fails here too. */
+function checkBatching(path: string, batchSize: number, windowSeconds: number): void {
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) fail(`${path}.batchSize`, `must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${batchSize}`);
+  if (!Number.isInteger(windowSeconds) || windowSeconds < 0 || windowSeconds > MAX_BATCHING_WINDOW_SECONDS) {
+    fail(`${path}.maximumBatchingWindow`, `must be an integer from 0 to ${MAX_BATCHING_WINDOW_SECONDS}, got ${windowSeconds}`);
+  }
+  if (batchSize > MAX_BATCH_SIZE_WITHOUT_WINDOW && windowSeconds < 1) {
+    fail(`${path}.maximumBatchingWindow`, `must be at least 1 when batchSize is over ${MAX_BATCH_SIZE_WITHOUT_WINDOW} (Lambda refuses the mapping otherwise)`);
+  }
+}
+
 const getAttArn = (value: unknown, resource: string) =>
   JSON.stringify(value) === JSON.stringify({ 'Fn::GetAtt': [resource, 'Arn'] });
 
-function workerSettings(config: z.infer<typeof configShape>, queueResourceId: string): WorkerSettings {
+function workerSettings(config: z.infer<typeof configShape>, queueResourceId: string): WorkerEventSettings {
   for (const [functionName, definition] of Object.entries(config.functions)) {
     for (const event of definition.events ?? []) {
       const parsed = sqsEvent.safeParse(event);
       if (!parsed.success || !getAttArn(parsed.data.sqs.arn, queueResourceId)) continue;
-      const { batchSize, maximumConcurrency, functionResponseType } = parsed.data.sqs;
+      const { batchSize = DEFAULT_BATCH_SIZE, maximumBatchingWindow = 0, maximumConcurrency, functionResponseType } = parsed.data.sqs;
+      checkBatching(`functions.${functionName}.events[].sqs`, batchSize, maximumBatchingWindow);
       return {
         functionName,
         handler: definition.handler,
-        batchSize: batchSize ?? DEFAULT_BATCH_SIZE,
+        batchSize,
+        maximumBatchingWindowSeconds: maximumBatchingWindow,
         maximumConcurrency: maximumConcurrency ?? fail(`functions.${functionName}.events[].sqs.maximumConcurrency`, 'is required'),
         timeoutSeconds: definition.timeout ?? config.provider.timeout ?? DEFAULT_TIMEOUT_SECONDS,
         reportBatchItemFailures: functionResponseType === 'ReportBatchItemFailures',
@@ -202,6 +292,7 @@ export function readServerlessConfig(path: string = SERVERLESS_YML, options: { s
     deadLetterQueue,
     maxReceiveCount: redrive.maxReceiveCount,
     worker: workerSettings(parsed.data, BINDING_QUEUE_RESOURCE),
+    table: tableDefinition(resources, BINDINGS_TABLE_RESOURCE),
   };
 }
 

@@ -1,11 +1,14 @@
 /**
  * `import`: bulk binds (op 2) from a CSV or JSONL file of any size. The file is streamed, every
  * line validated with the client's schemas (its line number in every error), valid lines sent in
- * chunks with bounded concurrency (directly or through the binding queue), and every line that
- * was not applied written to a failures file that `import` can re-run.
+ * chunks with bounded concurrency (directly to TPNS, or recorded in the intent ledger and queued
+ * for the worker), and every line that was not applied written to a failures file that `import`
+ * can re-run.
  */
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import { LedgerUnavailableError } from '../../lib/ledger/errors.js';
+import { QueueUnavailableError } from '../../lib/queue/errors.js';
 import type { Binding } from '../../lib/tpns/types.js';
 import { EXIT, UsageError } from '../exit.js';
 import { ChunkDispatcher } from '../chunk-dispatcher.js';
@@ -53,7 +56,11 @@ export function importCommand(): Command {
       .argument('<file>', 'a .csv file with a header line, or a .jsonl file of {"token","account","platform","accountType"?} objects')
       .addOption(new Option('--format <format>', 'input format (default: from the file extension)').choices(INPUT_FORMATS))
       .option('--concurrency <n>', 'chunks of 20 in flight at once', parsePositiveInt, DEFAULT_CONCURRENCY)
-      .option('--via-queue', 'queue the binds for the bind worker (needs BINDING_QUEUE_URL) instead of calling TPNS')
+      .option(
+        '--via-queue',
+        'record the binds in the intent ledger and queue them for the deployed worker instead of calling TPNS ' +
+          '(needs BINDINGS_TABLE, BINDING_QUEUE_URL, ERASURE_KEY_PARAM or ERASURE_KEY, AWS_REGION)',
+      )
       .option('--dry-run', 'validate every line, send nothing')
       .option('--failures <file>', 'where to write the lines that were not applied (default: <file>.failures.jsonl)')
       .option('--quiet', 'no progress output')
@@ -124,6 +131,9 @@ export function importCommand(): Command {
     };
     if (options.json) printJson(summary);
     else printSummary(summary, failuresPath, failures.count);
+    if (stopped instanceof QueueUnavailableError || stopped instanceof LedgerUnavailableError) {
+      stopped.message += ' (nothing after the reported line was recorded or queued; re-run the import: recording is idempotent)';
+    }
     if (stopped !== undefined) throw stopped;
     process.exitCode = counts.failed > 0 ? EXIT.itemsFailed : EXIT.ok;
   });

@@ -1,6 +1,10 @@
-/** `redrive`: moves dead-lettered work back to the binding queue after a fix (lib/queue/redrive.ts). */
+/**
+ * `redrive`: moves dead letters back to the binding queue after a fix (lib/queue/redrive.ts). A
+ * moved letter names its key; the worker reads it back against the ledger's current intent and
+ * repairs it, so order and duplicates do not matter.
+ */
 import { Command, Option } from 'commander';
-import { UsageError } from '../exit.js';
+import { requireAws } from '../aws.js';
 import { jsonOption, parsePositiveInt } from '../options.js';
 import { printJson } from '../output.js';
 
@@ -10,26 +14,21 @@ interface RedriveFlags {
   json?: boolean;
 }
 
-function queueUrl(env: NodeJS.ProcessEnv, name: 'BINDING_QUEUE_URL' | 'BINDING_DLQ_URL'): string {
-  const url = env[name];
-  if (!url || !URL.canParse(url)) throw new UsageError(`redrive needs ${name} set to the queue's URL`);
-  return url;
-}
-
 export function redriveCommand(): Command {
   return new Command('redrive')
     .description(
-      'move dead-lettered work back to the binding queue (BINDING_DLQ_URL -> BINDING_QUEUE_URL), keeping each FIFO group; ' +
-        'items TPNS refused for good and invalid messages stay unless --include-refused',
+      'move dead letters back to the binding queue (BINDING_DLQ_URL -> BINDING_QUEUE_URL): keys that did not converge and ' +
+        'messages SQS gave up on; keys TPNS refused for good stay unless --include-refused, invalid messages always stay',
     )
-    .option('--include-refused', 'also re-queue items TPNS refused for good (after fixing their cause)')
+    .option('--include-refused', 'also re-queue keys TPNS refused for good (e.g. 1008006), after fixing their cause')
     .addOption(new Option('--limit <n>', 'move at most n messages').argParser(parsePositiveInt))
     .addOption(jsonOption())
     .action(async (flags: RedriveFlags) => {
       const env = process.env;
+      await requireAws(env, 'redrive', ['BINDING_DLQ_URL', 'BINDING_QUEUE_URL', 'AWS_REGION']);
       const options = {
-        dlqUrl: queueUrl(env, 'BINDING_DLQ_URL'),
-        queueUrl: queueUrl(env, 'BINDING_QUEUE_URL'),
+        dlqUrl: env.BINDING_DLQ_URL as string,
+        queueUrl: env.BINDING_QUEUE_URL as string,
         ...(env.AWS_ENDPOINT_URL_SQS ? { endpoint: env.AWS_ENDPOINT_URL_SQS } : {}),
         ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
         ...(flags.includeRefused ? { includeRefused: true } : {}),

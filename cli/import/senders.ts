@@ -1,20 +1,20 @@
 /**
- * Where `import` sends its chunks: straight to TPNS, or into the binding queue for the worker
- * (`--via-queue`). Both answer one result per item, in order, and throw only for a failure that
+ * Where `import` sends its chunks: straight to TPNS, or recorded in the intent ledger and queued
+ * for the worker (`--via-queue`). Both answer one result per item, in order, and throw only for a failure that
  * would hit every later chunk the same way (wrong credentials, queue unreachable), which stops
  * the run instead of failing a million lines one by one.
  */
 import { randomUUID } from 'node:crypto';
-import { MAX_ITEMS_PER_MESSAGE } from '../../lib/queue/messages.js';
-import { planWork } from '../../lib/queue/plan.js';
+import pLimit from 'p-limit';
+import { MAX_KEYS_PER_MESSAGE } from '../../lib/queue/messages.js';
 import { MAX_TOKENS_PER_TOKEN_ACCOUNTS_CALL, TpnsAppError, TpnsAuthError, TpnsError } from '../../lib/tpns/index.js';
-import type { Binding, Platform, TpnsAccountApi } from '../../lib/tpns/types.js';
-import { UsageError } from '../exit.js';
+import type { AccountRef, Binding, Platform, TpnsAccountApi } from '../../lib/tpns/types.js';
+import { deploymentRuntime } from '../aws.js';
 
 export type ItemResult = { ok: true } | { ok: false; code: string; reason: string; retryable: boolean };
 
 export interface Sender {
-  /** Items per chunk: one TPNS call directly; one SendMessageBatch (10 messages) via the queue. */
+  /** Items per chunk: one TPNS call directly; one SendMessageBatch (10 messages of 20 keys) via the queue. */
   chunkSize: number;
   send(platform: Platform, bindings: Binding[]): Promise<ItemResult[]>;
 }
@@ -23,7 +23,7 @@ export interface Sender {
 const DIRECT_CHUNK_SIZE = MAX_TOKENS_PER_TOKEN_ACCOUNTS_CALL;
 /** SendMessageBatch takes at most 10 entries, each message at most one TPNS call's work. */
 const SQS_MAX_BATCH_ENTRIES = 10;
-const QUEUE_CHUNK_SIZE = MAX_ITEMS_PER_MESSAGE * SQS_MAX_BATCH_ENTRIES;
+const QUEUE_CHUNK_SIZE = MAX_KEYS_PER_MESSAGE * SQS_MAX_BATCH_ENTRIES;
 
 export function directSender(client: TpnsAccountApi): Sender {
   return {
@@ -43,25 +43,46 @@ export function directSender(client: TpnsAccountApi): Sender {
   };
 }
 
+/** Ledger writes in flight per chunk (one conditional write per token), as the admin bulk does. */
+const LEDGER_WRITE_CONCURRENCY = 32;
+
+/**
+ * `--via-queue`, pointed at a deployment: each chunk is recorded in the intent ledger
+ * (BINDINGS_TABLE), which it so seeds, each sign-in versioned above its account's erasure
+ * tombstone as the admin bulk does, and its tokens are queued as push keys for the worker. Nothing
+ * is sent to TPNS from here, whatever the chunk's size: TPNS credentials are not needed.
+ * A ledger or queue that does not answer stops the run (LedgerUnavailableError / QueueUnavailableError).
+ */
 export async function queueSender(env: NodeJS.ProcessEnv): Promise<Sender> {
-  const queueUrl = env.BINDING_QUEUE_URL;
-  if (!queueUrl || !URL.canParse(queueUrl)) throw new UsageError('--via-queue needs BINDING_QUEUE_URL set to the binding queue URL');
+  const runtime = await deploymentRuntime(env, '--via-queue', ['BINDING_QUEUE_URL', 'BINDINGS_TABLE', 'ERASURE_KEY', 'AWS_REGION']);
   // Loaded only here: a direct import never pays for the AWS SDK.
-  const { SqsWorkQueue } = await import('../../lib/queue/sqs-work-queue.js');
-  const queue = new SqsWorkQueue({
-    queueUrl,
-    ...(env.AWS_ENDPOINT_URL_SQS ? { endpoint: env.AWS_ENDPOINT_URL_SQS } : {}),
-    ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
-  });
+  const { queueRecorded } = await import('../../lib/commands/work.js');
+  const { ledger } = runtime;
+  const limit = pLimit(LEDGER_WRITE_CONCURRENCY);
   const runId = randomUUID();
   let sequence = 0;
   return {
     chunkSize: QUEUE_CHUNK_SIZE,
     async send(platform, bindings) {
-      // A correlation id per chunk: its messages get their own FIFO groups and deduplication ids.
       sequence += 1;
-      await queue.enqueue(planWork({ kind: 'bind', platform, items: bindings }, { correlationId: `cli-import:${runId}:${sequence}` }));
+      const items = bindings.map((binding) => ({ key: { platform, token: binding.token }, ref: refOf(binding) }));
+      const [tombstones] = await Promise.all([ledger.getTombstones(items.map(({ ref }) => ref)), ledger.indexAccount(items)]);
+      // A token's lines in file order (the later one wins); different tokens in parallel.
+      const byToken = new Map<string, typeof items>();
+      for (const item of items) byToken.set(item.key.token, [...(byToken.get(item.key.token) ?? []), item]);
+      const writes = await Promise.all(
+        [...byToken.values()].map((lines) =>
+          limit(async () => {
+            let last;
+            for (const { key, ref } of lines) last = await ledger.recordSignIn(key, ref, { claim: false, floor: tombstones.get(ledger.digestOf(ref))?.v ?? 0 });
+            return last!;
+          }),
+        ),
+      );
+      await queueRecorded(runtime, writes, { correlationId: `cli-import:${runId}:${sequence}` });
       return bindings.map(() => ({ ok: true }));
     },
   };
 }
+
+const refOf = ({ account, accountType }: Binding): AccountRef => (accountType === undefined ? { account } : { account, accountType });

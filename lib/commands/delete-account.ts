@@ -1,38 +1,89 @@
 /**
- * Account deletion: op 5 (remove every token from the account) on EVERY configured platform,
- * because Android and iOS are separate TPNS apps and erasure (GDPR/PIPL) must reach both.
+ * Account deletion (GDPR/PIPL erasure): a tombstone keyed by an HMAC of the account, then op 5
+ * on EVERY configured app (Android and iOS are separate TPNS apps), read back later on each.
  */
-import { TpnsConfigError } from '../tpns/errors.js';
-import type { AccountRef, Platform, TpnsAccountApi } from '../tpns/types.js';
+import pLimit from 'p-limit';
+import { followUps, pushErasures } from '../convergence/reconciler.js';
+import type { PushStatus } from '../convergence/reconciler.js';
+import { keyMessages } from '../queue/messages.js';
+import type { ErasureReconcileKey } from '../queue/messages.js';
+import { INTERACTIVE_RETRY_BUDGET_MS } from '../tpns/constants.js';
+import type { AccountRef } from '../tpns/types.js';
 import { answerOf } from './answer.js';
-import type { Answer, CommandMeta } from './answer.js';
-import type { Runtime } from './runtime.js';
+import type { Answer, CommandMeta, Failure } from './answer.js';
+import type { Convergence } from '../convergence/reconciler.js';
 import { accountRef } from './schemas.js';
 import type { AccountRefInput, BulkDeleteAccountsInput } from './schemas.js';
-import { applyAndConfirm, applyOrQueueBySize } from './work.js';
-import type { WorkInput } from './work.js';
+import { DIRECT_DEADLINE_MS, DIRECT_ITEM_LIMIT, LEASE_WAIT_MS, configuredPlatforms } from './work.js';
 
-/** Erasure that silently covered no app would be worse than an error. */
-export function configuredPlatforms(tpns: TpnsAccountApi): readonly Platform[] {
-  if (tpns.platforms.length === 0) throw new TpnsConfigError('No TPNS platform is configured (set TPNS_ANDROID_* or TPNS_IOS_*)');
-  return tpns.platforms;
-}
+const erasureKey = (ref: AccountRef): ErasureReconcileKey => ({ kind: 'erasure', account: ref.account, ...(ref.accountType === undefined ? {} : { accountType: ref.accountType }) });
 
-const deleteWorks = (tpns: TpnsAccountApi, accounts: AccountRef[]): WorkInput[] =>
-  configuredPlatforms(tpns).map((platform) => ({ kind: 'delete-accounts', platform, accounts }));
+/** Ledger reads and writes in flight for a bulk deletion. */
+const BULK_CONCURRENCY = 32;
 
 /**
- * Directly on each platform in parallel and, at the same time, a confirming op 5 per platform
- * queued in the account's FIFO group (the only copy of what TPNS did not take: 202). The
- * confirmation erases again what an older sign-in still waiting in a token's group re-binds,
- * provided the worker receives that sign-in first: SQS FIFO orders within a group only, so this
- * is usual (it was sent earlier), not guaranteed (docs/reliability.md, "Known gaps").
+ * Records each deletion above every sign-in of the account the ledger holds: a sign-in answered
+ * before the deletion began is in the account's index (strongly consistent reads), so the
+ * deletion orders after it without trusting clocks.
  */
-export async function deleteAccount(runtime: Runtime, input: AccountRefInput, meta: CommandMeta): Promise<Answer> {
-  return answerOf(await applyAndConfirm(runtime, deleteWorks(runtime.tpns, [accountRef(input)]), meta));
+async function recordDeletions(runtime: Convergence, refs: readonly AccountRef[]): Promise<void> {
+  const platforms = configuredPlatforms(runtime.tpns);
+  const { ledger } = runtime;
+  const limit = pLimit(BULK_CONCURRENCY);
+  await Promise.all(
+    refs.map((ref) =>
+      limit(async () => {
+        const records = await ledger.getTokens(await ledger.tokensOfAccount(ref));
+        const floor = Math.max(
+          0,
+          ...[...records.values()].flatMap((record) =>
+            record.entries.filter((entry) => entry.account === ref.account && entry.accountType === (ref.accountType ?? 0)).map((entry) => entry.v),
+          ),
+        );
+        await ledger.recordDeletion(ref, platforms, { floor });
+      }),
+    ),
+  );
 }
 
-/** Up to one TPNS call per platform directly (each account confirmed in its group), more planned into chunks and queued (202). */
-export async function bulkDeleteAccounts(runtime: Runtime, input: BulkDeleteAccountsInput, meta: CommandMeta): Promise<Answer> {
-  return answerOf(await applyOrQueueBySize(runtime, deleteWorks(runtime.tpns, input.accounts.map(accountRef)), meta));
+/** Pushes recorded deletions directly; read-backs (or pushes, for what TPNS did not take) are queued. */
+async function pushDeletions(runtime: Convergence, refs: readonly AccountRef[], meta: CommandMeta) {
+  const signal = AbortSignal.timeout(DIRECT_DEADLINE_MS + LEASE_WAIT_MS);
+  let results: Map<string, PushStatus>;
+  try {
+    // Waits for pushes holding a lease of the account's tokens: none of them may send after this answer.
+    results = await pushErasures(runtime, refs, { budgetMs: INTERACTIVE_RETRY_BUDGET_MS, signal, waitForLeasesMs: LEASE_WAIT_MS });
+  } catch (error) {
+    if (!signal.aborted) throw error;
+    results = new Map(refs.map((ref) => [runtime.ledger.digestOf(ref), { status: 'retry', code: 'TIMEOUT', message: 'the direct attempt ran out of time' }]));
+  }
+  const keys = new Map(refs.map((ref) => [runtime.ledger.digestOf(ref), erasureKey(ref)]));
+  const messages = followUps(runtime, keys, results, meta.correlationId, -1);
+  await runtime.queue.send(messages);
+  const apps = runtime.tpns.platforms.length;
+  let applied = 0;
+  let queued = 0;
+  const failed: Failure[] = [];
+  for (const result of results.values()) {
+    if (result.status === 'applied') applied += apps;
+    if (result.status === 'retry') queued += apps;
+    if (result.status === 'failed') failed.push({ ...result.subject, code: result.code, message: result.message, retryable: false, platform: runtime.tpns.platforms[0] ?? 'android' });
+  }
+  return { applied, failed, queued, chunks: messages.filter((message) => message.message.phase === 'push').length };
+}
+
+export async function deleteAccount(runtime: Convergence, input: AccountRefInput, meta: CommandMeta): Promise<Answer> {
+  const ref = accountRef(input);
+  await recordDeletions(runtime, [ref]);
+  return answerOf(await pushDeletions(runtime, [ref], meta));
+}
+
+/** Up to one TPNS call per app directly, more recorded and queued (202). */
+export async function bulkDeleteAccounts(runtime: Convergence, input: BulkDeleteAccountsInput, meta: CommandMeta): Promise<Answer> {
+  const refs = input.accounts.map(accountRef);
+  await recordDeletions(runtime, refs);
+  if (refs.length <= DIRECT_ITEM_LIMIT) return answerOf(await pushDeletions(runtime, refs, meta));
+  const messages = keyMessages(refs.map(erasureKey), { phase: 'push', correlationId: meta.correlationId });
+  await runtime.queue.send(messages);
+  return answerOf({ applied: 0, failed: [], queued: refs.length * runtime.tpns.platforms.length, chunks: messages.length });
 }

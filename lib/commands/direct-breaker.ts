@@ -1,21 +1,18 @@
 /**
- * "TPNS is struggling": once a direct attempt spent its whole interactive budget on throttling
- * (1008028), timeouts, connection failures or 5xx, the next direct attempts of this container
- * are skipped for a short cool-down and their work is queued at once (202). Without it, during a
- * throttled peak every sign-in holds its Lambda for the full ~2 s budget before queueing: ten
- * times the concurrency and the cost (docs/capacity.md), and more calls for TPNS to refuse.
- * After the cool-down the next request goes direct again: it is the probe.
+ * "TPNS is struggling": once a direct push ended with TPNS throttling (1008028), failing (5xx,
+ * 1008004) or not answering, this container skips direct pushes for a short cool-down and only
+ * records and queues (202). It stays in the ledger design for capacity, not correctness: without
+ * it, during a throttled peak every sign-in holds its Lambda for the whole ~2 s budget, ten times
+ * the concurrency of a healthy peak (docs/capacity.md), and sends TPNS more calls to refuse. The
+ * worker coalesces the queued keys 20 per call. After the cool-down the next request is the probe.
  */
 import { CLIENT_CODE, TPNS_CODE } from '../tpns/constants.js';
 
-/**
- * TPNS's rate limit counts per second: a 5 s pause lets the coalescing queue (about 1/5 of the
- * calls) carry a peak, and a sign-in after TPNS recovers waits at most this long to go direct.
- */
+/** TPNS's rate limit counts per second: 5 s lets the queue carry a peak and bounds the wait after recovery. */
 export const DIRECT_COOL_DOWN_MS = 5_000;
 
 /** Outcomes that say TPNS itself is overloaded or down, not that the request was wrong. */
-const STRUGGLING_CODES = new Set<string>([TPNS_CODE.tooFast, TPNS_CODE.internalError, CLIENT_CODE.timeout, CLIENT_CODE.network]);
+const STRUGGLING_CODES = new Set<string>([TPNS_CODE.tooFast, TPNS_CODE.internalError, CLIENT_CODE.timeout, CLIENT_CODE.network, 'TIMEOUT']);
 
 export const isStrugglingCode = (code: string): boolean => STRUGGLING_CODES.has(code) || /^HTTP_5\d\d$/.test(code);
 
@@ -27,12 +24,11 @@ export class DirectBreaker {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** True while direct attempts are skipped. */
+  /** True while direct pushes are skipped. */
   isOpen(): boolean {
     return this.now() < this.#openUntil;
   }
 
-  /** A direct attempt ran out of budget because TPNS is struggling: skip direct calls for a while. */
   trip(): void {
     this.#openUntil = this.now() + this.coolDownMs;
   }

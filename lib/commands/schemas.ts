@@ -12,11 +12,12 @@ export const MAX_BULK_ITEMS = 10_000;
 const bulk = <T extends z.ZodMiniType>(item: T) =>
   z.array(item).check(z.minLength(1, 'must not be empty'), z.maxLength(MAX_BULK_ITEMS, `must hold at most ${MAX_BULK_ITEMS} items`));
 
-export const accountRefInputSchema = z.object({ account: accountSchema, accountType: z.optional(accountTypeSchema) });
-export const deviceInputSchema = z.object({ ...accountRefInputSchema.shape, token: tokenSchema, platform: platformSchema });
-export const bulkBindInputSchema = z.object({ items: bulk(deviceInputSchema) });
-export const bulkUnbindTokensInputSchema = z.object({ platform: platformSchema, tokens: bulk(tokenSchema) });
-export const bulkDeleteAccountsInputSchema = z.object({ accounts: bulk(accountRefInputSchema) });
+// Strict: a misspelt key (`acountType`) is refused by name rather than silently ignored.
+export const accountRefInputSchema = z.strictObject({ account: accountSchema, accountType: z.optional(accountTypeSchema) });
+export const deviceInputSchema = z.strictObject({ ...accountRefInputSchema.shape, token: tokenSchema, platform: platformSchema });
+export const bulkBindInputSchema = z.strictObject({ items: bulk(deviceInputSchema) });
+export const bulkUnbindTokensInputSchema = z.strictObject({ platform: platformSchema, tokens: bulk(tokenSchema) });
+export const bulkDeleteAccountsInputSchema = z.strictObject({ accounts: bulk(accountRefInputSchema) });
 
 export type AccountRefInput = z.infer<typeof accountRefInputSchema>;
 /** One device of one account: sign-in and sign-out. */

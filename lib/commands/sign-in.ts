@@ -1,48 +1,103 @@
-/** Sign-in on a device: op 2, the token now belongs to this account only. */
-import type { Binding } from '../tpns/types.js';
+/** Sign-in on a device: op 2, the token now belongs to this account (for its account type). */
+import pLimit from 'p-limit';
+import type { WriteResult } from '../ledger/dynamo-ledger.js';
+import { LedgerUnavailableError } from '../ledger/errors.js';
+import type { TokenKey } from '../ledger/records.js';
+import { nextVersion } from '../ledger/version.js';
+import { keyMessages } from '../queue/messages.js';
+import type { AccountRef } from '../tpns/types.js';
 import { answerOf } from './answer.js';
 import type { Answer, CommandMeta } from './answer.js';
-import type { Runtime } from './runtime.js';
+import type { Convergence } from '../convergence/reconciler.js';
+import { accountRef } from './schemas.js';
 import type { BulkBindInput, DeviceInput } from './schemas.js';
-import { applyAndConfirm, applyOrQueueBySize, assertConfigured } from './work.js';
-import type { WorkInput } from './work.js';
+import { COGNITO_PUSH, DIRECT_ITEM_LIMIT, assertConfigured, pushRecorded, queueRecorded } from './work.js';
+import type { PushOptions } from './work.js';
 
-const binding = ({ token, account, accountType }: DeviceInput): Binding =>
-  accountType === undefined ? { token, account } : { token, account, accountType };
-
-const bindWork = (input: DeviceInput): WorkInput => ({ kind: 'bind', platform: input.platform, items: [binding(input)] });
+/** Ledger writes in flight for a bulk: 10 000 items in well under API Gateway's 29 s. */
+const BULK_WRITE_CONCURRENCY = 32;
 
 /**
- * Applied directly (~2 s budget) and, at the same time, queued in the token's FIFO group: as a
- * confirmation when TPNS took it (200), as the only copy when it did not (202). The worker so
- * replays the token's history in acceptance order, and an older sign-in still waiting in the
- * queue (another user's, TPNS was failing) cannot take the device back after this one.
+ * Records sign-ins, each versioned above its account's tombstone: a deletion answered before the
+ * sign-in began orders before it even if another container's clock runs a little ahead.
  */
-export async function signIn(runtime: Runtime, input: DeviceInput, meta: CommandMeta): Promise<Answer> {
-  assertConfigured(runtime.tpns, [input.platform]);
-  return answerOf(await applyAndConfirm(runtime, [bindWork(input)], meta));
+async function recordSignIns(runtime: Convergence, items: readonly { key: TokenKey; ref: AccountRef }[], claim: boolean): Promise<WriteResult[]> {
+  const { ledger } = runtime;
+  const [tombstones] = await Promise.all([
+    ledger.getTombstones(items.map(({ ref }) => ref)),
+    ledger.indexAccount(items.map(({ key, ref }) => ({ key, ref }))),
+  ]);
+  // One token's items in request order (the last one wins); different tokens in parallel.
+  const byToken = new Map<string, { key: TokenKey; ref: AccountRef }[]>();
+  for (const item of items) {
+    const id = `${item.key.platform}:${item.key.token}`;
+    byToken.set(id, [...(byToken.get(id) ?? []), item]);
+  }
+  const limit = pLimit(BULK_WRITE_CONCURRENCY);
+  const writes = await Promise.all(
+    [...byToken.values()].map((group) =>
+      limit(async () => {
+        let last: WriteResult | undefined;
+        for (const [index, { key, ref }] of group.entries()) {
+          if (last?.lease) await ledger.release(last.record, last.lease);
+          const floor = tombstones.get(ledger.digestOf(ref))?.v ?? 0;
+          last = await ledger.recordSignIn(key, ref, { claim: claim && index === group.length - 1, floor });
+        }
+        return last as WriteResult;
+      }),
+    ),
+  );
+  return writes;
 }
 
 /**
- * For callers that must not fail (the Cognito trigger fails the sign-in if it throws): whatever
- * goes wrong on the direct path, the queued copy carries the binding. Only a platform without
- * credentials and an unreachable queue still throw.
+ * One sign-in: the tombstone check and the index hint first, then the one conditional write that
+ * records, versions (above the tombstone) and claims the push. Accepted exactly when that write
+ * succeeded: a failure before it leaves nothing recorded (503), after it the answer is 2xx.
  */
-export async function signInOrQueue(runtime: Runtime, input: DeviceInput, meta: CommandMeta): Promise<Answer> {
+export async function signIn(runtime: Convergence, input: DeviceInput, meta: CommandMeta, options: PushOptions = {}): Promise<Answer> {
   assertConfigured(runtime.tpns, [input.platform]);
-  return answerOf(await applyAndConfirm(runtime, [bindWork(input)], meta, 'rely-on-queue'));
+  const key = { platform: input.platform, token: input.token };
+  const ref = accountRef(input);
+  const { ledger } = runtime;
+  const [tombstone] = await Promise.all([ledger.getTombstone(ref), ledger.indexAccount([{ key, ref }])]);
+  const write = await ledger.recordSignIn(key, ref, { claim: !runtime.directBreaker?.isOpen(), ...(tombstone ? { floor: tombstone.v } : {}) });
+  return answerOf(await pushRecorded(runtime, [write], meta, options));
 }
 
 /**
- * Up to one TPNS call per platform directly, each binding also queued in its token's group (so
- * the bulk is ordered against the users' own sign-ins and sign-outs of those tokens); more is
- * planned into chunks of 20 and queued (202), in chunk groups that are not ordered against them.
+ * For callers that must not fail (the Cognito trigger fails the sign-in if it throws, and gives
+ * it 5 s): a shorter direct attempt, and whatever goes wrong the queue carries the sign-in. When
+ * the ledger could not take it, the queued message carries the sign-in itself with its acceptance
+ * version and the worker records it (a newer operation on the token still wins; this one case
+ * orders by the accepting container's clock, docs/reliability.md). Only an unreachable queue throws.
  */
-export async function bulkBind(runtime: Runtime, input: BulkBindInput, meta: CommandMeta): Promise<Answer> {
+export async function signInOrQueue(runtime: Convergence, input: DeviceInput, meta: CommandMeta): Promise<Answer> {
+  assertConfigured(runtime.tpns, [input.platform]);
+  const v = nextVersion();
+  try {
+    return await signIn(runtime, input, meta, COGNITO_PUSH);
+  } catch (error) {
+    const { platform, token, account, accountType } = input;
+    if (error instanceof LedgerUnavailableError) {
+      await runtime.queue.send([
+        { message: { v: 2, phase: 'record', correlationId: meta.correlationId, attempt: 0, signIns: [{ platform, token, account, ...(accountType === undefined ? {} : { accountType }), v }] } },
+      ]);
+    } else {
+      // Recorded, but not pushed (e.g. TPNS refused the credentials): the worker pushes it.
+      await runtime.queue.send(keyMessages([{ kind: 'token', platform, token }], { phase: 'push', correlationId: meta.correlationId }));
+    }
+    return answerOf({ applied: 0, failed: [], queued: 1, chunks: 1 });
+  }
+}
+
+/** Many sign-ins (an import): all recorded, then pushed directly when one TPNS call per platform holds them, else queued (202). */
+export async function bulkBind(runtime: Convergence, input: BulkBindInput, meta: CommandMeta): Promise<Answer> {
   const platforms = new Set(input.items.map((item) => item.platform));
   assertConfigured(runtime.tpns, platforms);
-  const works = [...platforms].map(
-    (platform): WorkInput => ({ kind: 'bind', platform, items: input.items.filter((item) => item.platform === platform).map(binding) }),
-  );
-  return answerOf(await applyOrQueueBySize(runtime, works, meta));
+  const items = input.items.map((item) => ({ key: { platform: item.platform, token: item.token }, ref: accountRef(item) }));
+  const direct = [...platforms].every((platform) => input.items.filter((item) => item.platform === platform).length <= DIRECT_ITEM_LIMIT);
+  const writes = await recordSignIns(runtime, items, direct);
+  if (direct) return answerOf(await pushRecorded(runtime, writes, meta));
+  return answerOf(await queueRecorded(runtime, writes, meta));
 }

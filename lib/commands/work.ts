@@ -1,159 +1,148 @@
 /**
- * The two ways accepted work reaches TPNS: directly (one TPNS call's worth, a user is waiting,
- * the interactive ~2 s retry budget) with a copy of every item queued in its own FIFO group at
- * the same time (it keeps the order per token, and carries what the direct call left
- * retryable), or only through the binding queue (larger work). Nothing accepted is dropped: if
- * the queue cannot take it the QueueUnavailableError reaches the caller (503, retry).
+ * How an accepted operation reaches TPNS from a request: it is recorded in the ledger first
+ * (nothing is answered 2xx before that), then pushed directly under the token's lease within the
+ * interactive budget, and a read-back is queued for later. What TPNS did not take in time, and
+ * tokens whose lease another push holds for longer than the wait, are queued as keys to push (202).
  */
-import { logger } from '../observability/logger.js';
-import { itemCount, keepItems, planWork } from '../queue/plan.js';
-import type { WorkInput } from '../queue/plan.js';
-import type { WorkQueue } from '../queue/messages.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { followUps, pushTokens } from '../convergence/reconciler.js';
+import type { PushStatus } from '../convergence/reconciler.js';
+import type { WriteResult } from '../ledger/dynamo-ledger.js';
+import { LedgerUnavailableError } from '../ledger/errors.js';
+import { tokenKeyId } from '../ledger/records.js';
+import type { TokenKey, TokenRecord } from '../ledger/records.js';
+import { keyMessages } from '../queue/messages.js';
+import type { OutgoingKeyMessage, ReconcileKey } from '../queue/messages.js';
 import { INTERACTIVE_RETRY_BUDGET_MS } from '../tpns/constants.js';
-import { TpnsPlatformNotConfiguredError } from '../tpns/errors.js';
-import type { CallOptions, OperationResult, Platform, TpnsAccountApi } from '../tpns/types.js';
+import { TpnsConfigError, TpnsPlatformNotConfiguredError } from '../tpns/errors.js';
+import type { Platform, TpnsAccountApi } from '../tpns/types.js';
 import type { CommandMeta, Failure, Tally } from './answer.js';
 import { isStrugglingCode } from './direct-breaker.js';
-import type { DirectBreaker } from './direct-breaker.js';
-import type { Runtime } from './runtime.js';
+import type { Convergence } from '../convergence/reconciler.js';
 
-export type { WorkInput } from '../queue/plan.js';
+/** How long a request may wait for a lease and for TPNS. */
+export interface PushOptions {
+  leaseWaitMs?: number;
+  /** The whole direct attempt, TPNS retries included. */
+  deadlineMs?: number;
+}
 
-/** Work up to one TPNS call per platform (20 tokens for op 2/3) is applied while the caller waits. */
+/** Cognito allows its trigger 5 s in all: half a second for a lease, two for TPNS, the rest for the ledger and the queue. */
+export const COGNITO_PUSH: PushOptions = { leaseWaitMs: 500, deadlineMs: 2_000 };
+
+/** Work up to one TPNS call per platform (20 tokens for op 2/3) is pushed while the caller waits. */
 export const DIRECT_ITEM_LIMIT = 20;
 
 /**
  * The retry budget bounds waits between attempts, not a request already in flight (TPNS's
- * request timeout is 5 s). A caller waits at most this long in total; Cognito gives its trigger
- * 5 s, and the queue fallback needs its share of them.
+ * request timeout is 5 s). A caller waits at most this long for TPNS; Cognito gives its trigger
+ * 5 s, and the ledger and the queue need their share of them.
  */
 export const DIRECT_DEADLINE_MS = INTERACTIVE_RETRY_BUDGET_MS + 500;
+/** How long a request waits for another push of the same token (a lease) before queueing its own. */
+export const LEASE_WAIT_MS = 1_500;
+const LEASE_POLL_MS = 40;
 
-/** Refuses, before anything is sent, work for a platform that has no TPNS credentials. */
+/** Refuses, before anything is recorded, work for a platform that has no TPNS credentials. */
 export function assertConfigured(tpns: TpnsAccountApi, platforms: Iterable<Platform>): void {
   for (const platform of platforms) {
     if (!tpns.platforms.includes(platform)) throw new TpnsPlatformNotConfiguredError(platform);
   }
 }
 
-function call(tpns: TpnsAccountApi, work: WorkInput, options: CallOptions): Promise<OperationResult> {
-  switch (work.kind) {
-    case 'bind':
-      return tpns.bind(work.platform, work.items, options);
-    case 'remove-accounts':
-      return tpns.removeAccounts(work.platform, work.items, options);
-    case 'unbind-tokens':
-      return tpns.unbindTokens(work.platform, work.tokens, options);
-    case 'delete-accounts':
-      return tpns.deleteAccounts(work.platform, work.accounts, options);
-  }
+/** Erasure that silently covered no app would be worse than an error. */
+export function configuredPlatforms(tpns: TpnsAccountApi): readonly Platform[] {
+  if (tpns.platforms.length === 0) throw new TpnsConfigError('No TPNS platform is configured (set TPNS_ANDROID_* or TPNS_IOS_*)');
+  return tpns.platforms;
 }
 
-export interface DirectResult {
-  applied: number;
-  /** Permanent failures (invalid token...): answered, never queued. */
-  failed: Failure[];
-  /** The items still failing retryably after the budget, to be queued. */
-  leftover?: WorkInput;
+export const tokenKeyOf = ({ platform, token }: TokenKey): ReconcileKey => ({ kind: 'token', platform, token });
+
+/** Takes the leases of writes that did not get theirs, waiting up to `waitMs` for their holders. */
+async function awaitLeases(runtime: Convergence, writes: readonly WriteResult[], waitMs: number): Promise<{ leased: WriteResult[]; waiting: WriteResult[] }> {
+  const leased = writes.filter((write) => write.lease);
+  let waiting = writes.filter((write) => !write.lease);
+  const deadline = performance.now() + waitMs;
+  while (waiting.length > 0 && performance.now() < deadline) {
+    await sleep(LEASE_POLL_MS);
+    const claims = await Promise.all(waiting.map(async (write) => ({ write, claim: await runtime.ledger.claim(write.record) })));
+    leased.push(...claims.flatMap(({ claim }) => (claim ? [claim] : [])));
+    waiting = claims.filter(({ claim }) => !claim).map(({ write }) => write);
+  }
+  return { leased, waiting };
 }
 
-/**
- * One direct attempt within the interactive budget. While `breaker` is open (TPNS struggling)
- * nothing is sent and all of the work is left over for the queue; an attempt that ends with
- * items TPNS was too overloaded or down to take trips it.
- */
-export async function applyDirect(tpns: TpnsAccountApi, work: WorkInput, breaker?: DirectBreaker): Promise<DirectResult> {
-  if (breaker?.isOpen()) return { applied: 0, failed: [], leftover: work };
-  const deadline = AbortSignal.timeout(DIRECT_DEADLINE_MS);
-  let result: OperationResult;
-  try {
-    result = await call(tpns, work, { retryBudgetMs: INTERACTIVE_RETRY_BUDGET_MS, signal: deadline });
-  } catch (error) {
-    // Cut off mid-call: whether TPNS applied it is unknown, so all of it is queued (ops 2-5 are idempotent).
-    if (deadline.aborted) {
-      breaker?.trip();
-      return { applied: 0, failed: [], leftover: work };
-    }
-    throw error;
-  }
+/** What a direct push answers: counts of TPNS items, per the product spec. */
+function tally(results: ReadonlyMap<string, PushStatus>, platformOf: (id: string) => Platform, queuedKeys: number, chunks: number): Tally {
+  let applied = 0;
   const failed: Failure[] = [];
-  const retry = new Set<number>();
-  for (const outcome of result.outcomes) {
-    if (outcome.ok) continue;
-    if (outcome.retryable) {
-      retry.add(outcome.index);
-      if (isStrugglingCode(outcome.code)) breaker?.trip();
-      continue;
-    }
-    const { token, account, code, message } = outcome;
-    failed.push({ ...(token === undefined ? { account } : { token }), code, message, retryable: false, platform: work.platform });
+  for (const [id, result] of results) {
+    if (result.status === 'applied') applied += 1;
+    if (result.status === 'failed') failed.push({ ...result.subject, code: result.code, message: result.message, retryable: false, platform: platformOf(id) });
   }
-  return { applied: result.applied, failed, ...(retry.size > 0 ? { leftover: keepItems(work, retry) } : {}) };
-}
-
-/** Plans every input into FIFO messages and queues them in one go, in order. */
-export async function queueWork(queue: WorkQueue, inputs: WorkInput[], meta: CommandMeta): Promise<Pick<Tally, 'queued' | 'chunks'>> {
-  const messages = inputs.flatMap((input) => planWork(input, meta));
-  await queue.enqueue(messages);
-  return { queued: inputs.reduce((sum, input) => sum + itemCount(input), 0), chunks: messages.length };
-}
-
-/** Each item as work of its own: planned alone, it lands in its token's (or account's) FIFO group. */
-const itemByItem = (work: WorkInput): WorkInput[] =>
-  Array.from({ length: itemCount(work) }, (_, index) => keepItems(work, [index]));
-
-/** What to do when the direct call itself fails (credentials, app state) but the queued copy was taken. */
-export type OnDirectError = 'throw' | 'rely-on-queue';
-
-/**
- * Everything in `works` directly (in parallel, one call each) and, at the same time, every item
- * queued as its own message in its token's (or account's) FIFO group. The queue so holds each
- * token's history in acceptance order and replays it: queued work accepted before this cannot
- * be applied after it (docs/queue.md). An item applied directly is re-applied by the worker
- * (harmless: ops 2-5 are set-like); an item left over (breaker open, TPNS failing) has its queued
- * copy as its only one. Sent concurrently, the caller waits max(TPNS, SQS), not the sum.
- *
- * If the queue cannot take the copies the QueueUnavailableError propagates (503 + Retry-After)
- * even when TPNS applied the work: without the copy, older queued work of the same token could
- * still overwrite it. A retry is safe (idempotent).
- */
-export async function applyAndConfirm(
-  runtime: Runtime,
-  works: WorkInput[],
-  meta: CommandMeta,
-  onDirectError: OnDirectError = 'throw',
-): Promise<Tally> {
-  const [direct, copies] = await Promise.allSettled([
-    Promise.all(works.map((work) => applyDirect(runtime.tpns, work, runtime.directBreaker))),
-    queueWork(runtime.queue, works.flatMap(itemByItem), meta),
-  ]);
-  if (copies.status === 'rejected') throw copies.reason;
-  if (direct.status === 'rejected') {
-    if (onDirectError === 'throw') throw direct.reason;
-    logger.warn('Work could not be applied directly; its queued copy will be', { error: direct.reason });
-    return { applied: 0, failed: [], ...copies.value };
-  }
-  const results = direct.value;
-  // Each leftover item is already queued, in a message of its own.
-  const leftover = results.reduce((sum, result) => sum + (result.leftover ? itemCount(result.leftover) : 0), 0);
-  return {
-    applied: results.reduce((sum, result) => sum + result.applied, 0),
-    failed: results.flatMap((result) => result.failed),
-    queued: leftover,
-    chunks: leftover,
-  };
+  return { applied, failed, queued: queuedKeys, chunks };
 }
 
 /**
- * Work of one TPNS call per platform directly and confirmed item by item in the queue (the calls
- * run in parallel, so the caller still waits about one budget), anything larger straight to the
- * queue in chunks of 20 (chunk groups: not ordered against the tokens' own groups).
+ * Pushes recorded token intents directly (leases taken or awaited), then queues the read-backs
+ * of what TPNS took and the pushes of the rest. Throws QueueUnavailableError (503) when the queue
+ * cannot take them: the ledger holds the intent, and a retry of the request is safe.
  */
-export async function applyOrQueueBySize(
-  runtime: Runtime,
-  works: WorkInput[],
-  meta: CommandMeta,
-): Promise<Tally> {
-  if (works.every((work) => itemCount(work) <= DIRECT_ITEM_LIMIT)) return applyAndConfirm(runtime, works, meta);
-  return { applied: 0, failed: [], ...(await queueWork(runtime.queue, works, meta)) };
+export async function pushRecorded(runtime: Convergence, writes: readonly WriteResult[], meta: CommandMeta, options: PushOptions = {}): Promise<Tally> {
+  // While TPNS is struggling, this container queues instead of holding every request for the budget.
+  const direct = !runtime.directBreaker?.isOpen();
+  const { leased, waiting } = direct
+    ? await awaitLeases(runtime, writes, options.leaseWaitMs ?? LEASE_WAIT_MS).catch((error: unknown) => {
+        // Recorded already: a ledger failure now only means the worker pushes it.
+        if (!(error instanceof LedgerUnavailableError)) throw error;
+        return { leased: writes.filter((write) => write.lease), waiting: writes.filter((write) => !write.lease) };
+      })
+    : { leased: [], waiting: [...writes] };
+  const signal = AbortSignal.timeout(options.deadlineMs ?? DIRECT_DEADLINE_MS);
+  let results: Map<string, PushStatus>;
+  try {
+    results = await pushTokens(runtime, leased, { budgetMs: (options.deadlineMs ?? DIRECT_DEADLINE_MS) - 500, signal });
+  } catch (error) {
+    // Cut off mid-call (whether TPNS took it is unknown), or the ledger failed after the intent was
+    // recorded: the operation is accepted all the same, and all of it is queued (pushes are idempotent).
+    if (!signal.aborted && !(error instanceof LedgerUnavailableError)) throw error;
+    const code = signal.aborted ? 'TIMEOUT' : 'LEDGER_UNAVAILABLE';
+    results = new Map(leased.map((write) => [tokenKeyId(write.record), { status: 'retry', code, message: 'the direct attempt did not finish' }]));
+  }
+  if ([...results.values()].some((result) => result.status === 'retry' && isStrugglingCode(result.code))) runtime.directBreaker?.trip();
+  // Writes recorded without a lease (breaker open) have none to give back.
+  const keys = new Map(writes.map((write) => [tokenKeyId(write.record), tokenKeyOf(write.record)]));
+  const retried = [...results.values()].filter((result) => result.status === 'retry').length;
+  const messages: OutgoingKeyMessage[] = [
+    ...followUps(runtime, keys, results, meta.correlationId, -1),
+    ...keyMessages(waiting.map((write) => tokenKeyOf(write.record)), { phase: 'push', correlationId: meta.correlationId }),
+  ];
+  await runtime.queue.send(messages);
+  const platforms = new Map(writes.map((write) => [tokenKeyId(write.record), write.record.platform]));
+  const queuedChunks = messages.filter((message) => message.message.phase === 'push').length;
+  return tally(results, (id) => platforms.get(id) ?? 'android', retried + waiting.length, queuedChunks);
+}
+
+/**
+ * Waits (up to `waitMs`) until no other push holds the lease of these just-recorded tokens: a
+ * holder that read the intent before this write sends before it releases, so after the wait no
+ * superseded send can follow the answer (G2); any later send of the holder re-reads the intent.
+ */
+async function awaitOtherPushes(runtime: Convergence, writes: readonly WriteResult[], waitMs: number): Promise<void> {
+  const deadline = performance.now() + waitMs;
+  const active = (record: TokenRecord | undefined) => record?.lease !== undefined && record.lease.until > Date.now();
+  let held = writes.map((write) => write.record).filter(active);
+  while (held.length > 0 && performance.now() < deadline) {
+    await sleep(LEASE_POLL_MS);
+    const fresh = await runtime.ledger.getTokens(held);
+    held = held.filter((key) => active(fresh.get(tokenKeyId(key))));
+  }
+}
+
+/** Queues recorded token intents to be pushed by the worker (work larger than one TPNS call). */
+export async function queueRecorded(runtime: Convergence, writes: readonly WriteResult[], meta: CommandMeta): Promise<Tally> {
+  await awaitOtherPushes(runtime, writes, LEASE_WAIT_MS);
+  const messages = keyMessages(writes.map((write) => tokenKeyOf(write.record)), { phase: 'push', correlationId: meta.correlationId });
+  await runtime.queue.send(messages);
+  return { applied: 0, failed: [], queued: writes.length, chunks: messages.length };
 }

@@ -1,7 +1,8 @@
 /**
  * Deployed functions keep the TPNS SecretKeys in SSM SecureString parameters (named by
  * TPNS_<PLATFORM>_SECRET_KEY_PARAM), never in plain Lambda environment variables. This resolves
- * them into the plain TPNS_<PLATFORM>_SECRET_KEY variables the TPNS client reads, so local runs
+ * them (and ERASURE_KEY_PARAM, the HMAC key of erasure tombstones) into the plain
+ * TPNS_<PLATFORM>_SECRET_KEY / ERASURE_KEY variables the code reads, so local runs
  * (plain variables) and deployed runs (parameters) share one code path.
  */
 import { PLATFORMS } from '../tpns/types.js';
@@ -26,6 +27,8 @@ export async function resolveSecretKeys(env: NodeJS.ProcessEnv): Promise<NodeJS.
     const needed = Boolean(env[`${prefix}_ACCESS_ID`]) && !env[`${prefix}_SECRET_KEY`] && Boolean(parameterName);
     return needed && parameterName ? [{ variable: `${prefix}_SECRET_KEY`, parameterName }] : [];
   });
+  // The HMAC key of erasure tombstones: ERASURE_KEY_PARAM deployed, ERASURE_KEY (plain) locally.
+  if (!env.ERASURE_KEY && env.ERASURE_KEY_PARAM) wanted.push({ variable: 'ERASURE_KEY', parameterName: env.ERASURE_KEY_PARAM });
   if (wanted.length === 0) return env;
 
   // Imported lazily: only a cold start that really reads parameters pays for the SSM client.

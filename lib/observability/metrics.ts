@@ -4,10 +4,13 @@
  * invocation (`metrics.publishStoredMetrics()` or the middy middleware).
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logger } from './logger.js';
 
 export const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'TpnsAccountSync',
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'tpns-account-sync',
+  // Its own warnings ("No application metrics to publish") as JSON log lines, not plain text.
+  logger,
 });
 
 export { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -23,6 +26,7 @@ let single: Metrics | undefined;
 export function countWith(name: string, value: number, dimensions: Record<string, string>): void {
   if (value === 0) return;
   single ??= metrics.singleMetric();
-  for (const [key, dimension] of Object.entries(dimensions)) single.addDimension(key, dimension);
+  // Powertools drops an empty dimension with a warning per call: name it instead.
+  for (const [key, dimension] of Object.entries(dimensions)) single.addDimension(key, dimension === '' ? 'NONE' : dimension);
   single.addMetric(name, MetricUnit.Count, value);
 }

@@ -1,12 +1,7 @@
-export { MAX_ITEMS_PER_MESSAGE, workMessageSchema } from './messages.js';
-export type { QueuedWork, WorkKind, WorkMessage, WorkQueue } from './messages.js';
-export { accountGroupId, itemCount, planWork, tokenGroupId } from './plan.js';
-export type { PlanMeta, WorkInput } from './plan.js';
+export { MAX_KEYS_PER_MESSAGE, MAX_DELAY_SECONDS, keyMessageSchema, keyMessages, reconcileKeySchema } from './messages.js';
+export type { ErasureReconcileKey, KeyMessage, KeyQueue, OutgoingKeyMessage, PendingSignIn, Phase, ReconcileKey, TokenReconcileKey } from './messages.js';
 export { QueueUnavailableError } from './errors.js';
-export { SqsWorkQueue } from './sqs-work-queue.js';
-export type { SqsWorkQueueOptions } from './sqs-work-queue.js';
-export { MAX_ENTRIES_PER_SEND } from './send-messages.js';
-export type { EntryRetryOptions, SqsQueueOptions } from './send-messages.js';
-export { INVALID_MESSAGE_CODE, deadLetterSchema, failedItemsLetter, invalidMessageLetter } from './dead-letter.js';
-export type { DeadLetter, DeadLetterQueue, QueuedDeadLetter } from './dead-letter.js';
-export { SqsDeadLetterQueue } from './sqs-dead-letter-queue.js';
+export { MAX_ENTRIES_PER_SEND, SqsKeyQueue, SqsSender } from './sqs-key-queue.js';
+export type { RawMessage, SqsQueueOptions } from './sqs-key-queue.js';
+export { INVALID_MESSAGE_CODE, NOT_CONVERGING_CODE, SqsDeadLetterQueue, deadLetterSchema, invalidMessageLetter, keyLetter } from './dead-letter.js';
+export type { DeadLetter, DeadLetterQueue } from './dead-letter.js';

@@ -1,60 +1,80 @@
 /**
- * The versioned schema of the work buffered in the binding queue (SQS FIFO).
+ * The versioned schema of the binding queue (SQS standard). A message names keys to reconcile,
+ * never operations: whoever takes it reads the keys' current intent from the ledger and pushes
+ * or verifies that, so any redelivery, duplicate or reordering converges to the same state.
  *
- * Every message carries `v` so a worker can refuse (dead-letter) what it does not understand
- * instead of retrying it forever. Add a new version rather than changing v1 in place: messages
- * queued by the previous deployment may still be in flight.
+ * `v: 2` (v1 was the FIFO history replay). A worker dead-letters a version it does not know.
  */
 import * as z from 'zod/mini';
+import { accountSchema, accountTypeSchema, platformSchema, tokenSchema } from '../tpns/validate.js';
 
-/** TPNS allows at most 20 tokens per op 2/3 call; a message never holds more than one call's work. */
-export const MAX_ITEMS_PER_MESSAGE = 20;
+/** One TPNS call's worth of keys per message (20 tokens per op 2/3 call). */
+export const MAX_KEYS_PER_MESSAGE = 20;
 
-const platform = z.enum(['android', 'ios']);
-const accountRef = z.object({
-  account: z.string(),
-  accountType: z.optional(z.int().check(z.nonnegative())),
+export const tokenKeySchema = z.object({ kind: z.literal('token'), platform: platformSchema, token: tokenSchema });
+/** The account travels in plaintext only here, until its erasure is verified (docs/threat-model.md). */
+export const erasureKeySchema = z.object({ kind: z.literal('erasure'), account: accountSchema, accountType: z.optional(accountTypeSchema) });
+export const reconcileKeySchema = z.discriminatedUnion('kind', [tokenKeySchema, erasureKeySchema]);
+
+/** A sign-in that could not be recorded in the ledger when it was accepted (Cognito): recorded by the worker, at its acceptance version. */
+export const pendingSignInSchema = z.object({
+  platform: platformSchema,
+  token: tokenSchema,
+  account: accountSchema,
+  accountType: z.optional(accountTypeSchema),
+  /** The version it was accepted with (lib/ledger/version.ts): a newer operation on the token wins. */
+  v: z.number(),
 });
-const items = <T extends z.ZodMiniType>(item: T) =>
-  z.array(item).check(z.minLength(1), z.maxLength(MAX_ITEMS_PER_MESSAGE));
 
 const envelope = {
-  v: z.literal(1),
-  platform,
+  v: z.literal(2),
   /** Carried from the trigger (API request id, event id) into the worker's logs. */
   correlationId: z.string(),
-  /** When the request was accepted (ISO-8601); for latency metrics and audits. */
-  acceptedAt: z.string(),
+  /** Read-backs that found TPNS different so far (verify) or failed deliveries (push). */
+  attempt: z.int().check(z.nonnegative()),
 };
 
-export const workMessageSchema = z.discriminatedUnion('kind', [
-  /** op 2: overwrite-bind each token to its account. */
-  z.object({ ...envelope, kind: z.literal('bind'), items: items(z.object({ token: z.string(), ...accountRef.shape })) }),
-  /** op 3: remove the listed accounts from each token (the confirming step of a logout). */
-  z.object({
-    ...envelope,
-    kind: z.literal('remove-accounts'),
-    items: items(z.object({ token: z.string(), accounts: z.array(accountRef).check(z.minLength(1)) })),
-  }),
-  /** op 4: remove every account from each token. */
-  z.object({ ...envelope, kind: z.literal('unbind-tokens'), tokens: items(z.string()) }),
-  /** op 5: remove every token from each account. */
-  z.object({ ...envelope, kind: z.literal('delete-accounts'), accounts: items(accountRef) }),
+export const keyMessageSchema = z.discriminatedUnion('phase', [
+  /** Push the keys' current intent (a direct attempt did not get through, or a bulk). */
+  z.object({ ...envelope, phase: z.literal('push'), keys: z.array(reconcileKeySchema).check(z.minLength(1), z.maxLength(MAX_KEYS_PER_MESSAGE)) }),
+  /** Read TPNS back and repair what differs from the current intent. */
+  z.object({ ...envelope, phase: z.literal('verify'), keys: z.array(reconcileKeySchema).check(z.minLength(1), z.maxLength(MAX_KEYS_PER_MESSAGE)) }),
+  /** Record sign-ins the ledger could not take at acceptance, then push them. */
+  z.object({ ...envelope, phase: z.literal('record'), signIns: z.array(pendingSignInSchema).check(z.minLength(1), z.maxLength(MAX_KEYS_PER_MESSAGE)) }),
 ]);
 
-export type WorkMessage = z.infer<typeof workMessageSchema>;
-export type WorkKind = WorkMessage['kind'];
+export type ReconcileKey = z.infer<typeof reconcileKeySchema>;
+export type TokenReconcileKey = z.infer<typeof tokenKeySchema>;
+export type ErasureReconcileKey = z.infer<typeof erasureKeySchema>;
+export type PendingSignIn = z.infer<typeof pendingSignInSchema>;
+export type KeyMessage = z.infer<typeof keyMessageSchema>;
+export type Phase = KeyMessage['phase'];
 
-/** A message ready for SQS FIFO: the group orders it, the deduplication id makes sends idempotent. */
-export interface QueuedWork {
-  message: WorkMessage;
-  /** The token (token-scoped work), the account (account-scoped work) or the chunk id (bulk). */
-  groupId: string;
-  deduplicationId: string;
+/** A message and how long SQS keeps it invisible (0-900 s: SQS's per-message DelaySeconds range). */
+export interface OutgoingKeyMessage {
+  message: KeyMessage;
+  delaySeconds?: number;
 }
 
-/** Where accepted work is buffered. The SQS implementation lives in `sqs-work-queue.ts`. */
-export interface WorkQueue {
-  /** Durably queues all of `work` or throws `QueueUnavailableError` (the caller answers 503). */
-  enqueue(work: QueuedWork[]): Promise<void>;
+/** Where keys are queued. The SQS implementation lives in `sqs-key-queue.ts`. */
+export interface KeyQueue {
+  /** Durably queues every message or throws `QueueUnavailableError` (the caller answers 503). */
+  send(messages: readonly OutgoingKeyMessage[]): Promise<void>;
+}
+
+export const MAX_DELAY_SECONDS = 900;
+
+/** Splits keys into messages of at most MAX_KEYS_PER_MESSAGE. */
+export function keyMessages(
+  keys: readonly ReconcileKey[],
+  fields: { phase: 'push' | 'verify'; correlationId: string; attempt?: number; delaySeconds?: number },
+): OutgoingKeyMessage[] {
+  const messages: OutgoingKeyMessage[] = [];
+  for (let start = 0; start < keys.length; start += MAX_KEYS_PER_MESSAGE) {
+    messages.push({
+      message: { v: 2, phase: fields.phase, correlationId: fields.correlationId, attempt: fields.attempt ?? 0, keys: keys.slice(start, start + MAX_KEYS_PER_MESSAGE) },
+      ...(fields.delaySeconds ? { delaySeconds: Math.min(MAX_DELAY_SECONDS, Math.ceil(fields.delaySeconds)) } : {}),
+    });
+  }
+  return messages;
 }

@@ -1,25 +1,27 @@
 /**
- * Moves messages from the dead-letter queue back to the binding queue after a fix, keeping each
- * message's FIFO group (a token's work stays in order).
+ * Moves messages from the dead-letter queue back to the binding queue after a fix. Order does not
+ * matter: a moved message names keys, and the worker reconciles them to the ledger's current intent.
  *
  * What is moved, by what the dead-letter queue holds:
- * - work messages SQS redrove after `maxReceiveCount` failed receives (TPNS down for long, wrong
- *   credentials...): always moved back, unchanged;
- * - the worker's dead letters for items TPNS refused for good (`1008006` invalid token...):
- *   kept, because the same items would be refused again, unless `includeRefused` (e.g. a
- *   platform or validation problem was fixed): then their `work` is queued again;
+ * - key messages SQS redrove after `maxReceiveCount` failed receives (ledger or TPNS down for
+ *   long, wrong credentials...): always moved back, unchanged;
+ * - the worker's dead letters of keys that did not converge (`NOT_CONVERGING`) or whose pushes
+ *   TPNS kept failing retryably (HTTP 5xx, timeouts, 1008004, 1008028): moved; the worker reads
+ *   the key back and repairs it;
+ * - dead letters of keys TPNS refused for good (`1008006` invalid token...): kept, because TPNS
+ *   would refuse them again, unless `includeRefused` (e.g. a platform problem was fixed);
  * - dead letters of invalid messages (`INVALID_MESSAGE`), and anything unreadable: always kept.
  *
- * Kept messages are re-sent to the end of the dead-letter queue (a FIFO group is blocked while
- * one of its messages is in flight, so they cannot simply be skipped) and counted by reason.
+ * Kept messages are re-sent to the end of the dead-letter queue (marked with this run's id, so
+ * the run stops when it meets them again) and counted by reason.
  * At least once: a message is deleted only after it was sent on; moving one twice is harmless.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Message } from '@aws-sdk/client-sqs';
-import { INVALID_MESSAGE_CODE, deadLetterSchema } from './dead-letter.js';
-import { workMessageSchema } from './messages.js';
-import { SqsSender } from './send-messages.js';
-import type { OutgoingMessage } from './send-messages.js';
+import { INVALID_MESSAGE_CODE, NOT_CONVERGING_CODE, deadLetterSchema } from './dead-letter.js';
+import { keyMessageSchema } from './messages.js';
+import { SqsSender } from './sqs-key-queue.js';
+import type { RawMessage as OutgoingMessage } from './sqs-key-queue.js';
 import { lazySqsConnection } from './sqs-connection.js';
 import type { SqsConnection, SqsConnectionOptions } from './sqs-connection.js';
 
@@ -50,26 +52,30 @@ const UNREADABLE = 'UNREADABLE';
 
 type Decision = { move: OutgoingMessage } | { keep: string };
 
-const digest = (...parts: string[]) => createHash('sha256').update(parts.join('\u0000')).digest('hex');
+
+/**
+ * Letters whose cause is passing (TPNS failing or slow, read-backs that kept differing): moved by
+ * default. TPNS's permanent refusals (1008006 invalid token...) only with `includeRefused`.
+ */
+const MOVED_BY_DEFAULT = new RegExp(`^(${NOT_CONVERGING_CODE}|HTTP_5\\d\\d|TIMEOUT|NETWORK|BAD_RESPONSE|LEASE_LOST|1008004|1008028)$`);
 
 /** Where one dead-letter queue message goes. */
 export function decide(message: Pick<Message, 'Body' | 'MessageId' | 'Attributes'>, includeRefused: boolean): Decision {
   const body = message.Body ?? '';
-  const groupId = message.Attributes?.MessageGroupId ?? 'redrive';
-  // A new deduplication id: the original one may still be inside SQS's 5-minute window.
-  const deduplicationId = digest('redrive', message.MessageId ?? body);
   let json: unknown;
   try {
     json = JSON.parse(body);
   } catch {
     return { keep: UNREADABLE };
   }
-  if (workMessageSchema.safeParse(json).success) return { move: { body, groupId, deduplicationId } };
+  if (keyMessageSchema.safeParse(json).success) return { move: { body } };
   const letter = deadLetterSchema.safeParse(json);
   if (!letter.success) return { keep: UNREADABLE };
-  const { reason, work, source } = letter.data;
-  if (reason.code === INVALID_MESSAGE_CODE || !work || !includeRefused) return { keep: reason.code };
-  return { move: { body: JSON.stringify(work), groupId: source.groupId ?? groupId, deduplicationId } };
+  const { reason, key } = letter.data;
+  // The worker reads a redriven letter as its key to read back and repair.
+  if (reason.code === INVALID_MESSAGE_CODE || !key) return { keep: reason.code };
+  if (!MOVED_BY_DEFAULT.test(reason.code) && !includeRefused) return { keep: reason.code };
+  return { move: { body } };
 }
 
 async function receive({ sdk, client }: SqsConnection, dlqUrl: string): Promise<Message[]> {
@@ -78,7 +84,6 @@ async function receive({ sdk, client }: SqsConnection, dlqUrl: string): Promise<
       QueueUrl: dlqUrl,
       MaxNumberOfMessages: RECEIVE_BATCH,
       VisibilityTimeout: RECEIVE_VISIBILITY_SECONDS,
-      MessageSystemAttributeNames: ['MessageGroupId'],
       MessageAttributeNames: ['All'],
     }),
   );
@@ -130,9 +135,8 @@ export async function redriveDeadLetters(options: RedriveOptions): Promise<Redri
           moves.push({ message, out: decision.move });
         } else {
           if (decision.keep !== 'LIMIT') report.kept[decision.keep] = (report.kept[decision.keep] ?? 0) + 1;
-          const groupId = message.Attributes?.MessageGroupId ?? 'redrive';
           const attributes = { [RUN_ATTRIBUTE]: run, ...stringAttributes(message) };
-          keeps.push({ message, out: { body: message.Body ?? '', groupId, deduplicationId: digest(run, message.MessageId ?? ''), attributes } });
+          keeps.push({ message, out: { body: message.Body ?? '', attributes } });
         }
       }
       await toQueue.send(moves.map(({ out }) => out));

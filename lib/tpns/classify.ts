@@ -68,7 +68,16 @@ export interface CallFailure {
   /** TPNS err_msg, when there was one. */
   message?: string;
   retryAfterMs?: number;
+  /** The app the call was signed for: an auth failure then says which variables to check. */
+  platform?: string;
 }
+
+/** Which settings an authentication failure of one app points at. */
+const credentialsHint = (platform: string | undefined): string => {
+  if (!platform) return '';
+  const prefix = `TPNS_${platform.toUpperCase()}`;
+  return ` for the ${platform} app: check ${prefix}_ACCESS_ID and ${prefix}_SECRET_KEY (deployed: ${prefix}_SECRET_KEY_PARAM), and TPNS_REGION / TPNS_ENDPOINT (the app's access point)`;
+};
 
 /** The named error for a call TPNS refused or failed (anything but a per-item verdict). */
 export function errorForFailedCall(failure: CallFailure): TpnsError {
@@ -82,7 +91,7 @@ export function errorForFailedCall(failure: CallFailure): TpnsError {
   }
   if (httpStatus === 401 || httpStatus === 403) {
     const code = retCode ?? CLIENT_CODE.httpStatus(httpStatus);
-    return new TpnsAuthError(text(code), details(code, false));
+    return new TpnsAuthError(text(code) + credentialsHint(failure.platform), details(code, false));
   }
   if (retCode === undefined) {
     const code = CLIENT_CODE.httpStatus(httpStatus);
@@ -93,7 +102,7 @@ export function errorForFailedCall(failure: CallFailure): TpnsError {
   switch (retCode) {
     case TPNS_CODE.authFailed:
     case TPNS_CODE.wrongAccessPoint:
-      return new TpnsAuthError(text(retCode), details(retCode, false));
+      return new TpnsAuthError(text(retCode) + credentialsHint(failure.platform), details(retCode, false));
     case TPNS_CODE.tooFast:
       return new TpnsRateLimitError(text(retCode), details(retCode, true));
     case TPNS_CODE.internalError:

@@ -281,10 +281,12 @@ export class TpnsClient implements TpnsAccountApi {
           attempt,
           latencyMs: Math.round(performance.now() - started),
           httpStatus: reply.status,
-          retCode: retCode ?? '',
+          // A reply without a ret_code (an HTTP 5xx page) is known by its status.
+          retCode: retCode ?? `HTTP_${reply.status}`,
         });
         if (isAccepted(reply, retCode)) return interpret(reply);
         throw errorForFailedCall({
+          platform,
           httpStatus: reply.status,
           ...(retCode === undefined ? {} : { retCode }),
           ...(message === undefined ? {} : { message: withoutSecret(message, app) }),

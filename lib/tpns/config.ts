@@ -86,8 +86,8 @@ const envSchema = z.object({
 /**
  * Client options from TPNS_REGION, TPNS_ENDPOINT, TPNS_AUTH, TPNS_{ANDROID,IOS}_ACCESS_ID and
  * _SECRET_KEY, TPNS_CHUNK_SIZE, TPNS_CONCURRENCY, TPNS_TIMEOUT_MS. Empty variables count as unset;
- * a platform without both an AccessId and a SecretKey is not configured. Throws TpnsConfigError
- * naming every bad variable.
+ * a platform with neither an AccessId nor a SecretKey is not configured; one without the other is
+ * an error. Throws TpnsConfigError naming every bad variable.
  */
 export function tpnsClientOptionsFromEnv(env: Readonly<Record<string, string | undefined>>): TpnsClientOptions {
   const set = Object.fromEntries(Object.entries(env).filter(([name, value]) => name.startsWith('TPNS_') && value?.trim()));
@@ -95,12 +95,17 @@ export function tpnsClientOptionsFromEnv(env: Readonly<Record<string, string | u
   if (!parsed.success) throw configError('Invalid TPNS environment', parsed.error.issues);
   const vars = parsed.data;
   const apps: Partial<Record<Platform, AppCredentials>> = {};
+  const halves: string[] = [];
   for (const platform of PLATFORMS) {
     const prefix = `TPNS_${platform.toUpperCase()}`;
     const accessId = set[`${prefix}_ACCESS_ID`];
     const secretKey = set[`${prefix}_SECRET_KEY`];
     if (accessId && secretKey) apps[platform] = { accessId, secretKey };
+    // Half a pair would silently leave the platform unconfigured: say which variable is missing.
+    else if (accessId) halves.push(`${prefix}_SECRET_KEY is not set (or ${prefix}_SECRET_KEY_PARAM deployed) but ${prefix}_ACCESS_ID is: set both, or neither to leave ${platform} unconfigured`);
+    else if (secretKey) halves.push(`${prefix}_ACCESS_ID is not set but ${prefix}_SECRET_KEY is: set both, or neither to leave ${platform} unconfigured`);
   }
+  if (halves.length > 0) throw new TpnsConfigError(`Invalid TPNS environment: ${halves.join('; ')}`);
   const options: TpnsClientOptions = { apps };
   if (vars.TPNS_REGION) options.region = vars.TPNS_REGION;
   if (vars.TPNS_ENDPOINT) options.endpoint = vars.TPNS_ENDPOINT;

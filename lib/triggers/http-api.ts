@@ -2,12 +2,17 @@
  * API Gateway HTTP API, payload format 2.0, behind a JWT authorizer: the authorizer has already
  * verified the token; its claims and scopes arrive in `requestContext.authorizer.jwt`.
  */
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
 
 export const HTTP_API_EXPECTED = 'an API Gateway HTTP API request (payload format 2.0)';
 
-/** API Gateway passes claims as strings (arrays flattened to "[a b]"); local tools may not. */
-const claimValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]);
+/**
+ * Claims of any shape: API Gateway passes strings (arrays flattened to "[a b]"), local tools and
+ * identity providers pass objects too (Cognito's `identities`, Auth0's namespaced claims). Only
+ * the account claim and the scopes are read, and each is checked where it is read.
+ */
+const claimValue = z.unknown();
 const stringMap = z.optional(z.nullable(z.record(z.string(), z.string())));
 
 export const httpApiEventSchema = z.looseObject({
@@ -42,6 +47,11 @@ export interface HttpTrigger {
   kind: 'http';
   correlationId: string;
   event: HttpApiEvent;
+}
+
+/** The dispatch's test: an API Gateway HTTP API v2 event (its shape checked, not assumed). */
+export function isHttpApiEvent(event: unknown): event is APIGatewayProxyEventV2 {
+  return httpApiEventSchema.safeParse(event).success;
 }
 
 export function matchHttpApi(event: unknown): HttpTrigger | undefined {

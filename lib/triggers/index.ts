@@ -1,6 +1,6 @@
 export { recognizeTrigger } from './recognize.js';
 export type { RecognizeOptions, Trigger, TriggerKind } from './recognize.js';
-export { grantedScopes, jwtClaims, matchHttpApi } from './http-api.js';
+export { grantedScopes, isHttpApiEvent, jwtClaims, matchHttpApi } from './http-api.js';
 export type { HttpApiEvent, HttpTrigger, JwtClaims } from './http-api.js';
 export type { AccountEventTrigger } from './account-event.js';
 export type { Auth0DeletionTrigger } from './auth0-event.js';

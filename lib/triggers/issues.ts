@@ -28,11 +28,15 @@ const describeIssue: z.core.$ZodErrorMap = (issue) => {
 
 const article = (noun: string): string => (/^[aeiou]/.test(noun) ? 'an' : 'a');
 
+const joinPath = (parts: readonly PropertyKey[]): string => parts.map(String).filter(Boolean).join('.') || '(root)';
+
 export function toIssues(error: z.core.$ZodError, prefix = ''): Issue[] {
-  return error.issues.map((issue) => ({
-    path: [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(root)',
-    message: issue.message,
-  }));
+  return error.issues.flatMap((issue) =>
+    // A strict object's extra keys: one issue per key, named by its own path (`body.foo`).
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: joinPath([prefix, ...issue.path, key]), message: 'unknown key' }))
+      : [{ path: joinPath([prefix, ...issue.path]), message: issue.message }],
+  );
 }
 
 /** Parses `value` or throws InvalidInputError whose issue paths start with `prefix`. */

@@ -1,9 +1,10 @@
 /**
- * Lambda's SQS event source mapping, in this process: pollers receive batches of up to
- * `batchSize` messages, hand the handler a real-shaped `SQSEvent`, delete what succeeded and
- * leave what failed to come back after the visibility timeout — `batchItemFailures` honoured,
- * a thrown error failing the whole batch, as Lambda does. Redrive to the dead-letter queue after
- * `maxReceiveCount` is the queue's own job (fauxqs does it, like SQS).
+ * Lambda's SQS event source mapping, in this process: pollers gather batches of up to
+ * `batchSize` messages (over several receives of at most 10, for up to the batching window, as
+ * Lambda does on a standard queue), hand the handler a real-shaped `SQSEvent`, delete what
+ * succeeded and leave what failed to come back after the visibility timeout — `batchItemFailures`
+ * honoured, a thrown error failing the whole batch, as Lambda does. Redrive to the dead-letter
+ * queue after `maxReceiveCount` is the queue's own job (fauxqs does it, like SQS).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
@@ -20,11 +21,22 @@ export interface EventSourceOptions {
   endpoint: string;
   queueUrl: string;
   handler: SqsBatchHandler;
-  /** Messages per invocation, 1-10 (SQS FIFO's and ReceiveMessage's limit). Default 10. */
+  /** Messages per invocation, 1-10 000 (Lambda's limit on a standard queue). Default 10. */
   batchSize?: number;
+  /**
+   * Lambda's `maximumBatchingWindow` (0-300 s): once a batch has its first message, keep
+   * receiving for up to this long until it holds `batchSize`. Default 0: no waiting — one receive
+   * when `batchSize` <= 10; above 10 (which Lambda only allows with a window of 1 s or more)
+   * whatever the queue holds right now, up to `batchSize`.
+   */
+  maximumBatchingWindowSeconds?: number;
   /** Pollers, i.e. batches handled at once (Lambda's `maximumConcurrency`). Default 1. */
   concurrency?: number;
-  /** Overrides the queue's visibility timeout on each receive: how long a failed message stays away. */
+  /**
+   * Overrides the queue's visibility timeout on each receive: how long a failed message stays
+   * away. Keep it above the batching window (AWS: >= 6 x the timeout + the window), or messages
+   * gathered early reappear and are gathered again.
+   */
   visibilityTimeoutSeconds?: number;
   /** Long polling, 0-20 s (Lambda uses 20). Default 20; stop() does not wait for it. */
   waitTimeSeconds?: number;
@@ -46,7 +58,7 @@ export interface EventSourceStats {
   batches: number;
   /** Invocations that threw or answered something Lambda would reject. */
   handlerErrors: number;
-  /** Messages inside a running invocation right now. */
+  /** Messages received and not yet settled: being gathered into a batch or inside a running invocation. */
   inFlight: number;
 }
 
@@ -58,9 +70,15 @@ export interface EventSource {
   stop(): Promise<void>;
 }
 
-/** ReceiveMessage and SQS FIFO batches: at most 10 messages. */
-const MAX_BATCH_SIZE = 10;
+/** ReceiveMessage returns, and DeleteMessageBatch takes, at most 10 messages a call. */
+const MAX_RECEIVE = 10;
+const DEFAULT_BATCH_SIZE = 10;
+/** Lambda's limits for a standard queue. */
+const MAX_BATCH_SIZE = 10_000;
+const MAX_BATCHING_WINDOW_SECONDS = 300;
 const DEFAULT_WAIT_SECONDS = 20;
+/** While gathering a batch and the queue is momentarily empty: short polls this far apart. */
+const GATHER_POLL_MS = 50;
 /** After a failed receive (queue gone, emulator restarting): don't spin. */
 const ERROR_BACKOFF_MS = 1_000;
 const DEFAULT_FUNCTION = { name: 'bindWorker', timeoutSeconds: 60 };
@@ -123,11 +141,19 @@ function failedIds(response: unknown, records: readonly SQSRecord[]): Set<string
   return ids;
 }
 
-export function startEventSource(options: EventSourceOptions): EventSource {
-  const batchSize = options.batchSize ?? MAX_BATCH_SIZE;
+function checkBatching(batchSize: number, windowSeconds: number): void {
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
     throw new RangeError(`batchSize must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${batchSize}`);
   }
+  if (!Number.isFinite(windowSeconds) || windowSeconds < 0 || windowSeconds > MAX_BATCHING_WINDOW_SECONDS) {
+    throw new RangeError(`maximumBatchingWindowSeconds must be from 0 to ${MAX_BATCHING_WINDOW_SECONDS}, got ${windowSeconds}`);
+  }
+}
+
+export function startEventSource(options: EventSourceOptions): EventSource {
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const windowMs = (options.maximumBatchingWindowSeconds ?? 0) * 1000;
+  checkBatching(batchSize, options.maximumBatchingWindowSeconds ?? 0);
   const concurrency = options.concurrency ?? 1;
   const onError = options.onError ?? ((error: unknown) => logger.warn('SQS event source error', { error }));
   const client: SQSClient = localSqsClient(options.endpoint);
@@ -144,17 +170,26 @@ export function startEventSource(options: EventSourceOptions): EventSource {
         throw error;
       }));
 
+  /** DeleteMessageBatch takes 10 entries: a gathered batch is deleted in slices, side by side. */
   async function deleteSucceeded(records: readonly SQSRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    const answer = await client.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: options.queueUrl,
-        Entries: records.map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })),
-      }),
-    );
-    stats.deleted += answer.Successful?.length ?? 0;
-    // A message that could not be deleted comes back: at-least-once, as with Lambda.
-    if (answer.Failed?.length) onError(new Error(`DeleteMessageBatch refused ${answer.Failed.length} message(s)`));
+    const slices = Array.from({ length: Math.ceil(records.length / MAX_RECEIVE) }, (_, i) => records.slice(i * MAX_RECEIVE, (i + 1) * MAX_RECEIVE));
+    await Promise.all(slices.map((slice) => deleteSlice(slice)));
+  }
+
+  async function deleteSlice(records: readonly SQSRecord[]): Promise<void> {
+    try {
+      const answer = await client.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: options.queueUrl,
+          Entries: records.map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })),
+        }),
+      );
+      stats.deleted += answer.Successful?.length ?? 0;
+      // A message that could not be deleted comes back: at-least-once, as with Lambda.
+      if (answer.Failed?.length) onError(new Error(`DeleteMessageBatch refused ${answer.Failed.length} message(s)`));
+    } catch (error) {
+      onError(error);
+    }
   }
 
   async function invoke(messages: Message[], queueArn: string): Promise<void> {
@@ -179,26 +214,59 @@ export function startEventSource(options: EventSourceOptions): EventSource {
     await deleteSucceeded(records.filter((record) => !failed.has(record.messageId)));
   }
 
+  async function receive(max: number, waitTimeSeconds: number, abortSignal?: AbortSignal): Promise<Message[]> {
+    const { Messages = [] } = await client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: options.queueUrl,
+        MaxNumberOfMessages: max,
+        WaitTimeSeconds: waitTimeSeconds,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+        ...(options.visibilityTimeoutSeconds !== undefined ? { VisibilityTimeout: options.visibilityTimeoutSeconds } : {}),
+      }),
+      abortSignal ? { abortSignal } : {},
+    );
+    stats.inFlight += Messages.length;
+    return Messages;
+  }
+
+  /**
+   * Adds to `batch` until it holds batchSize, the window has elapsed (from the batch's first
+   * message, so an idle queue never invokes), or — without a window — a receive comes back short.
+   * Short polls, not aborted on stop(): an aborted receive could take messages and lose them
+   * until their visibility timeout. A failed receive ends the gathering; the batch still runs.
+   */
+  async function gather(batch: Message[], firstWasShort: boolean): Promise<void> {
+    const deadline = Date.now() + windowMs;
+    let short = firstWasShort;
+    while (batch.length < batchSize && !abort.signal.aborted) {
+      const remainingMs = deadline - Date.now();
+      if (windowMs === 0 ? short : remainingMs <= 0) return;
+      const wanted = Math.min(MAX_RECEIVE, batchSize - batch.length);
+      let more: Message[];
+      try {
+        more = await receive(wanted, 0);
+      } catch (error) {
+        onError(error);
+        return;
+      }
+      batch.push(...more);
+      short = more.length < wanted;
+      if (more.length === 0 && windowMs > 0) await sleep(Math.min(GATHER_POLL_MS, Math.max(0, remainingMs)));
+    }
+  }
+
   async function poll(): Promise<void> {
     while (!abort.signal.aborted) {
       try {
-        const { Messages = [] } = await client.send(
-          new ReceiveMessageCommand({
-            QueueUrl: options.queueUrl,
-            MaxNumberOfMessages: batchSize,
-            WaitTimeSeconds: options.waitTimeSeconds ?? DEFAULT_WAIT_SECONDS,
-            MessageSystemAttributeNames: ['All'],
-            MessageAttributeNames: ['All'],
-            ...(options.visibilityTimeoutSeconds !== undefined ? { VisibilityTimeout: options.visibilityTimeoutSeconds } : {}),
-          }),
-          { abortSignal: abort.signal },
-        );
-        if (Messages.length === 0) continue;
-        stats.inFlight += Messages.length;
+        const wanted = Math.min(MAX_RECEIVE, batchSize);
+        const batch = await receive(wanted, options.waitTimeSeconds ?? DEFAULT_WAIT_SECONDS, abort.signal);
+        if (batch.length === 0) continue;
         try {
-          await invoke(Messages, await arn());
+          await gather(batch, batch.length < wanted);
+          await invoke(batch, await arn());
         } finally {
-          stats.inFlight -= Messages.length;
+          stats.inFlight -= batch.length;
         }
       } catch (error) {
         if (abort.signal.aborted) return;

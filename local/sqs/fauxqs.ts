@@ -1,8 +1,9 @@
 /**
  * An SQS-compatible server in this process (fauxqs), on 127.0.0.1 only, with the binding queue
- * and its dead-letter queue created as serverless.yml declares them: FIFO, visibility timeout,
- * retention, and the RedrivePolicy (fauxqs itself moves a message to the dead-letter queue once
- * it has been received more than `maxReceiveCount` times, as SQS does).
+ * and its dead-letter queue created as serverless.yml declares them: standard queues (per-message
+ * DelaySeconds, at-least-once, no ordering), visibility timeout, retention, and the RedrivePolicy
+ * (fauxqs itself moves a message to the dead-letter queue once it has been received more than
+ * `maxReceiveCount` times, as SQS does).
  */
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';

@@ -14,7 +14,7 @@ import type { JwtAuthorizerContext } from './authorizer.js';
 import { LOCAL_ACCOUNT_ID } from './lambda-context.js';
 import type { RouteMatch } from './routes.js';
 
-export type HttpApiEvent = APIGatewayProxyEventV2WithRequestContext<
+export type GatewayHttpEvent = APIGatewayProxyEventV2WithRequestContext<
   APIGatewayEventRequestContextV2 & { authorizer?: APIGatewayEventRequestContextJWTAuthorizer }
 >;
 
@@ -64,7 +64,7 @@ export function buildHttpApiEvent(
   requestId: string,
   jwt?: JwtAuthorizerContext,
   now = new Date(),
-): HttpApiEvent {
+): GatewayHttpEvent {
   const queryStart = request.url.indexOf('?');
   const rawPath = queryStart < 0 ? request.url : request.url.slice(0, queryStart);
   const rawQueryString = queryStart < 0 ? '' : request.url.slice(queryStart + 1);

@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildHttpApiEvent, newRequestId, toApiResponse } from './api-gateway-event.js';
-import type { ApiResponse, HttpApiEvent, IncomingApiRequest } from './api-gateway-event.js';
+import type { ApiResponse, GatewayHttpEvent, IncomingApiRequest } from './api-gateway-event.js';
 import { authorizeJwt } from './authorizer.js';
 import type { VerifyToken } from './authorizer.js';
 import { loadHandler } from './function-loader.js';
@@ -21,7 +21,7 @@ import type { HttpApiRoute } from './routes.js';
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 export const LOOPBACK = '127.0.0.1';
 
-export type HttpFunction = LambdaHandler<HttpApiEvent, unknown>;
+export type HttpFunction = LambdaHandler<GatewayHttpEvent, unknown>;
 
 /** Carries the route template, never the raw path: paths hold device tokens. */
 export interface AccessLogEntry {
@@ -86,7 +86,7 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
 }
 
 /** Lambda stops a function at its timeout; API Gateway then answers 500. */
-async function invokeWithTimeout(fn: HttpFunction, event: HttpApiEvent, route: HttpApiRoute): Promise<unknown> {
+async function invokeWithTimeout(fn: HttpFunction, event: GatewayHttpEvent, route: HttpApiRoute): Promise<unknown> {
   const context = createLambdaContext(route.functionName, route.timeoutSeconds);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -104,7 +104,7 @@ async function invokeWithTimeout(fn: HttpFunction, event: HttpApiEvent, route: H
 
 export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost> {
   const verifyToken = options.verifyToken ?? verifyDevToken;
-  const resolveFunction = options.resolveFunction ?? ((route) => loadHandler<HttpApiEvent, unknown>(route.handler));
+  const resolveFunction = options.resolveFunction ?? ((route) => loadHandler<GatewayHttpEvent, unknown>(route.handler));
 
   async function answer(request: IncomingMessage, requestId: string): Promise<{ response: ApiResponse; route?: HttpApiRoute }> {
     const url = request.url ?? '/';

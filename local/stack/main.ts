@@ -2,25 +2,30 @@
  * `npm start`: the function set on 127.0.0.1 with no cloud account (see docs/local.md).
  *
  * Environment: PORT (API, default 3000), TPNS_EMULATOR_PORT (default 4010), SQS_PORT (default
- * 9324), BINDING_QUEUE_VISIBILITY_TIMEOUT (s, default serverless.yml's), LOG_LEVEL (handler
- * logs, default WARN), and TPNS_{ANDROID,IOS}_{ACCESS_ID,SECRET_KEY} + TPNS_REGION to talk to
- * real TPNS instead of the emulator.
+ * 9324), DYNAMODB_PORT (default 8000), BINDING_QUEUE_VISIBILITY_TIMEOUT (s, default
+ * serverless.yml's), VERIFY_DELAY_SECONDS (default 2 locally), LOG_LEVEL (handler logs, default
+ * WARN), and TPNS_{ANDROID,IOS}_{ACCESS_ID,SECRET_KEY} + TPNS_REGION to talk to real TPNS
+ * instead of the emulator.
  */
+import { createServer } from 'node:net';
 import { TpnsConfigError } from '../../lib/tpns/errors.js';
 import { DEFAULT_PORT as DEFAULT_EMULATOR_PORT } from '../tpns-emulator/config.js';
+import { LocalDynamoPortInUseError } from '../dynamodb/local-dynamo.js';
 import { LocalSqsPortInUseError } from '../sqs/fauxqs.js';
 import { PortInUseError } from './http-host.js';
 import type { AccessLogEntry } from './http-host.js';
 import { startProgressView } from './progress.js';
 import type { ProgressView } from './progress.js';
 import { readyBanner } from './ready-banner.js';
-import { startStack } from './stack.js';
-import type { Stack } from './stack.js';
+import { startLocalStack } from './stack.js';
+import type { LocalStack } from './stack.js';
 import { TpnsCredentialsError } from './tpns-target.js';
 
 const DEFAULT_API_PORT = 3000;
 /** ElasticMQ's port, the usual local SQS address. */
 const DEFAULT_SQS_PORT = 9324;
+/** DynamoDB Local's port, the usual local DynamoDB address. */
+const DEFAULT_DYNAMODB_PORT = 8000;
 
 /** Errors a user can fix from the message alone: one line, no stack trace. */
 class UsageError extends Error {}
@@ -51,6 +56,7 @@ function describeStartFailure(error: unknown): string | undefined {
     return `${error.message} (choose another with ${variable}=...)`;
   }
   if (error instanceof LocalSqsPortInUseError) return `${error.message} (choose another with SQS_PORT=...)`;
+  if (error instanceof LocalDynamoPortInUseError) return `${error.message} (choose another with DYNAMODB_PORT=...)`;
   if (error instanceof UsageError || error instanceof TpnsCredentialsError) return error.message;
   if (error instanceof TpnsConfigError) return error.message;
   if (error instanceof Error && error.message.startsWith('serverless.yml:')) return error.message;
@@ -62,18 +68,65 @@ function accessLine(entry: AccessLogEntry): string {
   return `${route}: ${entry.status} in ${entry.durationMs} ms`;
 }
 
+const HELP = `npm start: the whole function set on 127.0.0.1 (HTTP API, worker, TPNS, SQS and DynamoDB emulators).
+
+Environment:
+  PORT                               HTTP API port (default ${DEFAULT_API_PORT})
+  TPNS_EMULATOR_PORT                 TPNS emulator port (default ${DEFAULT_EMULATOR_PORT})
+  SQS_PORT                           SQS emulator (fauxqs) port (default ${DEFAULT_SQS_PORT})
+  DYNAMODB_PORT                      DynamoDB emulator (dynalite) port (default ${DEFAULT_DYNAMODB_PORT})
+  BINDING_QUEUE_VISIBILITY_TIMEOUT   seconds a failed message stays away (default: serverless.yml's)
+  VERIFY_DELAY_SECONDS               seconds before TPNS is read back after a push (default 2 locally)
+  LOG_LEVEL                          handler log level (default WARN)
+  TPNS_{ANDROID,IOS}_{ACCESS_ID,SECRET_KEY}, TPNS_REGION   use real TPNS instead of the emulator
+
+Ctrl-C stops everything (the worker finishes its batch); a second Ctrl-C exits at once.
+See docs/local.md.
+`;
+
+/** Whether 127.0.0.1:`port` can be listened on right now. */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+/** Every taken port at once, so one attempt tells the user all there is to change. */
+async function takenPorts(ports: Record<string, number>): Promise<{ variable: string; port: number }[]> {
+  const checks = await Promise.all(Object.entries(ports).map(async ([variable, port]) => ({ variable, port, free: port === 0 || (await portIsFree(port)) })));
+  return checks.filter(({ free }) => !free).map(({ variable, port }) => ({ variable, port }));
+}
+
 async function main(): Promise<void> {
+  if (process.argv.slice(2).some((arg) => arg === '--help' || arg === '-h')) {
+    process.stdout.write(HELP);
+    return;
+  }
   // Set once the stack is up; lines printed before that go straight to stdout.
   let progress: ProgressView | undefined = undefined;
   const print = (line: string) => (progress ? progress.log(line) : process.stdout.write(`${line}\n`));
 
-  let stack: Stack;
+  let stack: LocalStack;
   try {
     const visibilityTimeoutSeconds = secondsFrom('BINDING_QUEUE_VISIBILITY_TIMEOUT');
-    stack = await startStack({
-      port: portFrom('PORT', DEFAULT_API_PORT),
-      emulatorPort: portFrom('TPNS_EMULATOR_PORT', DEFAULT_EMULATOR_PORT),
-      sqsPort: portFrom('SQS_PORT', DEFAULT_SQS_PORT),
+    const ports = {
+      PORT: portFrom('PORT', DEFAULT_API_PORT),
+      TPNS_EMULATOR_PORT: portFrom('TPNS_EMULATOR_PORT', DEFAULT_EMULATOR_PORT),
+      SQS_PORT: portFrom('SQS_PORT', DEFAULT_SQS_PORT),
+      DYNAMODB_PORT: portFrom('DYNAMODB_PORT', DEFAULT_DYNAMODB_PORT),
+    };
+    const taken = await takenPorts(ports);
+    if (taken.length > 0) {
+      const listed = taken.map(({ variable, port }) => `port ${port} (${variable})`).join(', ');
+      throw new UsageError(`already in use on 127.0.0.1: ${listed}; free them or choose others: ${taken.map(({ variable }) => `${variable}=...`).join(' ')} (0 = any free port)`);
+    }
+    stack = await startLocalStack({
+      port: ports.PORT,
+      emulatorPort: ports.TPNS_EMULATOR_PORT,
+      sqsPort: ports.SQS_PORT,
+      dynamoPort: ports.DYNAMODB_PORT,
       ...(visibilityTimeoutSeconds === undefined ? {} : { visibilityTimeoutSeconds }),
       onRequest: (entry) => print(accessLine(entry)),
       onError: (error, where) => print(`error in ${where}: ${error instanceof Error ? error.message : String(error)}`),
@@ -95,7 +148,7 @@ async function main(): Promise<void> {
     }
     stopping = true;
     progress?.stop();
-    process.stdout.write(`\n${signal}: stopping (the worker finishes its running batch)...\n`);
+    process.stdout.write(`\n${signal}: stopping (the worker finishes its running batch; Ctrl-C again exits at once)...\n`);
     stack.stop().then(
       () => {
         process.stdout.write('stopped; every port is free.\n');

@@ -1,7 +1,9 @@
 /**
  * A status line for queued work, so an operator can watch the worker drain a bulk import:
  * on a terminal one line redrawn in place (with a bar), otherwise a plain line every few
- * seconds. Silent while the queue is empty.
+ * seconds. Counts are SQS messages (a message names up to 20 keys): waiting, in flight, delayed
+ * (read-backs after VERIFY_DELAY_SECONDS and retries with backoff) and dead-lettered. Silent
+ * while the queue is empty, except that new dead letters are always reported.
  */
 export interface QueueSnapshot {
   /** Visible messages waiting for the worker. */
@@ -31,7 +33,7 @@ const SAMPLE_INTERVAL_MS = 500;
 const PLAIN_LINE_INTERVAL_MS = 3_000;
 
 function describe(snapshot: QueueSnapshot, doneInBurst: number, total: number, tty: boolean): string {
-  const counts = `${doneInBurst}/${total} done, ${snapshot.queued} waiting, ${snapshot.inFlight} in flight, ${snapshot.deadLettered} dead-lettered`;
+  const counts = `${doneInBurst}/${total} message(s) done, ${snapshot.queued} waiting, ${snapshot.inFlight} in flight, ${snapshot.delayed} delayed (read-backs, retries), ${snapshot.deadLettered} dead-lettered`;
   if (!tty) return `queue: ${counts}`;
   const filled = total === 0 ? BAR_WIDTH : Math.round((doneInBurst / total) * BAR_WIDTH);
   return `queue [${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${counts}`;
@@ -66,6 +68,12 @@ export function startProgressView(read: () => Promise<QueueSnapshot>, output: Ou
     busy = true;
     try {
       const snapshot = await read();
+      // Dead letters are always reported, even when a whole burst fell between two samples.
+      if (lastDeadLettered !== undefined && snapshot.deadLettered > lastDeadLettered) {
+        clearStatus();
+        output.write(`dead-letter queue: ${snapshot.deadLettered - lastDeadLettered} new message(s), ${snapshot.deadLettered} in all (docs/operations.md: reading a dead letter)\n`);
+      }
+      lastDeadLettered = snapshot.deadLettered;
       const remaining = snapshot.queued + snapshot.inFlight + snapshot.delayed;
       if (remaining > 0) {
         burstStart ??= snapshot.done;
@@ -73,12 +81,10 @@ export function startProgressView(read: () => Promise<QueueSnapshot>, output: Ou
         show(describe(snapshot, doneInBurst, doneInBurst + remaining, tty));
       } else if (burstStart !== undefined) {
         const doneInBurst = snapshot.done - burstStart;
-        const newlyDead = snapshot.deadLettered - (lastDeadLettered ?? 0);
         clearStatus();
-        output.write(`queue drained: ${doneInBurst} message(s) done, ${newlyDead > 0 ? `${newlyDead} newly` : 'none'} dead-lettered (${snapshot.deadLettered} in the dead-letter queue)\n`);
+        output.write(`queue drained: ${doneInBurst} message(s) done, ${snapshot.deadLettered} in the dead-letter queue\n`);
         burstStart = undefined;
       }
-      if (burstStart === undefined) lastDeadLettered = snapshot.deadLettered;
     } catch {
       // The queue is being stopped or restarted; the next tick tries again.
     } finally {

@@ -1,12 +1,13 @@
 /**
  * The block `npm start` prints once everything listens: where each part is, what the worker is
- * configured with, and a sign-in a newcomer can paste. Tests and docs key on the `API: ` line.
+ * configured with, the exports that point the AWS CLI / SDK / tpns-accounts at the local queues
+ * and table, and a sign-in a newcomer can paste. Tests and docs key on the `API: ` line.
  */
-import type { Stack } from './stack.js';
+import type { LocalStack } from './stack.js';
 
 const EXAMPLE_DEVICE_TOKEN = 'my-android-device-token-01';
 
-function tpnsLines(stack: Stack): string[] {
+function tpnsLines(stack: LocalStack): string[] {
   if (stack.emulator) {
     const { android, ios } = stack.emulator.apps;
     return [
@@ -27,8 +28,36 @@ function tpnsLines(stack: Stack): string[] {
   ];
 }
 
-export function readyBanner(stack: Stack): string {
-  const { batchSize, concurrency, visibilityTimeoutSeconds, maxReceiveCount } = stack.settings;
+/** What a shell in another terminal needs to reach the local SQS and DynamoDB (dummy credentials). */
+export function cliEnvironment(stack: LocalStack): Record<string, string> {
+  const { sqs, dynamo } = stack;
+  return {
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.env.AWS_ENDPOINT_URL_DYNAMODB,
+    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+    BINDINGS_TABLE: dynamo.env.BINDINGS_TABLE,
+    BINDING_QUEUE_URL: sqs.queueUrl,
+    BINDING_DLQ_URL: sqs.dlqUrl,
+    AWS_REGION: dynamo.env.AWS_REGION,
+    AWS_ACCESS_KEY_ID: dynamo.env.AWS_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY: dynamo.env.AWS_SECRET_ACCESS_KEY,
+  };
+}
+
+const SHELL_SAFE = /^[\w.:/@%+=,-]+$/;
+const shellWord = (value: string) => (SHELL_SAFE.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`);
+
+function exportLines(env: Record<string, string>): string[] {
+  return Object.entries(env).map(([name, value]) => `  export ${name}=${shellWord(value)}`);
+}
+
+function workerLine(stack: LocalStack): string {
+  const { batchSize, maximumBatchingWindowSeconds, concurrency, visibilityTimeoutSeconds, maxReceiveCount } = stack.settings;
+  const batches = maximumBatchingWindowSeconds > 0 ? `batches of up to ${batchSize} gathered for up to ${maximumBatchingWindowSeconds} s` : `batches of ${batchSize}`;
+  const verify = stack.env.VERIFY_DELAY_SECONDS === undefined ? '' : `; TPNS read back ${stack.env.VERIFY_DELAY_SECONDS} s after a push`;
+  return `Worker: ${batches}, ${concurrency} at once, visibility timeout ${visibilityTimeoutSeconds} s, dead-lettered after ${maxReceiveCount} receives${verify}`;
+}
+
+export function readyBanner(stack: LocalStack): string {
   const api = stack.apiUrl;
   return [
     '',
@@ -39,8 +68,13 @@ export function readyBanner(stack: Stack): string {
     `SQS: ${stack.sqs.endpoint}`,
     `  queue        ${stack.sqs.queueUrl}`,
     `  dead-letter  ${stack.sqs.dlqUrl}`,
-    `Worker: batches of ${batchSize}, ${concurrency} at once, visibility timeout ${visibilityTimeoutSeconds} s, ` +
-      `dead-lettered after ${maxReceiveCount} receives`,
+    `DynamoDB: ${stack.dynamo.endpoint}`,
+    `  table        ${stack.dynamo.tableName}   (in memory: gone when the stack stops)`,
+    workerLine(stack),
+    '',
+    'Point the AWS CLI, the SDK or tpns-accounts at it (in another terminal):',
+    ...exportLines(cliEnvironment(stack)),
+    '  aws dynamodb scan --table-name "$BINDINGS_TABLE"',
     '',
     'Sign in on a device (in another terminal):',
     '  TOKEN=$(npm run --silent token -- alice)',

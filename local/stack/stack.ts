@@ -1,8 +1,9 @@
 /**
  * The whole function set on loopback: the SQS emulator with the queues serverless.yml declares,
- * the TPNS emulator (or real TPNS), the HTTP API served by the real handlers, and the worker fed
- * like Lambda's SQS event source. `npm start`, the end-to-end tests and the benchmarks all start
- * it through `startStack`, so they run the very same thing.
+ * the DynamoDB emulator with its ledger table, the TPNS emulator (or real TPNS), the HTTP API
+ * served by the real handlers, and the worker fed like Lambda's SQS event source (serverless.yml's
+ * batch size and batching window). `npm start`, the end-to-end tests and the benchmarks all start
+ * it through `startLocalStack`, so they run the very same thing.
  *
  * Handlers read their settings from process.env (as in Lambda), so one process hosts one stack
  * at a time; `stop()` puts the previous environment back.
@@ -11,6 +12,8 @@ import type { TpnsEmulator, TpnsEmulatorOptions } from '../tpns-emulator/index.j
 import { startTpnsEmulator } from '../tpns-emulator/index.js';
 import { httpApiRoutes, readServerlessConfig } from '../serverless-config.js';
 import type { ServerlessConfig } from '../serverless-config.js';
+import { startLocalDynamo } from '../dynamodb/local-dynamo.js';
+import type { LocalDynamo } from '../dynamodb/local-dynamo.js';
 import { startLocalSqs } from '../sqs/fauxqs.js';
 import type { LocalSqs } from '../sqs/fauxqs.js';
 import type { EventSource, SqsBatchHandler } from '../sqs/event-source.js';
@@ -21,13 +24,15 @@ import type { AccessLogEntry, HttpHost } from './http-host.js';
 import { chooseTpnsTarget } from './tpns-target.js';
 import type { TpnsTarget } from './tpns-target.js';
 
-export interface StackOptions {
+export interface LocalStackOptions {
   /** HTTP API port; default 0 (any free port). `npm start` passes PORT (default 3000). */
   port?: number;
   /** TPNS emulator port; default 0. */
   emulatorPort?: number;
   /** SQS emulator port; default 0. */
   sqsPort?: number;
+  /** DynamoDB emulator port (its fault proxy's); default 0. */
+  dynamoPort?: number;
   /**
    * Variables on top of process.env, for the stack and the handlers alike (TPNS_*, LOG_LEVEL,
    * ACCOUNT_CLAIM, WORKER_RETRY_BUDGET_MS, TPNS_EMULATOR_*...). Restored by stop().
@@ -55,19 +60,27 @@ export interface StackOptions {
   onError?: (error: unknown, where: string) => void;
 }
 
-export interface Stack {
+export interface LocalStack {
   /** `http://127.0.0.1:<port>` */
   apiUrl: string;
   /** The TPNS emulator; undefined when real TPNS credentials were configured. */
   emulator?: TpnsEmulator;
   tpns: TpnsTarget;
   sqs: LocalSqs;
+  /** The ledger table (dynalite) behind its fault proxy: `dynamo.faults` throttles or slows it. */
+  dynamo: LocalDynamo;
   worker: EventSource;
   /** What the worker and queue run with (serverless.yml's values unless overridden). */
-  settings: { batchSize: number; concurrency: number; visibilityTimeoutSeconds: number; maxReceiveCount: number };
+  settings: {
+    batchSize: number;
+    maximumBatchingWindowSeconds: number;
+    concurrency: number;
+    visibilityTimeoutSeconds: number;
+    maxReceiveCount: number;
+  };
   /** The variables set for the handlers (secrets included: do not print it whole). */
   env: Readonly<Record<string, string | undefined>>;
-  /** Stops the worker (waiting for running batches), the API, the emulators; restores process.env. */
+  /** Stops the worker (waiting for running batches), the API, the emulators (TPNS, SQS, DynamoDB); restores process.env. */
   stop(): Promise<void>;
 }
 
@@ -80,7 +93,7 @@ let running = false;
 /** What SQS uses when a queue declares no VisibilityTimeout. */
 const SQS_DEFAULT_VISIBILITY_TIMEOUT_SECONDS = 30;
 
-async function startEmulator(options: StackOptions, env: NodeJS.ProcessEnv): Promise<TpnsEmulator> {
+async function startEmulator(options: LocalStackOptions, env: NodeJS.ProcessEnv): Promise<TpnsEmulator> {
   try {
     return await startTpnsEmulator({ ...options.emulator, port: options.emulatorPort ?? 0, host: LOOPBACK, env });
   } catch (error) {
@@ -91,7 +104,7 @@ async function startEmulator(options: StackOptions, env: NodeJS.ProcessEnv): Pro
   }
 }
 
-export async function startStack(options: StackOptions = {}): Promise<Stack> {
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   if (running) throw new StackAlreadyRunningError('a local stack already runs in this process (handlers share process.env)');
   running = true;
   const shell: NodeJS.ProcessEnv = { ...process.env, ...options.env };
@@ -110,6 +123,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...(options.visibilityTimeoutSeconds === undefined ? {} : { queueAttributes: { VisibilityTimeout: String(options.visibilityTimeoutSeconds) } }),
     });
     cleanups.push(() => sqs.close());
+    const dynamo = await startLocalDynamo({ port: options.dynamoPort ?? 0, config });
+    cleanups.push(() => dynamo.close());
     const emulator = tpns.kind === 'emulator' ? await startEmulator(options, shell) : undefined;
     if (emulator) cleanups.push(() => emulator.close());
 
@@ -121,6 +136,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         sqsEndpoint: sqs.endpoint,
         queueUrl: sqs.queueUrl,
         dlqUrl: sqs.dlqUrl,
+        dynamoEndpoint: dynamo.endpoint,
+        tableName: dynamo.tableName,
         ...(options.quiet ? { defaultLogLevel: 'ERROR' } : {}),
       }),
     };
@@ -136,6 +153,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       queueUrl: sqs.queueUrl,
       handler: await loadHandler<Parameters<SqsBatchHandler>[0], Awaited<ReturnType<SqsBatchHandler>>>(config.worker.handler),
       batchSize: config.worker.batchSize,
+      maximumBatchingWindowSeconds: config.worker.maximumBatchingWindowSeconds,
       concurrency: config.worker.maximumConcurrency,
       functionName: config.worker.functionName,
       timeoutSeconds: options.workerTimeoutSeconds ?? config.worker.timeoutSeconds,
@@ -155,12 +173,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     const settings = {
       batchSize: config.worker.batchSize,
+      maximumBatchingWindowSeconds: config.worker.maximumBatchingWindowSeconds,
       concurrency: config.worker.maximumConcurrency,
       visibilityTimeoutSeconds:
         options.visibilityTimeoutSeconds ?? Number(config.bindingQueue.attributes.VisibilityTimeout ?? SQS_DEFAULT_VISIBILITY_TIMEOUT_SECONDS),
       maxReceiveCount: config.maxReceiveCount,
     };
-    return { apiUrl: api.url, ...(emulator ? { emulator } : {}), tpns, sqs, worker, settings, env, stop };
+    return { apiUrl: api.url, ...(emulator ? { emulator } : {}), tpns, sqs, dynamo, worker, settings, env, stop };
   } catch (error) {
     await stop();
     throw error;

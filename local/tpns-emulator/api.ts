@@ -4,14 +4,25 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { authenticate } from './auth.js';
+import { authenticate, type EmulatorPlatform } from './auth.js';
 import type { ActiveFault } from './faults.js';
 import { BodyTooLargeError, parseJson, readBody, sendJson } from './http.js';
 import type { RequestLogEntry } from './log.js';
-import { CODE, batchOperate, checkBatchOperate, checkQuery, errorAnswer, query, type Route } from './operations.js';
+import {
+  CODE,
+  batchOperate,
+  checkBatchOperate,
+  checkQuery,
+  tpnsErrorAnswer,
+  query,
+  requestedItems,
+  type Checked,
+  type TpnsRoute,
+} from './operations.js';
 import type { EmulatorRuntime } from './runtime.js';
+import type { BatchOperateBody, QueryBody } from './schemas.js';
 
-export const API_ROUTES: Readonly<Record<string, Route>> = {
+export const API_ROUTES: Readonly<Record<string, TpnsRoute>> = {
   '/v3/device/account/batchoperate': 'batchoperate',
   '/v3/device/account/query': 'query',
 };
@@ -20,6 +31,17 @@ export const API_ROUTES: Readonly<Record<string, Route>> = {
 const DEFAULT_RETRY_AFTER_SECONDS = 1;
 
 type Entry = Omit<RequestLogEntry, 'seq'>;
+
+/** A parsed body checked against its route's rules (checked before faults, so the log can say what was asked). */
+type CheckedCall =
+  | { route: 'batchoperate'; checked: Checked<BatchOperateBody> }
+  | { route: 'query'; checked: Checked<QueryBody> };
+
+function checkCall(route: TpnsRoute, body: unknown, platform: EmulatorPlatform): CheckedCall {
+  return route === 'batchoperate'
+    ? { route, checked: checkBatchOperate(body, platform) }
+    : { route, checked: checkQuery(body) };
+}
 
 function countItems(body: unknown): number | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
@@ -31,7 +53,7 @@ function countItems(body: unknown): number | undefined {
   return undefined;
 }
 
-function answerFault(res: ServerResponse, route: Route, fault: ActiveFault, entry: Entry): void {
+function answerFault(res: ServerResponse, route: TpnsRoute, fault: ActiveFault, entry: Entry): void {
   entry.fault = fault.kind;
   const retryAfter: Record<string, string> =
     fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) };
@@ -47,12 +69,12 @@ function answerFault(res: ServerResponse, route: Route, fault: ActiveFault, entr
     case 'internal':
       entry.httpStatus = 200;
       entry.retCode = CODE.internalError;
-      sendJson(res, 200, errorAnswer(route, CODE.internalError, 'internal service call failed (injected)'), retryAfter);
+      sendJson(res, 200, tpnsErrorAnswer(route, CODE.internalError, 'internal service call failed (injected)'), retryAfter);
       return;
     case 'rate-limit':
       entry.httpStatus = 200;
       entry.retCode = CODE.tooFast;
-      sendJson(res, 200, errorAnswer(route, CODE.tooFast, 'request too fast (injected)'), {
+      sendJson(res, 200, tpnsErrorAnswer(route, CODE.tooFast, 'request too fast (injected)'), {
         'retry-after': String(fault.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS),
       });
       return;
@@ -65,11 +87,13 @@ export async function handleApiCall(
   runtime: EmulatorRuntime,
   req: IncomingMessage,
   res: ServerResponse,
-  route: Route,
+  route: TpnsRoute,
   path: string,
   maxBodyBytes: number,
 ): Promise<void> {
-  const entry: Entry = { time: Date.now(), path, auth: 'none', httpStatus: 200 };
+  // Read first: the arrival time must not include reading the body or an injected latency.
+  const receivedAt = runtime.now();
+  const entry: Entry = { receivedAt, time: receivedAt, path, auth: 'none', httpStatus: 200 };
   try {
     await serve(runtime, req, res, route, maxBodyBytes, entry);
   } finally {
@@ -81,14 +105,14 @@ async function serve(
   runtime: EmulatorRuntime,
   req: IncomingMessage,
   res: ServerResponse,
-  route: Route,
+  route: TpnsRoute,
   maxBodyBytes: number,
   entry: Entry,
 ): Promise<void> {
   const reply = (status: number, code: number, message: string, headers?: Record<string, string>): void => {
     entry.httpStatus = status;
     entry.retCode = code;
-    sendJson(res, status, errorAnswer(route, code, message), headers);
+    sendJson(res, status, tpnsErrorAnswer(route, code, message), headers);
   };
 
   let raw: Buffer;
@@ -118,33 +142,32 @@ async function serve(
   }
 
   const body = parseJson(raw);
+  const call = body === undefined ? undefined : checkCall(route, body, auth.app.platform);
   if (body !== undefined) {
     entry.body = body;
     const operatorType = (body as { operator_type?: unknown } | null)?.operator_type;
     if (typeof operatorType === 'number') entry.operatorType = operatorType;
     entry.items = countItems(body);
+    if (call?.checked.ok) entry.requested = requestedItems(call.checked.body);
   }
   if (failure) {
     answerFault(res, route, failure, entry);
     return;
   }
-  if (body === undefined) {
+  if (call === undefined) {
     reply(200, CODE.parseError, 'request body is not valid JSON');
     return;
   }
+  if (!call.checked.ok) return reply(200, call.checked.code, call.checked.message);
 
   const context = runtime.context(auth.app);
-  if (route === 'batchoperate') {
-    const checked = checkBatchOperate(body, auth.app.platform);
-    if (!checked.ok) return reply(200, checked.code, checked.message);
-    const answer = batchOperate(checked.body, context);
+  if (call.route === 'batchoperate') {
+    const answer = batchOperate(call.checked.body, context);
     entry.retCode = answer.ret_code;
     entry.result = answer.result;
     sendJson(res, 200, answer);
   } else {
-    const checked = checkQuery(body);
-    if (!checked.ok) return reply(200, checked.code, checked.message);
-    const answer = query(checked.body, context);
+    const answer = query(call.checked.body, context);
     entry.retCode = answer.retCode;
     entry.result = answer.result;
     sendJson(res, 200, answer);

@@ -4,6 +4,7 @@
  * docs/emulator.md); they are not secrets.
  */
 import type { EmulatorApp, EmulatorPlatform } from './auth.js';
+import type { ApplyWindow } from './runtime.js';
 
 export const DEFAULT_APPS: Readonly<Record<EmulatorPlatform, EmulatorApp>> = {
   android: { platform: 'android', accessId: '1500000001', secretKey: 'emulator-android-secret-key' },
@@ -15,6 +16,8 @@ export const DEFAULT_PORT = 4010;
 export interface EmulatorEnvSettings {
   apps: Record<EmulatorPlatform, EmulatorApp>;
   propagationDelayMs: number;
+  /** Reordering mode (null: off, changes applied in order after propagationDelayMs). */
+  applyWindow: ApplyWindow | null;
   invalidTokens: string[];
   port: number;
 }
@@ -30,7 +33,27 @@ function nonNegativeInt(env: Env, name: string, fallback: number): number {
   return Number(raw);
 }
 
-/** Reads TPNS_{ANDROID,IOS}_{ACCESS_ID,SECRET_KEY}, TPNS_EMULATOR_{PORT,PROPAGATION_MS,INVALID_TOKENS}. */
+/** `MIN-MAX` in ms, e.g. `200-1500`; with TPNS_EMULATOR_APPLY_SEED the delays repeat run after run. */
+function applyWindow(env: Env): ApplyWindow | null {
+  const raw = value(env, 'TPNS_EMULATOR_APPLY_WINDOW_MS');
+  const seedRaw = value(env, 'TPNS_EMULATOR_APPLY_SEED');
+  if (raw === undefined) {
+    // A seed alone would silently do nothing: say so rather than run in order unexpectedly.
+    if (seedRaw !== undefined) throw new Error('TPNS_EMULATOR_APPLY_SEED needs TPNS_EMULATOR_APPLY_WINDOW_MS');
+    return null;
+  }
+  const match = /^(\d+)\s*-\s*(\d+)$/.exec(raw);
+  const [minMs, maxMs] = match ? [Number(match[1]), Number(match[2])] : [NaN, NaN];
+  if (!(minMs <= maxMs)) throw new Error('TPNS_EMULATOR_APPLY_WINDOW_MS must be MIN-MAX in ms with MIN <= MAX (e.g. 200-1500)');
+  if (seedRaw === undefined) return { minMs, maxMs };
+  if (!/^-?\d+$/.test(seedRaw)) throw new Error('TPNS_EMULATOR_APPLY_SEED must be an integer');
+  return { minMs, maxMs, seed: Number(seedRaw) };
+}
+
+/**
+ * Reads TPNS_{ANDROID,IOS}_{ACCESS_ID,SECRET_KEY} and
+ * TPNS_EMULATOR_{PORT,PROPAGATION_MS,APPLY_WINDOW_MS,APPLY_SEED,INVALID_TOKENS}.
+ */
 export function emulatorSettingsFromEnv(env: Env): EmulatorEnvSettings {
   const app = (platform: EmulatorPlatform): EmulatorApp => {
     const prefix = `TPNS_${platform.toUpperCase()}`;
@@ -47,6 +70,7 @@ export function emulatorSettingsFromEnv(env: Env): EmulatorEnvSettings {
   return {
     apps,
     propagationDelayMs: nonNegativeInt(env, 'TPNS_EMULATOR_PROPAGATION_MS', 0),
+    applyWindow: applyWindow(env),
     invalidTokens: (value(env, 'TPNS_EMULATOR_INVALID_TOKENS') ?? '')
       .split(',')
       .map((token) => token.trim())

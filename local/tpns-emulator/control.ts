@@ -1,6 +1,7 @@
 /**
  * The /_emulator/* control API for tests and demos: request log, counters, state, faults,
- * invalid tokens, propagation delay, reset. Control calls are not recorded as API calls.
+ * invalid tokens, propagation delay and reordering window, waiting for idle, reset. Control
+ * calls are not recorded as API calls.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod/mini';
@@ -25,9 +26,22 @@ export const faultRuleSchema = z.object({
   seed: z.optional(z.int()),
 });
 const tokensSchema = z.object({ tokens: z.array(tokenSchema) });
-const configSchema = z.object({ propagationDelayMs: z.int().check(z.nonnegative()) });
+const applyWindowSchema = z
+  .strictObject({ minMs: z.int().check(z.nonnegative()), maxMs: z.int().check(z.nonnegative()), seed: z.optional(z.int()) })
+  .check(z.refine((window) => window.minMs <= window.maxMs, { message: 'maxMs must be >= minMs', path: ['maxMs'] }));
+/** Partial: fields left out keep their value. Strict, so a misspelt field is a 400, not a silent no-op. */
+const configSchema = z.strictObject({
+  propagationDelayMs: z.optional(z.int().check(z.nonnegative())),
+  applyWindow: z.optional(z.nullable(applyWindowSchema)),
+});
+// Capped well below setTimeout's 2^31 ms limit, past which Node fires at once.
+const idleQuerySchema = z.object({ timeoutMs: z.optional(z.coerce.number().check(z.int(), z.nonnegative(), z.lte(600_000))) });
 
-type Handler = (runtime: EmulatorRuntime, body: unknown, query: URLSearchParams) => { status: number; payload: unknown };
+/** /idle waits at most this long unless told otherwise (below common HTTP client timeouts). */
+const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+
+type Result = { status: number; payload: unknown };
+type Handler = (runtime: EmulatorRuntime, body: unknown, query: URLSearchParams) => Result | Promise<Result>;
 
 const bad = (issues: readonly { path: PropertyKey[]; message: string }[]): { status: number; payload: unknown } => ({
   status: 400,
@@ -39,6 +53,20 @@ const ok = (payload: unknown, status = 200): { status: number; payload: unknown 
 function stateOf(runtime: EmulatorRuntime, platform: 'android' | 'ios'): unknown {
   const store = runtime.stores[platform];
   return { ...store.snapshot(), pending: store.pendingCount };
+}
+
+const configOf = (runtime: EmulatorRuntime): unknown => ({ propagationDelayMs: runtime.propagationDelayMs, applyWindow: runtime.applyWindow });
+
+/** Waits for runtime.idle() up to `timeoutMs`; either way answers whether it is idle and what is still pending. */
+async function waitIdle(runtime: EmulatorRuntime, timeoutMs: number): Promise<Result> {
+  const idle = await runtime.idle(AbortSignal.timeout(timeoutMs)).then(
+    () => true,
+    (error: unknown) => {
+      if (runtime.shutdown.signal.aborted) throw error;
+      return false;
+    },
+  );
+  return ok({ idle, pending: runtime.pending() });
 }
 
 const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
@@ -66,6 +94,13 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
       if (platform.success) return ok({ [platform.data]: stateOf(runtime, platform.data) });
       if (query.has('platform')) return bad(platform.error.issues.map((issue) => ({ ...issue, path: ['platform'] })));
       return ok({ android: stateOf(runtime, 'android'), ios: stateOf(runtime, 'ios') });
+    },
+  },
+  '/idle': {
+    GET: (runtime, _body, query) => {
+      const parsed = idleQuerySchema.safeParse(Object.fromEntries(query));
+      if (!parsed.success) return bad(parsed.error.issues);
+      return waitIdle(runtime, parsed.data.timeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
     },
   },
   '/reset': {
@@ -102,12 +137,14 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
     },
   },
   '/config': {
-    GET: (runtime) => ok({ propagationDelayMs: runtime.propagationDelayMs }),
+    GET: (runtime) => ok(configOf(runtime)),
     PUT: (runtime, body) => {
       const parsed = configSchema.safeParse(body);
       if (!parsed.success) return bad(parsed.error.issues);
-      runtime.propagationDelayMs = parsed.data.propagationDelayMs;
-      return ok({ propagationDelayMs: runtime.propagationDelayMs });
+      const { propagationDelayMs, applyWindow } = parsed.data;
+      if (propagationDelayMs !== undefined) runtime.propagationDelayMs = propagationDelayMs;
+      if (applyWindow !== undefined) runtime.applyWindow = applyWindow;
+      return ok(configOf(runtime));
     },
   },
 };
@@ -126,6 +163,6 @@ export async function handleControl(runtime: EmulatorRuntime, req: IncomingMessa
     sendJson(res, 400, { error: 'control request body is not valid JSON' });
     return;
   }
-  const { status, payload } = handler(runtime, body, url.searchParams);
+  const { status, payload } = await handler(runtime, body, url.searchParams);
   sendJson(res, status, payload);
 }

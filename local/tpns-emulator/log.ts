@@ -1,11 +1,23 @@
 /** The request log and counters the control API exposes (API calls only, never control calls). */
 import type { EmulatorPlatform } from './auth.js';
 import type { FaultKind } from './faults.js';
+import type { AccountKey } from './state.js';
+
+/**
+ * One item of a call, as asked: ops 1-3 a token and its accounts; op 4 and query op 2 a token;
+ * op 5 and query op 1 an account. `accountType` is 0 where the body left it out.
+ */
+export type RequestedItem = { token: string; accounts?: AccountKey[] } | AccountKey;
 
 export interface RequestLogEntry {
   /** 1, 2, 3, ... in arrival order. */
   seq: number;
-  /** Arrival time, epoch ms. */
+  /**
+   * Arrival time, epoch ms, on the emulator's clock (the one that times pending tasks): taken
+   * when the request reached the emulator, before its body was read or any injected latency.
+   */
+  receivedAt: number;
+  /** The same as `receivedAt` (its older name). */
   time: number;
   path: string;
   /** The platform of the app that signed the call; absent when authentication failed. */
@@ -15,6 +27,8 @@ export interface RequestLogEntry {
   operatorType?: number;
   /** Tokens (ops 1-4, query op 2) or accounts (op 5, query op 1) in the body. */
   items?: number;
+  /** What each item asked for, in request order; present when the body was valid (even if a fault then failed the call). */
+  requested?: RequestedItem[];
   /** The parsed JSON body (undefined when it did not parse). */
   body?: unknown;
   httpStatus: number;

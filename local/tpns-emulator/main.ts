@@ -6,12 +6,36 @@
 import { emulatorSettingsFromEnv, type EmulatorEnvSettings } from './config.js';
 import { startTpnsEmulator, type TpnsEmulator } from './server.js';
 
+/** The banner's apply line: the in-order delay, or the reordering window when it is on. */
+function applyMode(settings: EmulatorEnvSettings): string {
+  const window = settings.applyWindow;
+  if (!window) return `propagation delay: ${settings.propagationDelayMs} ms`;
+  const seed = window.seed === undefined ? '' : `, seed ${window.seed}`;
+  return `apply window: ${window.minMs}-${window.maxMs} ms per task, out of order${seed}`;
+}
+
 function fail(message: string): void {
   console.error(`TPNS emulator: ${message}`);
   process.exitCode = 1;
 }
 
+const HELP = `npm run emulator: the TPNS account API emulator alone (docs/emulator.md).
+With \`npm start\` running you do not need it: the stack already serves one on TPNS_EMULATOR_PORT (4010).
+
+Environment:
+  TPNS_EMULATOR_PORT                port (default 4010)
+  TPNS_{ANDROID,IOS}_{ACCESS_ID,SECRET_KEY}   app credentials (default: the local ones, printed at start)
+  TPNS_EMULATOR_PROPAGATION_MS      delay before a change is visible, in order
+  TPNS_EMULATOR_APPLY_WINDOW_MS     MIN-MAX: each task applied after its own random delay (out of order)
+  TPNS_EMULATOR_APPLY_SEED          seed of that randomness
+  TPNS_EMULATOR_INVALID_TOKENS      tokens answered 1008006
+`;
+
 async function main(): Promise<void> {
+  if (process.argv.slice(2).some((arg) => arg === '--help' || arg === '-h')) {
+    process.stdout.write(HELP);
+    return;
+  }
   let settings: EmulatorEnvSettings;
   try {
     settings = emulatorSettingsFromEnv(process.env);
@@ -34,7 +58,7 @@ async function main(): Promise<void> {
   console.log(`TPNS emulator listening on ${emulator.url}`);
   console.log(`  android app: AccessId ${android.accessId}  SecretKey ${android.secretKey}`);
   console.log(`  ios app:     AccessId ${ios.accessId}  SecretKey ${ios.secretKey}`);
-  console.log(`  propagation delay: ${settings.propagationDelayMs} ms; invalid tokens: ${settings.invalidTokens.length}`);
+  console.log(`  ${applyMode(settings)}; invalid tokens: ${settings.invalidTokens.length}`);
   console.log(`  control API: ${emulator.url}/_emulator/health (docs/emulator.md); Ctrl+C stops`);
 
   const stop = (signal: NodeJS.Signals): void => {

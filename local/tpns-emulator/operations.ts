@@ -13,7 +13,8 @@ import {
   type BatchOperateBody,
   type QueryBody,
 } from './schemas.js';
-import type { AccountKey, BindingStore } from './state.js';
+import type { RequestedItem } from './log.js';
+import type { AccountKey, ApplyOrder, BindingStore, Mutation } from './state.js';
 
 export const CODE = {
   ok: 0,
@@ -29,7 +30,7 @@ export const CODE = {
   notFound: 10110008,
 } as const;
 
-export type Route = 'batchoperate' | 'query';
+export type TpnsRoute = 'batchoperate' | 'query';
 
 export interface BatchOperateAnswer {
   ret_code: number;
@@ -50,15 +51,16 @@ export interface OperationContext {
   app: EmulatorApp;
   store: BindingStore;
   invalidTokens: ReadonlySet<string>;
-  propagationDelayMs: number;
+  /** When the next task is applied; called once per task, so each item can get its own delay. */
+  timing: () => { delayMs: number; order: ApplyOrder };
 }
 
 /** A call-level error in the route's own field names. */
-export function errorAnswer(route: Route, code: number, message: string): BatchOperateAnswer | QueryAnswer {
+export function tpnsErrorAnswer(route: TpnsRoute, code: number, message: string): BatchOperateAnswer | QueryAnswer {
   return route === 'query' ? { retCode: code, errMsg: message } : { ret_code: code, err_msg: message };
 }
 
-type Checked<T> = { ok: true; body: T } | { ok: false; code: number; message: string };
+export type Checked<T> = { ok: true; body: T } | { ok: false; code: number; message: string };
 
 interface Issue {
   path: PropertyKey[];
@@ -123,12 +125,24 @@ export function checkQuery(body: unknown): Checked<QueryBody> {
 
 const keyOf = (ref: AccountRefBody): AccountKey => ({ account: ref.account, accountType: ref.account_type ?? 0 });
 
+/** What a valid call asks for, item by item in request order, account types defaulted to 0 as TPNS does. */
+export function requestedItems(body: BatchOperateBody | QueryBody): RequestedItem[] {
+  if ('token_accounts' in body) return body.token_accounts.map(({ token, account_list }) => ({ token, accounts: account_list.map(keyOf) }));
+  if ('token_list' in body) return body.token_list.map((token) => ({ token }));
+  return body.account_list.map(keyOf);
+}
+
 /** Applies ops 1-5 (op 1 is handled as op 2, Tencent's rule since 2020-10-26). One status per item. */
 export function batchOperate(body: BatchOperateBody, context: OperationContext): BatchOperateAnswer {
-  const { store, invalidTokens, propagationDelayMs: delay } = context;
-  const tokenStatus = (token: string, apply: () => void): string => {
+  const { store, invalidTokens, timing } = context;
+  // Each item is its own task at Tencent, so each gets its own timing (and may overtake another).
+  const submit = (mutation: Mutation): void => {
+    const { delayMs, order } = timing();
+    store.submit(mutation, delayMs, order);
+  };
+  const tokenStatus = (token: string, mutation: Mutation): string => {
     if (invalidTokens.has(token)) return String(CODE.invalidToken);
-    apply();
+    submit(mutation);
     return '0';
   };
   let result: string[];
@@ -137,17 +151,15 @@ export function batchOperate(body: BatchOperateBody, context: OperationContext):
     case 2:
     case 3: {
       const kind = body.operator_type === 3 ? 'remove-accounts' : 'bind';
-      result = body.token_accounts.map(({ token, account_list }) =>
-        tokenStatus(token, () => store.submit({ kind, token, accounts: account_list.map(keyOf) }, delay)),
-      );
+      result = body.token_accounts.map(({ token, account_list }) => tokenStatus(token, { kind, token, accounts: account_list.map(keyOf) }));
       break;
     }
     case 4:
-      result = body.token_list.map((token) => tokenStatus(token, () => store.submit({ kind: 'unbind-token', token }, delay)));
+      result = body.token_list.map((token) => tokenStatus(token, { kind: 'unbind-token', token }));
       break;
     case 5:
       result = body.account_list.map((ref) => {
-        store.submit({ kind: 'delete-account', account: keyOf(ref) }, delay);
+        submit({ kind: 'delete-account', account: keyOf(ref) });
         return '0';
       });
       break;

@@ -11,7 +11,7 @@ import { CONTROL_PREFIX, handleControl } from './control.js';
 import type { ActiveFault, FaultRule } from './faults.js';
 import { DEFAULT_MAX_BODY_BYTES, sendJson } from './http.js';
 import type { EmulatorCounters, RequestLogEntry } from './log.js';
-import { EmulatorRuntime } from './runtime.js';
+import { EmulatorRuntime, type ApplyWindow } from './runtime.js';
 import type { AccountBindings, TokenBindings } from './state.js';
 
 export interface EmulatorAppCredentials {
@@ -30,6 +30,15 @@ export interface TpnsEmulatorOptions {
   apps?: Partial<Record<EmulatorPlatform, EmulatorAppCredentials>>;
   /** Delay before a batchoperate change is visible (Tencent: ~10 s); default TPNS_EMULATOR_PROPAGATION_MS or 0. */
   propagationDelayMs?: number;
+  /**
+   * Reordering mode: each accepted task (one per batchoperate item) is applied after its own
+   * random delay in [minMs, maxMs), so tasks on one token can land out of order; null: off.
+   * While on, `propagationDelayMs` is not used. Default TPNS_EMULATOR_APPLY_WINDOW_MS
+   * (`MIN-MAX`, seed TPNS_EMULATOR_APPLY_SEED) or off.
+   */
+  applyWindow?: ApplyWindow | null;
+  /** Random source in [0, 1) for the window's delays when the window has no `seed`; default Math.random. */
+  random?: () => number;
   /** Tokens answered 1008006; default TPNS_EMULATOR_INVALID_TOKENS. */
   invalidTokens?: readonly string[];
   /** Larger bodies get HTTP 413 / 1008007; default 1 MB. */
@@ -41,7 +50,7 @@ export interface TpnsEmulatorOptions {
 export interface EmulatorState {
   tokens: TokenBindings[];
   accounts: AccountBindings[];
-  /** Accepted changes not visible yet (propagation delay). */
+  /** Accepted tasks not applied (visible) yet: propagation delay or apply window. */
   pending: number;
 }
 
@@ -64,7 +73,16 @@ export interface TpnsEmulator {
   clearFaults(): void;
   setInvalidTokens(tokens: readonly string[]): void;
   setPropagationDelay(ms: number): void;
-  /** Clears bindings, log, counters and faults; restores the started invalid tokens and delay. */
+  /** Switches reordering mode on (a window) or off (null) for tasks accepted from now on. */
+  setApplyWindow(window: ApplyWindow | null): void;
+  /** The reordering window in use, or null (in order). */
+  applyWindow(): ApplyWindow | null;
+  /**
+   * Resolves once every task accepted so far (both apps) has been applied, including tasks
+   * accepted while waiting; calls still in flight are not tasks yet. Rejects if the emulator closes.
+   */
+  idle(): Promise<void>;
+  /** Clears bindings, pending tasks, log, counters and faults; restores the started invalid tokens, delay and window. */
   reset(): void;
   /** Stops listening and destroys every open connection; resolves when all are gone. Idempotent. */
   close(): Promise<void>;
@@ -76,6 +94,8 @@ export async function startTpnsEmulator(options: TpnsEmulatorOptions = {}): Prom
   const runtime = new EmulatorRuntime({
     apps: { android: app('android'), ios: app('ios') },
     propagationDelayMs: options.propagationDelayMs ?? fromEnv.propagationDelayMs,
+    applyWindow: options.applyWindow === undefined ? fromEnv.applyWindow : options.applyWindow,
+    random: options.random,
     invalidTokens: options.invalidTokens ?? fromEnv.invalidTokens,
     maxLogEntries: options.maxLogEntries,
   });
@@ -155,6 +175,11 @@ export async function startTpnsEmulator(options: TpnsEmulatorOptions = {}): Prom
     setPropagationDelay: (ms) => {
       runtime.propagationDelayMs = ms;
     },
+    setApplyWindow: (window) => {
+      runtime.applyWindow = window;
+    },
+    applyWindow: () => runtime.applyWindow,
+    idle: () => runtime.idle(),
     reset: () => runtime.reset(),
     close: () => (closing ??= closeServer()),
   };

@@ -3,9 +3,15 @@
  * - a token holds one account per `account_type` (a new bind overwrites that type's account);
  * - an account holds at most 100 tokens; binding a 101st evicts the oldest.
  *
- * Changes can be made visible later (Tencent's batchoperate only queues the work, ~10 s):
- * each change is queued with the time it becomes visible and applied, in order, on the next
- * read or write after that time. With no delay a change is applied at once.
+ * Changes can be made visible later (Tencent's batchoperate only queues the work, ~10 s, and
+ * promises no order): each change is queued with the time it becomes visible (`visibleAt`) and
+ * applied on the next read or write after that time. The queue is kept sorted by `visibleAt`, so
+ * changes are applied in `visibleAt` order, earlier submits first among equal times. How a
+ * change gets its `visibleAt` is its `ApplyOrder`:
+ * - `in-order`: its own delay, but never before a change queued earlier, so changes land in the
+ *   order they were accepted (the default, and the behaviour before reordering existed);
+ * - `independent`: its own delay only, so a later change on the same token can land first.
+ * A change due now with nothing due before it is applied at once.
  */
 
 /** TPNS keeps at most 100 tokens per account. */
@@ -21,6 +27,14 @@ export type Mutation =
   | { kind: 'remove-accounts'; token: string; accounts: AccountKey[] }
   | { kind: 'unbind-token'; token: string }
   | { kind: 'delete-account'; account: AccountKey };
+
+/** See the file comment: whether a change may overtake changes queued before it. */
+export type ApplyOrder = 'in-order' | 'independent';
+
+interface PendingChange {
+  visibleAt: number;
+  mutation: Mutation;
+}
 
 export interface TokenBindings {
   token: string;
@@ -39,42 +53,54 @@ export class BindingStore {
   private readonly byToken = new Map<string, Map<number, string>>();
   /** account key -> tokens in binding order (Set keeps insertion order: first = oldest). */
   private readonly byAccount = new Map<string, { ref: AccountKey; tokens: Set<string> }>();
-  private readonly pending: { visibleAt: number; mutation: Mutation }[] = [];
+  /** Sorted by visibleAt (stable: equal times keep submit order); entries before pendingHead are applied. */
+  private readonly pending: PendingChange[] = [];
   private pendingHead = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** Queues a change that becomes visible `delayMs` from now (0: applied immediately). */
-  submit(mutation: Mutation, delayMs: number): void {
-    if (delayMs <= 0 && this.pendingHead === this.pending.length) {
+  /** Queues a change that becomes visible `delayMs` from now (`in-order`: and after every change already queued). */
+  submit(mutation: Mutation, delayMs: number, order: ApplyOrder = 'in-order'): void {
+    const now = this.now();
+    this.flush(now);
+    let visibleAt = now + Math.max(0, delayMs);
+    if (order === 'in-order') visibleAt = Math.max(visibleAt, this.lastVisibleAt() ?? visibleAt);
+    // After the flush everything queued is due later than now, so a change due now overtakes nothing.
+    if (visibleAt <= now) {
       this.apply(mutation);
       return;
     }
-    this.pending.push({ visibleAt: this.now() + delayMs, mutation });
+    this.enqueue({ visibleAt, mutation });
   }
 
   /** Changes accepted but not visible yet. */
   get pendingCount(): number {
-    this.flush();
+    this.flush(this.now());
     return this.pending.length - this.pendingHead;
   }
 
+  /** When the last change queued now will have been applied (epoch ms); undefined when none is pending. */
+  pendingUntil(): number | undefined {
+    this.flush(this.now());
+    return this.lastVisibleAt();
+  }
+
   accountsOf(token: string): AccountKey[] {
-    this.flush();
+    this.flush(this.now());
     const types = this.byToken.get(token);
     if (!types) return [];
     return [...types].map(([accountType, account]) => ({ account, accountType }));
   }
 
   tokensOf(ref: AccountKey): string[] {
-    this.flush();
+    this.flush(this.now());
     const entry = this.byAccount.get(keyOf(ref));
     return entry ? [...entry.tokens] : [];
   }
 
   /** Every visible binding, token by token (for the control API). */
   snapshot(): { tokens: TokenBindings[]; accounts: AccountBindings[] } {
-    this.flush();
+    this.flush(this.now());
     return {
       tokens: [...this.byToken].map(([token, types]) => ({
         token,
@@ -91,8 +117,28 @@ export class BindingStore {
     this.pendingHead = 0;
   }
 
-  private flush(): void {
-    const now = this.now();
+  private lastVisibleAt(): number | undefined {
+    return this.pendingHead < this.pending.length ? this.pending.at(-1)?.visibleAt : undefined;
+  }
+
+  /** Inserts after every entry due at or before `change`, so equal times keep submit order. */
+  private enqueue(change: PendingChange): void {
+    const last = this.lastVisibleAt();
+    if (last === undefined || last <= change.visibleAt) {
+      this.pending.push(change); // always so in-order; keeps the default mode O(1)
+      return;
+    }
+    let low = this.pendingHead;
+    let high = this.pending.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((this.pending[middle]?.visibleAt ?? Infinity) <= change.visibleAt) low = middle + 1;
+      else high = middle;
+    }
+    this.pending.splice(low, 0, change);
+  }
+
+  private flush(now: number): void {
     while (this.pendingHead < this.pending.length) {
       const next = this.pending[this.pendingHead];
       if (!next || next.visibleAt > now) break;

@@ -1,16 +1,20 @@
 /**
  * Runs the real `tpns-accounts` launcher as a child process (the pinned Node, the same file
- * `npx tpns-accounts` runs) against a TPNS emulator started in the test process.
+ * `npx tpns-accounts` runs) against the test stack (test/support/stack.ts: TPNS emulator, fauxqs,
+ * dynalite) started in the test process.
  */
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import type { ChildProcessByStdio } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { startTpnsEmulator } from '../../local/tpns-emulator/index.js';
 import type { TpnsEmulator } from '../../local/tpns-emulator/index.js';
+import { startStack } from '../support/stack.js';
+import type { Stack, StackOptions } from '../support/stack.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const NODE = join(ROOT, 'node_modules/.bin/node');
@@ -22,11 +26,18 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Only what the CLI needs: no TPNS_* or AWS_* leaking in from the developer's shell. */
+/** Variables of the deployment (and of a stack started in this process) that must reach the CLI only when a test passes them. */
+const DEPLOYMENT_VARIABLE = /^(TPNS_|AWS_|BINDING|ERASURE_|VERIFY_DELAY_SECONDS$|MAX_VERIFY_ATTEMPTS$|POWERTOOLS_)/;
+
+/**
+ * Only what the CLI needs: no TPNS_*, AWS_*, BINDING* or ERASURE_* leaking in from the developer's
+ * shell or from the stack this process started, and no AWS profile (a region in ~/.aws/config
+ * would hide a missing AWS_REGION).
+ */
 function baseEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('TPNS_') && !name.startsWith('AWS_') && name !== 'BINDING_QUEUE_URL'),
-  );
+  const kept = Object.entries(process.env).filter(([name]) => !DEPLOYMENT_VARIABLE.test(name));
+  const nowhere = join(tmpdir(), 'tpns-cli-no-aws-profile');
+  return { ...Object.fromEntries(kept), AWS_CONFIG_FILE: join(nowhere, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(nowhere, 'credentials') };
 }
 
 /** Starts the CLI without waiting for it (a long-running command such as `emulator`). */
@@ -53,21 +64,57 @@ export function peakRssMb(run: CliRun): number {
   return (JSON.parse(match[1]) as { maxRssKb: number }).maxRssKb / 1024;
 }
 
+/** Streams `lines` generated lines to `dir/name` without building the file in memory; returns its path. */
+export async function generateFile(dir: string, name: string, header: string | undefined, lines: number, line: (index: number) => string): Promise<string> {
+  const path = join(dir, name);
+  const out = createWriteStream(path);
+  if (header) out.write(`${header}\n`);
+  for (let index = 0; index < lines; index += 1) {
+    if (!out.write(`${line(index)}\n`)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+  return path;
+}
+
+/** Every message body in a queue, visible, delayed or in flight, read through fauxqs' inspection endpoint (receiving would hide them). */
+export async function queuedBodies(endpoint: string, queueUrl: string): Promise<string[]> {
+  const name = queueUrl.split('/').pop() ?? '';
+  const answer = await fetch(`${endpoint}/_fauxqs/queues/${encodeURIComponent(name)}`);
+  if (!answer.ok) throw new Error(`fauxqs inspection answered ${answer.status}`);
+  const { messages } = (await answer.json()) as {
+    messages: { ready: { body: string }[]; delayed: { body: string }[]; inflight: { message: { body: string } }[] };
+  };
+  return [...messages.ready.map((m) => m.body), ...messages.delayed.map((m) => m.body), ...messages.inflight.map((m) => m.message.body)];
+}
+
+/** `env` without the named variables. */
+export const without = (env: Readonly<Record<string, string>>, ...names: string[]): Record<string, string> =>
+  Object.fromEntries(Object.entries(env).filter(([name]) => !names.includes(name)));
+
 export interface CliWorld {
+  stack: Stack;
+  /** The stack's TPNS emulator. */
   emulator: TpnsEmulator;
+  /** What points the CLI at the stack: TPNS emulator and its credentials, queues, ledger table, erasure key, region. */
   env: Record<string, string>;
+  /** Only the TPNS emulator and its credentials (the TPNS-only commands need nothing else). */
+  tpnsEnv: Record<string, string>;
   dir: string;
   /** Writes `content` to a file in the test's temp directory; returns its path. */
   file(name: string, content: string): Promise<string>;
   close(): Promise<void>;
 }
 
-export async function startCliWorld(): Promise<CliWorld> {
-  const emulator = await startTpnsEmulator({ env: {} });
+export async function startCliWorld(options: Pick<StackOptions, 'worker'> = {}): Promise<CliWorld> {
+  // The emulator ignores TPNS_* of this process (a previous stack's): its own defaults.
+  const stack = await startStack({ emulator: { env: {} }, ...options });
   const dir = await mkdtemp(join(tmpdir(), 'tpns-cli-'));
   return {
-    emulator,
-    env: { ...emulator.env },
+    stack,
+    emulator: stack.tpns,
+    env: { ...stack.env },
+    tpnsEnv: { ...stack.tpns.env },
     dir,
     async file(name, content) {
       const path = join(dir, name);
@@ -75,17 +122,17 @@ export async function startCliWorld(): Promise<CliWorld> {
       return path;
     },
     async close() {
-      await emulator.close();
+      await stack.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
 }
 
-/** One emulator and temp directory per test file, with bindings and request log reset before each test. */
-export function useCliWorld(): () => CliWorld {
+/** One stack and temp directory per test file, with TPNS's bindings, log and faults reset before each test. */
+export function useCliWorld(options: Pick<StackOptions, 'worker'> = {}): () => CliWorld {
   let world: CliWorld | undefined;
   beforeAll(async () => {
-    world = await startCliWorld();
+    world = await startCliWorld(options);
   });
   afterAll(() => world?.close());
   beforeEach(() => world?.emulator.reset());

@@ -1,14 +1,7 @@
-import { createWriteStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { once } from 'node:events';
 import { join } from 'node:path';
-import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { workMessageSchema } from '../../lib/queue/messages.js';
-import type { WorkMessage } from '../../lib/queue/messages.js';
-import { localSqsClient } from '../../local/sqs/client.js';
-import { startLocalSqs } from '../../local/sqs/fauxqs.js';
-import { peakRssMb, runCli, useCliWorld } from './harness.js';
+import { generateFile, peakRssMb, runCli, useCliWorld } from './harness.js';
 import type { CliWorld } from './harness.js';
 
 const useWorld = useCliWorld();
@@ -43,18 +36,8 @@ const readFailures = async (path: string): Promise<FailureLine[]> =>
     .split('\n')
     .map((line) => JSON.parse(line) as FailureLine);
 
-/** Streams `lines` generated lines to a file without building it in memory. */
-async function generate(name: string, header: string | undefined, lines: number, line: (index: number) => string): Promise<string> {
-  const path = join(world.dir, name);
-  const out = createWriteStream(path);
-  if (header) out.write(`${header}\n`);
-  for (let index = 0; index < lines; index += 1) {
-    if (!out.write(`${line(index)}\n`)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
-  return path;
-}
+const generate = (name: string, header: string | undefined, lines: number, line: (index: number) => string): Promise<string> =>
+  generateFile(world.dir, name, header, lines, line);
 
 describe('import', () => {
   it('applies the good lines of a file with bad ones, reports each bad line by number, and writes a re-runnable failures file', async () => {
@@ -231,48 +214,5 @@ describe('import at scale (memory stays flat)', () => {
     expect(run.code).toBe(0);
     expect(summaryOf(run.stdout)).toMatchObject({ lines, valid: lines, invalid: 0 });
     expect(peakRssMb(run)).toBeLessThan(200);
-  });
-});
-
-describe('import --via-queue', () => {
-  it('plans the lines into FIFO messages of at most 20 binds on the binding queue', { timeout: 60_000 }, async () => {
-    const sqs = await startLocalSqs();
-    try {
-      const file = await generate('queue.csv', 'token,account,platform,accountType', 450, (index) =>
-        `q-${index},user-${index},${index < 300 ? 'android' : 'ios'},${index % 3}`,
-      );
-      const env = {
-        ...world.env,
-        ...sqs.env,
-      };
-      const run = await runCli(['import', file, '--via-queue', '--json'], env);
-      expect(run.code).toBe(0);
-      expect(summaryOf(run.stdout)).toMatchObject({ lines: 450, queued: 450, failed: 0 });
-      expect(world.emulator.requests()).toEqual([]);
-
-      const client = localSqsClient(sqs.endpoint);
-      const messages: WorkMessage[] = [];
-      for (;;) {
-        const { Messages = [] } = await client.send(new ReceiveMessageCommand({ QueueUrl: sqs.queueUrl, MaxNumberOfMessages: 10 }));
-        if (Messages.length === 0) break;
-        for (const message of Messages) {
-          messages.push(workMessageSchema.parse(JSON.parse(message.Body ?? '')));
-          await client.send(new DeleteMessageCommand({ QueueUrl: sqs.queueUrl, ReceiptHandle: message.ReceiptHandle }));
-        }
-      }
-      const binds = messages.flatMap((message) => (message.kind === 'bind' ? message.items.map((item) => ({ ...item, platform: message.platform })) : []));
-      expect(messages.every((message) => message.kind === 'bind' && message.items.length <= 20)).toBe(true);
-      expect(binds).toHaveLength(450);
-      expect(binds.find((item) => item.token === 'q-301')).toEqual({ token: 'q-301', account: 'user-301', accountType: 1, platform: 'ios' });
-    } finally {
-      await sqs.close();
-    }
-  });
-
-  it('exits 2 without BINDING_QUEUE_URL', async () => {
-    const file = await world.file('noqueue.csv', 'token,account,platform\nt1,alice,ios\n');
-    const run = await runCli(['import', file, '--via-queue'], world.env);
-    expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/--via-queue needs BINDING_QUEUE_URL/);
   });
 });

@@ -149,7 +149,7 @@ describe('usage and configuration errors exit 2 with a clear message and send no
 });
 
 describe('--help', () => {
-  it.each(['', 'query', 'bind', 'unbind-token', 'delete-account', 'import', 'verify', 'emulator'])('works for "%s"', async (command) => {
+  it.each(['', 'query', 'bind', 'unbind-token', 'delete-account', 'import', 'verify', 'emulator', 'redrive', 'erasure-status'])('works for "%s"', async (command) => {
     const run = await runCli([...(command ? [command] : []), '--help']);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`^Usage: tpns-accounts${command ? ` ${command}` : ''} `, 'm'));

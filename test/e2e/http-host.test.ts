@@ -4,7 +4,7 @@
  * here records the event it was given, so each assertion is about what the host really built.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { HttpApiEvent } from '../../local/stack/api-gateway-event.js';
+import type { GatewayHttpEvent } from '../../local/stack/api-gateway-event.js';
 import { startHttpHost } from '../../local/stack/http-host.js';
 import type { HttpHost } from '../../local/stack/http-host.js';
 import { SignJWT } from 'jose';
@@ -43,7 +43,7 @@ const results: Record<string, unknown> = {
 };
 
 let host: HttpHost;
-let invocations: HttpApiEvent[] = [];
+let invocations: GatewayHttpEvent[] = [];
 const errors: unknown[] = [];
 
 beforeAll(async () => {
@@ -52,7 +52,7 @@ beforeAll(async () => {
     port: 0,
     onError: (error) => errors.push(error),
     resolveFunction: (matched) => {
-      const functions: Record<string, (event: HttpApiEvent) => Promise<unknown>> = {
+      const functions: Record<string, (event: GatewayHttpEvent) => Promise<unknown>> = {
         echo: (event) => {
           invocations.push(event);
           return Promise.resolve({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{}' });
@@ -248,9 +248,10 @@ describe('the routes of serverless.yml', () => {
         { routeKey: 'DELETE /v1/me', functionName: 'deleteAccount', scopes: [] },
         { routeKey: 'POST /v1/admin/delete-accounts', functionName: 'deleteAccount', scopes: admin },
         { routeKey: 'GET /v1/me/devices', functionName: 'query', scopes: [] },
+        { routeKey: 'GET /v1/admin/erasures/{account}', functionName: 'query', scopes: admin },
       ]),
     );
-    expect(served).toHaveLength(7);
+    expect(served).toHaveLength(8);
   });
 
   it('selects the literal route over a parameter and the exact method over ANY', () => {

@@ -1,48 +1,54 @@
 /**
- * A user's lifecycle over HTTP against the local stack (real handlers, TPNS emulator, fauxqs):
- * sign-in on two platforms, sign-out, account deletion, a shared device, and the answers to bad
- * input and bad credentials — each checked in the answers AND in the emulator's state.
+ * A user's lifecycle over HTTP against the test stack (the HTTP API with its JWT authorizer in
+ * front of the real handlers, TPNS emulator, fauxqs, dynalite, the worker): sign-in on two
+ * platforms, sign-out, account deletion and its receipt, a shared device, and the answers to bad
+ * input and bad credentials — each checked in the answers, in the ledger's view
+ * (`GET /v1/me/devices`) AND in the emulator's state.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { signDevToken } from '../../local/stack/jwt.js';
-import type { Stack } from '../../local/stack/stack.js';
-import { adminToken, callApi, startTestStack, userToken } from './support.js';
+import { adminToken, callApi, startE2eStack, userToken } from './support.js';
+import type { E2eStack } from './support.js';
 
-let stack: Stack;
+let stack: E2eStack;
 
 beforeAll(async () => {
-  stack = await startTestStack();
+  stack = await startE2eStack();
 });
 
 afterAll(async () => {
-  await stack?.stop();
+  await stack?.close();
 });
 
-// Every sign-in (and bulk) also queues a copy: let the worker apply the previous test's before
-// looking at this test's TPNS calls.
+// Every push queues its read-back: let the worker finish the previous test's before looking at
+// this test's TPNS calls.
 beforeEach(async () => {
-  await stack.worker.drained();
-  stack.emulator?.reset();
+  await stack.quiesce();
+  stack.tpns.reset();
 });
 
-const emulator = () => {
-  if (!stack.emulator) throw new Error('these tests need the TPNS emulator (unset TPNS_* credentials)');
-  return stack.emulator;
-};
+const emulator = () => stack.tpns;
 
-interface DeviceList {
-  account: string;
-  devices: { platform: string; token: string }[];
+interface Device {
+  platform: string;
+  token: string;
+  state: 'pending' | 'applied' | 'verified' | 'drift';
+  since: string;
 }
 
-async function devicesOf(token: string): Promise<DeviceList['devices']> {
+async function devicesOf(token: string): Promise<{ platform: string; token: string }[]> {
   const answer = await callApi(stack, 'GET', '/v1/me/devices', { token });
   expect(answer.status).toBe(200);
-  return (answer.body as DeviceList).devices;
+  return (answer.body as { devices: Device[] }).devices.map(({ platform, token: device }) => ({ platform, token: device }));
 }
 
-/** Sign-ins and sign-outs queue confirmations; wait until the worker has applied them too. */
-const workerDone = () => stack.worker.drained();
+async function statesOf(token: string): Promise<string[]> {
+  const answer = await callApi(stack, 'GET', '/v1/me/devices', { token });
+  return (answer.body as { devices: Device[] }).devices.map((device) => device.state);
+}
+
+/** Pushes queue their read-backs (and what TPNS did not take, its push): wait until the worker is done. */
+const workerDone = () => stack.quiesce();
 
 describe('a user on an Android phone and an iPhone', () => {
   it('is listed with both devices after signing in, loses one at sign-out, and nothing after deletion', async () => {
@@ -62,6 +68,8 @@ describe('a user on an Android phone and an iPhone', () => {
       ]),
     );
     expect(await devicesOf(alice)).toHaveLength(2);
+    await workerDone();
+    expect(await statesOf(alice)).toEqual(['verified', 'verified']); // read back from TPNS
 
     const signOut = await callApi(stack, 'DELETE', '/v1/me/devices/alice-iphone-1?platform=ios', { token: alice });
     expect(signOut.status).toBe(200);
@@ -71,6 +79,7 @@ describe('a user on an Android phone and an iPhone', () => {
 
     const deletion = await callApi(stack, 'DELETE', '/v1/me', { token: alice });
     expect(deletion.status).toBe(200);
+    expect(deletion.body).toMatchObject({ applied: 2, failed: [] });
     await workerDone();
     expect(await devicesOf(alice)).toEqual([]);
     for (const platform of ['android', 'ios'] as const) {
@@ -82,6 +91,15 @@ describe('a user on an Android phone and an iPhone', () => {
       .requests()
       .filter((entry) => entry.path.endsWith('/batchoperate') && entry.operatorType === 5);
     expect(new Set(deletions.map((entry) => entry.platform))).toEqual(new Set(['android', 'ios']));
+
+    // The receipt, for the admin only: requested, applied and verified empty on both apps.
+    expect((await callApi(stack, 'GET', '/v1/admin/erasures/alice', { token: alice })).status).toBe(403);
+    const receipt = await callApi(stack, 'GET', '/v1/admin/erasures/alice', { token: await adminToken() });
+    expect(receipt).toMatchObject({
+      status: 200,
+      body: { account: 'alice', state: 'verified', apps: { android: { appliedAt: expect.any(String), verifiedAt: expect.any(String) }, ios: { verifiedAt: expect.any(String) } } },
+    });
+    expect((await callApi(stack, 'GET', '/v1/admin/erasures/never-deleted', { token: await adminToken() })).status).toBe(404);
   });
 });
 
@@ -92,7 +110,7 @@ describe('a shared device', () => {
     expect((await callApi(stack, 'PUT', '/v1/me/devices/family-tablet', { token: alice, body: { platform: 'android' } })).status).toBe(200);
     expect((await callApi(stack, 'PUT', '/v1/me/devices/family-tablet', { token: bob, body: { platform: 'android' } })).status).toBe(200);
     expect(emulator().accountsOf('android', 'family-tablet')).toEqual([{ account: 'bob', accountType: 0 }]);
-    await workerDone(); // and after the queue replayed both sign-ins
+    await workerDone(); // and after the worker read both pushes back
 
     expect(emulator().accountsOf('android', 'family-tablet')).toEqual([{ account: 'bob', accountType: 0 }]);
     expect(await devicesOf(bob)).toEqual([{ platform: 'android', token: 'family-tablet' }]);

@@ -27,7 +27,7 @@ afterEach(() => {
 function npmStart(env: Record<string, string>) {
   const child = spawn('npm', ['start'], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, TPNS_EMULATOR_PORT: '0', SQS_PORT: '0', ...env },
+    env: { ...process.env, TPNS_EMULATOR_PORT: '0', SQS_PORT: '0', DYNAMODB_PORT: '0', ...env },
     detached: true, // its own process group, like a terminal's foreground job
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -75,6 +75,13 @@ describe('npm start', () => {
     const { stdout } = stack.output();
     expect(stdout).toMatch(/^TPNS emulator: http:\/\/127\.0\.0\.1:\d+/m);
     expect(stdout).toMatch(/^SQS: http:\/\/127\.0\.0\.1:\d+/m);
+    expect(stdout).toMatch(/^DynamoDB: http:\/\/127\.0\.0\.1:\d+/m);
+    const table = /^ {2}table {8}(\S+)/m.exec(stdout)?.[1];
+    expect(table).toBeTruthy();
+    // The ready block points the CLI and the AWS SDK at the local queues and the ledger table.
+    expect(stdout).toContain(`export BINDINGS_TABLE=${table}`);
+    expect(stdout).toMatch(/^ {2}export AWS_ENDPOINT_URL_DYNAMODB=http:\/\/127\.0\.0\.1:\d+$/m);
+    expect(stdout).toMatch(/^ {2}export BINDING_QUEUE_URL=http:\/\/127\.0\.0\.1:\d+\/\S+$/m);
     expect(stdout).toContain('TOKEN=$(npm run --silent token -- alice)');
 
     const { stdout: printed } = await run('npm', ['run', '--silent', 'token', '--', 'alice'], { cwd: PROJECT_ROOT });
@@ -84,8 +91,14 @@ describe('npm start', () => {
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const signIn = await fetch(`${apiUrl}/v1/me/devices/npm-start-device-1`, { method: 'PUT', headers, body: '{"platform":"android"}' });
     expect(signIn.status).toBe(200);
+    // Read-your-writes from the ledger, with how far TPNS has come.
     const devices = await fetch(`${apiUrl}/v1/me/devices`, { headers });
-    expect(await devices.json()).toMatchObject({ devices: [{ platform: 'android', token: 'npm-start-device-1' }] });
+    expect(await devices.json()).toMatchObject({
+      account: 'alice',
+      devices: [{ platform: 'android', token: 'npm-start-device-1', state: expect.stringMatching(/^(applied|verified)$/), since: expect.any(String) }],
+    });
+    const live = await fetch(`${apiUrl}/v1/me/devices?source=tpns`, { headers });
+    expect(await live.json()).toEqual({ account: 'alice', devices: [{ platform: 'android', token: 'npm-start-device-1' }] });
 
     // Ctrl-C: SIGINT to the whole foreground process group (npm, sh, node).
     process.kill(-(stack.child.pid ?? 0), 'SIGINT');
@@ -93,8 +106,8 @@ describe('npm start', () => {
     // npm itself dies of the SIGINT as usual; the stack must have shut down on its own terms.
     expect(exit.code === 0 || exit.signal === 'SIGINT').toBe(true);
     expect(stack.output().stdout).toContain('stopped; every port is free.');
-    const ports = [...stdout.matchAll(/^(?:API|TPNS emulator|SQS): http:\/\/127\.0\.0\.1:(\d+)/gm)].map((match) => Number(match[1]));
-    expect(ports).toHaveLength(3);
+    const ports = [...stdout.matchAll(/^(?:API|TPNS emulator|SQS|DynamoDB): http:\/\/127\.0\.0\.1:(\d+)/gm)].map((match) => Number(match[1]));
+    expect(ports).toHaveLength(4);
     for (const port of ports) expect(await portIsFree(port)).toBe(true);
   }, TEST_TIMEOUT_MS);
 

@@ -45,8 +45,30 @@ describe('queue progress view', () => {
     await vi.advanceTimersByTimeAsync(2_000);
     view.stop();
     const lines = output.text().trim().split('\n');
-    expect(lines[0]).toBe('queue: 0/100 done, 60 waiting, 40 in flight, 0 dead-lettered');
-    expect(lines.at(-1)).toBe('queue drained: 100 message(s) done, 1 newly dead-lettered (1 in the dead-letter queue)');
+    expect(lines[0]).toBe('queue: 0/100 message(s) done, 60 waiting, 40 in flight, 0 delayed (read-backs, retries), 0 dead-lettered');
+    expect(lines).toContain('dead-letter queue: 1 new message(s), 1 in all (docs/operations.md: reading a dead letter)');
+    expect(lines.at(-1)).toBe('queue drained: 100 message(s) done, 1 in the dead-letter queue');
+  });
+
+  it('reports a dead letter even when its whole burst fell between two samples', async () => {
+    const output = sink(false);
+    const view = startProgressView(scripted([idle, { ...idle, deadLettered: 2, done: 3 }]), output);
+    await vi.advanceTimersByTimeAsync(2_000);
+    view.stop();
+    expect(output.text().trim().split('\n')).toEqual(['dead-letter queue: 2 new message(s), 2 in all (docs/operations.md: reading a dead letter)']);
+  });
+
+  it('counts delayed read-backs as remaining work, so the burst ends only when they are done', async () => {
+    const output = sink(false);
+    const view = startProgressView(
+      scripted([idle, { ...idle, delayed: 4, done: 4 }, { ...idle, delayed: 4, done: 4 }, { ...idle, done: 8 }]),
+      output,
+    );
+    await vi.advanceTimersByTimeAsync(2_000);
+    view.stop();
+    const lines = output.text().trim().split('\n');
+    expect(lines[0]).toBe('queue: 0/4 message(s) done, 0 waiting, 0 in flight, 4 delayed (read-backs, retries), 0 dead-lettered');
+    expect(lines.at(-1)).toBe('queue drained: 4 message(s) done, 0 in the dead-letter queue');
   });
 
   it('on a terminal redraws one status line and clears it before a log line', async () => {

@@ -1,30 +1,51 @@
 /**
- * What the end-to-end tests share: a stack started in-process exactly as `npm start` starts it
- * (ports 0, quiet), tuned for speed through the stack's own options, and a tiny HTTP client.
+ * What the end-to-end tests share: the test stack (test/support/stack.ts: TPNS emulator, fauxqs,
+ * dynalite, the worker behind a Lambda-like event source) with the HTTP API in front of it as
+ * `npm start` serves it (local/stack/http-host.ts: serverless.yml's routes, the JWT authorizer,
+ * payload 2.0 events, the real handlers), and a tiny HTTP client with dev JWTs.
  *
- * Speed knobs (documented in docs/local.md): the worker's timeout and the binding queue's
- * visibility timeout are both 20 s instead of 60 s / 360 s (visibility >= timeout, as AWS
- * requires), and the worker's TPNS retry budget is 8 s instead of 20 s, so a chunk the worker
- * hands back is redelivered within seconds. The long poll is 1 s so stop() is quick.
+ * The worker polls as serverless.yml configures it: batches of up to `workerBatchSize` (100)
+ * gathered for up to `maximumBatchingWindow` (1 s), so queued keys are coalesced as deployed.
  */
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { httpApiRoutes, readServerlessConfig } from '../../local/serverless-config.js';
 import { localSqsClient } from '../../local/sqs/client.js';
+import { startHttpHost } from '../../local/stack/http-host.js';
 import { signDevToken } from '../../local/stack/jwt.js';
-import { startStack } from '../../local/stack/stack.js';
-import type { Stack, StackOptions } from '../../local/stack/stack.js';
+import { startStack } from '../support/stack.js';
+import type { Stack, StackOptions } from '../support/stack.js';
 
-const TEST_WORKER_TIMEOUT_SECONDS = 20;
+export interface E2eStack extends Stack {
+  /** `http://127.0.0.1:<port>`: the HTTP API. */
+  apiUrl: string;
+}
 
-export function startTestStack(options: StackOptions = {}): Promise<Stack> {
-  return startStack({
-    workerTimeoutSeconds: TEST_WORKER_TIMEOUT_SECONDS,
-    visibilityTimeoutSeconds: TEST_WORKER_TIMEOUT_SECONDS,
-    waitTimeSeconds: 1,
-    quiet: true,
-    env: { WORKER_RETRY_BUDGET_MS: '8000' },
-    // A test whose handler fails should say why, not only that a status differed.
-    onError: (error, where) => console.warn(`[stack] ${where}:`, error),
+export async function startE2eStack(options: Omit<StackOptions, 'worker'> & { worker?: StackOptions['worker'] } = {}): Promise<E2eStack> {
+  const config = readServerlessConfig();
+  const stack = await startStack({
+    emulator: { env: {} },
     ...options,
+    worker: {
+      batchSize: config.worker.batchSize,
+      maximumBatchingWindowSeconds: config.worker.maximumBatchingWindowSeconds,
+      // Above the batching window, as AWS requires; short, so a failed message comes back in seconds.
+      visibilityTimeoutSeconds: 5,
+      ...options.worker,
+    },
+  });
+  const api = await startHttpHost({
+    routes: httpApiRoutes(config),
+    port: 0,
+    // A test whose handler fails should say why, not only that a status differed.
+    onError: (error, route) => console.warn(`[api] ${route ? `${route.method} ${route.path}` : 'host'}:`, error),
+  });
+  const closeStack = stack.close.bind(stack);
+  return Object.assign(stack, {
+    apiUrl: api.url,
+    close: async () => {
+      await api.close();
+      await closeStack();
+    },
   });
 }
 
@@ -42,7 +63,7 @@ export interface CallOptions {
   body?: unknown;
 }
 
-export async function callApi(stack: Stack, method: string, path: string, options: CallOptions = {}): Promise<ApiAnswer> {
+export async function callApi(stack: E2eStack, method: string, path: string, options: CallOptions = {}): Promise<ApiAnswer> {
   const headers: Record<string, string> = {};
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   let body: string | undefined;
@@ -64,12 +85,12 @@ export async function callApi(stack: Stack, method: string, path: string, option
 export const userToken = (account: string) => signDevToken(account);
 export const adminToken = () => signDevToken('ops-admin', { admin: true });
 
-/** batchoperate calls the emulator has answered so far. */
-export function batchoperateCalls(stack: Stack) {
-  return (stack.emulator?.requests() ?? []).filter((entry) => entry.path.endsWith('/batchoperate'));
+/** batchoperate calls the emulator has answered so far (of one operator type). */
+export function batchoperateCalls(stack: Stack, operatorType?: number) {
+  return stack.tpns.requests().filter((entry) => entry.path.endsWith('/batchoperate') && (operatorType === undefined || entry.operatorType === operatorType));
 }
 
-/** Takes every message out of the dead-letter queue (FIFO hides a group's next message until the first is deleted). */
+/** Takes every message out of the dead-letter queue; their parsed bodies. */
 export async function takeDeadLetters(stack: Stack): Promise<unknown[]> {
   const client = localSqsClient(stack.sqs.endpoint);
   const bodies: unknown[] = [];

@@ -1,6 +1,7 @@
 /**
  * `osls package` runs offline (no AWS account) and the CloudFormation it generates is what
- * gets deployed: check the queue wiring, the per-function roles and least privilege there.
+ * gets deployed: check the ledger table, the queue wiring, the per-function roles and least
+ * privilege there.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -11,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 interface Resource {
   Type: string;
   Condition?: string;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
   Properties: Record<string, unknown>;
 }
 interface Statement {
@@ -23,9 +26,19 @@ interface Statement {
 const FUNCTIONS = ['Login', 'Logout', 'DeleteAccount', 'Query', 'BindWorker'];
 const QUEUE_ARN = { 'Fn::GetAtt': ['BindingQueue', 'Arn'] };
 const DLQ_ARN = { 'Fn::GetAtt': ['BindingDeadLetterQueue', 'Arn'] };
+const TABLE_ARN = { 'Fn::GetAtt': ['BindingsTable', 'Arn'] };
+/** What each role may do on the ledger table, and nothing more. */
+const LEDGER_ACTIONS: Record<string, string[]> = {
+  LoginRole: ['GetItem', 'PutItem', 'UpdateItem', 'Query', 'BatchGetItem', 'BatchWriteItem'],
+  LogoutRole: ['GetItem', 'PutItem', 'UpdateItem', 'Query', 'BatchGetItem', 'BatchWriteItem'],
+  DeleteAccountRole: ['GetItem', 'PutItem', 'UpdateItem', 'Query', 'BatchGetItem', 'BatchWriteItem'],
+  QueryRole: ['GetItem', 'Query', 'BatchGetItem'],
+  BindWorkerRole: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'BatchGetItem', 'BatchWriteItem'],
+};
 
 let outDir: string;
 let resources: Record<string, Resource>;
+let outputs: Record<string, { Value: unknown }>;
 
 beforeAll(() => {
   outDir = mkdtempSync(join(tmpdir(), 'osls-package-'));
@@ -38,8 +51,10 @@ beforeAll(() => {
   expect(run.status, run.stderr || run.stdout).toBe(0);
   const template = JSON.parse(readFileSync(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8')) as {
     Resources: Record<string, Resource>;
+    Outputs: Record<string, { Value: unknown }>;
   };
   resources = template.Resources;
+  outputs = template.Outputs;
 }, 180_000);
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
@@ -59,24 +74,65 @@ const actionsOf = (statement: Statement) => [statement.Action].flat();
 const grants = (roleId: string, action: string) => statementsOf(roleId).filter((statement) => actionsOf(statement).includes(action));
 
 describe('osls package (offline)', () => {
-  it('declares the FIFO binding queue with a FIFO dead-letter queue and a redrive policy', () => {
-    expect(resources.BindingQueue?.Properties).toMatchObject({
-      FifoQueue: true,
-      RedrivePolicy: { deadLetterTargetArn: DLQ_ARN, maxReceiveCount: 5 },
+  it('declares the ledger table: pk/sk, on demand, PITR, TTL on expiresAt, encrypted, retained', () => {
+    const table = resources.BindingsTable;
+    expect(table?.Type).toBe('AWS::DynamoDB::Table');
+    expect(table).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    expect(table?.Properties).toEqual({
+      TableName: 'tpns-account-sync-ci-bindings',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      SSESpecification: { SSEEnabled: true },
     });
-    expect(resources.BindingDeadLetterQueue?.Properties).toMatchObject({ FifoQueue: true });
+    expect(ofType('AWS::DynamoDB::Table')).toHaveLength(1);
+    expect(outputs.BindingsTableName?.Value).toEqual({ Ref: 'BindingsTable' });
   });
 
-  it('feeds the worker through an event source mapping that reports batch item failures', () => {
+  it('declares a standard binding queue with a standard dead-letter queue and a redrive policy', () => {
+    expect(resources.BindingQueue?.Properties).toEqual({
+      QueueName: 'tpns-account-sync-ci-bindings',
+      VisibilityTimeout: 360,
+      MessageRetentionPeriod: 1209600,
+      RedrivePolicy: { deadLetterTargetArn: DLQ_ARN, maxReceiveCount: 5 },
+    });
+    expect(resources.BindingDeadLetterQueue?.Properties).toEqual({ QueueName: 'tpns-account-sync-ci-bindings-dlq', MessageRetentionPeriod: 1209600 });
+    expect(outputs).toMatchObject({ BindingQueueUrl: { Value: { Ref: 'BindingQueue' } }, BindingDeadLetterQueueUrl: { Value: { Ref: 'BindingDeadLetterQueue' } } });
+  });
+
+  it('feeds the worker batches of up to 100 keys gathered for up to 1 s, reporting batch item failures', () => {
     const mappings = ofType('AWS::Lambda::EventSourceMapping');
     expect(mappings).toHaveLength(1);
     expect(mappings[0]?.[1].Properties).toMatchObject({
       EventSourceArn: QUEUE_ARN,
       FunctionName: { 'Fn::GetAtt': ['BindWorkerLambdaFunction', 'Arn'] },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      BatchSize: 10,
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 1,
       ScalingConfig: { MaximumConcurrency: 5 },
     });
+  });
+
+  it('gives every function the ledger, queue, verification and erasure settings', () => {
+    for (const name of FUNCTIONS) {
+      const variables = (resources[`${name}LambdaFunction`]?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(variables).toMatchObject({
+        BINDINGS_TABLE: { Ref: 'BindingsTable' },
+        BINDING_QUEUE_URL: { Ref: 'BindingQueue' },
+        BINDING_DLQ_URL: { Ref: 'BindingDeadLetterQueue' },
+        ERASURE_KEY_PARAM: '/tpns-account-sync/erasure-key',
+      });
+      expect(String(variables.VERIFY_DELAY_SECONDS)).toBe('15');
+      expect(String(variables.ERASURE_RETENTION_DAYS)).toBe('30');
+    }
   });
 
   it('alarms as soon as the dead-letter queue holds a message', () => {
@@ -106,9 +162,12 @@ describe('osls package (offline)', () => {
     for (const name of FUNCTIONS) {
       const role = `${name}Role`;
       expect(grants(role, 'logs:PutLogEvents').map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': [`${name}LogGroup`, 'Arn'] }]);
-      const [ssm] = grants(role, 'ssm:GetParameter');
-      expect(ssm?.Resource).toHaveLength(2);
-      expect(JSON.stringify(ssm?.Resource)).toMatch(/parameter\/tpns-account-sync\/android-secret-key.*parameter\/tpns-account-sync\/ios-secret-key/);
+      const [ssm, ...moreSsm] = grants(role, 'ssm:GetParameter');
+      expect(moreSsm).toEqual([]);
+      expect(ssm?.Resource).toHaveLength(3);
+      expect(JSON.stringify(ssm?.Resource)).toMatch(
+        /parameter\/tpns-account-sync\/android-secret-key.*parameter\/tpns-account-sync\/ios-secret-key.*parameter\/tpns-account-sync\/erasure-key/,
+      );
       expect(grants(role, 'kms:Decrypt')[0]?.Condition).toEqual({
         StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' } },
       });
@@ -120,7 +179,20 @@ describe('osls package (offline)', () => {
     expect(statementsOf('QueryRole').flatMap(actionsOf).filter((action) => action.startsWith('sqs:'))).toEqual([]);
     expect(grants('BindWorkerRole', 'sqs:ReceiveMessage').map((s) => s.Resource)).toEqual([QUEUE_ARN]);
     expect(grants('BindWorkerRole', 'sqs:DeleteMessage').map((s) => s.Resource)).toEqual([QUEUE_ARN]);
-    expect(grants('BindWorkerRole', 'sqs:SendMessage').map((s) => s.Resource)).toEqual([DLQ_ARN]);
+    // The worker re-queues pushed keys to verify them later, and dead-letters those that will not converge.
+    expect(grants('BindWorkerRole', 'sqs:SendMessage').map((s) => s.Resource)).toEqual([[QUEUE_ARN, DLQ_ARN]]);
+  });
+
+  it('grants each role exactly its DynamoDB actions, on the ledger table only', () => {
+    for (const [role, expected] of Object.entries(LEDGER_ACTIONS)) {
+      const statements = statementsOf(role).filter((statement) => actionsOf(statement).some((action) => action.startsWith('dynamodb:')));
+      expect(statements.map((statement) => statement.Resource), role).toEqual([TABLE_ARN]);
+      const actions = statements.flatMap(actionsOf);
+      expect(actions.every((action) => action.startsWith('dynamodb:')), `${role} mixes DynamoDB with other actions`).toBe(true);
+      expect(actions.map((action) => action.replace('dynamodb:', '')).sort(), role).toEqual([...expected].sort());
+      expect(actions.some((action) => action.includes('*')), `${role} has a wildcard action`).toBe(false);
+    }
+    expect(Object.keys(LEDGER_ACTIONS).sort()).toEqual(ofType('AWS::IAM::Role').map(([id]) => id).sort());
   });
 
   it('has no `*` resource anywhere', () => {
@@ -136,6 +208,11 @@ describe('osls package (offline)', () => {
     };
     walk(resources, 'Resources');
     expect(wildcards).toEqual([]);
+    // Nor a wildcard inside an ARN in the functions' roles (`table/*`, `parameter/*`, a `!Sub` with `*`).
+    for (const [role] of ofType('AWS::IAM::Role')) {
+      const partial = statementsOf(role).filter((statement) => JSON.stringify(statement.Resource).includes('*'));
+      expect(partial, role).toEqual([]);
+    }
     // The statements exist at all (the walk above did look at them).
     expect(ofType('AWS::IAM::Role').length).toBe(5);
   });
@@ -145,6 +222,7 @@ describe('osls package (offline)', () => {
     expect(routes.map((route) => route.RouteKey).sort()).toEqual([
       'DELETE /v1/me',
       'DELETE /v1/me/devices/{token}',
+      'GET /v1/admin/erasures/{account}',
       'GET /v1/me/devices',
       'POST /v1/admin/bindings',
       'POST /v1/admin/delete-accounts',
@@ -153,8 +231,12 @@ describe('osls package (offline)', () => {
     ]);
     for (const route of routes) {
       expect(route.AuthorizationType).toBe('JWT');
-      if (String(route.RouteKey).includes('/admin/')) expect(route.AuthorizationScopes).toEqual(['tpns/admin']);
+      if (String(route.RouteKey).includes('/admin/')) expect(route.AuthorizationScopes, String(route.RouteKey)).toEqual(['tpns/admin']);
+      else expect(route.AuthorizationScopes, String(route.RouteKey)).toBeUndefined();
     }
+    // The erasure receipt is the query function's.
+    const erasures = ofType('AWS::ApiGatewayV2::Route').find(([, route]) => route.Properties.RouteKey === 'GET /v1/admin/erasures/{account}');
+    expect(JSON.stringify(erasures?.[1].Properties.Target)).toContain('"HttpApiIntegrationQuery"');
     expect(ofType('AWS::ApiGatewayV2::Authorizer')[0]?.[1].Properties).toMatchObject({
       AuthorizerType: 'JWT',
       JwtConfiguration: { Issuer: 'https://example.auth0.com/', Audience: ['tpns-account-sync'] },

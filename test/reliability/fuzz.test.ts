@@ -3,7 +3,8 @@
  * truncated JSON, wrong types, oversized bodies and bulks, tokens with spaces, control
  * characters, look-alike unicode or 65+ characters, bad accounts, negative or fractional account
  * types, unknown platforms, prototype-pollution keys. Every case must be refused (a 4xx naming
- * the field, or a rejected event naming it), never a 5xx; TPNS sees no call and nothing is queued.
+ * the field, or a rejected event naming it), never a 5xx; TPNS sees no call, nothing is written
+ * to the ledger (DynamoDB) and nothing is queued. Hostile queue messages are dead-lettered.
  *
  * FUZZ_RUNS (default 200; properties run 1-6 times that) and FUZZ_SEED size and vary the run.
  */
@@ -16,6 +17,7 @@ import { handler as login } from '../../functions/login.js';
 import { handler as logout } from '../../functions/logout.js';
 import { handler as query } from '../../functions/query.js';
 import { MAX_BULK_ITEMS } from '../../lib/commands/schemas.js';
+import { MAX_KEYS_PER_MESSAGE } from '../../lib/queue/messages.js';
 import { httpEvent, lambdaContext } from '../integration/functions/harness.js';
 import type { HttpRequest } from '../integration/functions/harness.js';
 import { ADMIN_SCOPE, accountEvent, auth0DeletionEvent, cognitoSignInEvent } from './support/drive.js';
@@ -44,7 +46,14 @@ afterAll(async () => {
   console.log(`FUZZ FIGURES ${JSON.stringify({ casesTried, seed: SEED, runsPerProperty: RUNS })}`);
   await stack.close();
 });
-beforeEach(() => stack.tpns.reset());
+beforeEach(() => {
+  stack.tpns.reset();
+  stack.dynamo.faults.resetCounters();
+});
+
+/** DynamoDB calls that write: a refused request must make none (the ledger records nothing). */
+const LEDGER_WRITES = ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'];
+const ledgerWrites = () => LEDGER_WRITES.reduce((sum, operation) => sum + (stack.dynamo.faults.requests()[operation] ?? 0), 0);
 
 // ---- hostile values -------------------------------------------------------------------------
 
@@ -115,6 +124,9 @@ const userRouteCases: fc.Arbitrary<HttpCase> = fc.oneof(
   badAccount.map((account): HttpCase => ({ handler: deleteAccount, routeKey: 'DELETE /v1/me', request: { account }, field: 'account' })),
   badAccountTypeParam.map((accountType): HttpCase => ({ handler: query, routeKey: 'GET /v1/me/devices', request: { ...user, query: { accountType } }, field: 'query.accountType' })),
   badAccount.map((account): HttpCase => ({ handler: query, routeKey: 'GET /v1/me/devices', request: { account }, field: 'account' })),
+  fc.oneof(fc.constantFrom('TPNS', 'ledger ', 'both', '', 'tpns\u0000', '__proto__'), fc.string({ maxLength: 8 }).filter((source) => source !== 'ledger' && source !== 'tpns')).map(
+    (source): HttpCase => ({ handler: query, routeKey: 'GET /v1/me/devices', request: { ...user, query: { source } }, field: 'query.source' }),
+  ),
 );
 
 const adminRouteCases: fc.Arbitrary<HttpCase> = fc.oneof(
@@ -135,6 +147,13 @@ const adminRouteCases: fc.Arbitrary<HttpCase> = fc.oneof(
   badAccountType.map((accountType) => post(deleteAccount, DELETE_ACCOUNTS, { accounts: [{ account: 'fuzz-user-01', accountType }] }, 'body.accounts.0.accountType')),
   wrongType.map((accounts) => post(deleteAccount, DELETE_ACCOUNTS, { accounts }, 'body.accounts')),
   pollution.map((body) => post(deleteAccount, DELETE_ACCOUNTS, body, 'body')),
+  badAccount.map((account): HttpCase => ({ handler: query, routeKey: 'GET /v1/admin/erasures/{account}', request: { ...admin, pathParameters: { account } }, field: 'path.account' })),
+  badAccountTypeParam.map((accountType): HttpCase => ({
+    handler: query,
+    routeKey: 'GET /v1/admin/erasures/{account}',
+    request: { ...admin, pathParameters: { account: 'fuzz-user-01' }, query: { accountType } },
+    field: 'query.accountType',
+  })),
   // The admin routes need the scope: a user token is refused before the body is looked at.
   fc.constantFrom(BINDINGS, UNBIND, DELETE_ACCOUNTS).map((routeKey): HttpCase => ({
     handler: routeKey === BINDINGS ? login : routeKey === UNBIND ? logout : deleteAccount,
@@ -142,6 +161,7 @@ const adminRouteCases: fc.Arbitrary<HttpCase> = fc.oneof(
     request: { ...user, body: { items: [validItem], platform: 'ios', tokens: ['fuzzvalidtoken01'], accounts: [{ account: 'victim-01' }] } },
     field: ADMIN_SCOPE,
   })),
+  fc.constant<HttpCase>({ handler: query, routeKey: 'GET /v1/admin/erasures/{account}', request: { ...user, pathParameters: { account: 'victim-01' } }, field: ADMIN_SCOPE }),
 );
 
 interface Answer {
@@ -169,6 +189,7 @@ async function assertRefused(testCase: HttpCase): Promise<void> {
   expect(typeof answer.body.error, context).toBe('string');
   expect(namesField(answer.body, testCase.field), context).toBe(true);
   expect(stack.tpns.requests(), context).toHaveLength(0);
+  expect(ledgerWrites(), context).toBe(0);
   expect(Object.prototype, context).not.toHaveProperty('polluted');
   expect(Object.prototype, context).not.toHaveProperty('isAdmin');
 }
@@ -223,6 +244,7 @@ async function assertRejected(run: () => Promise<unknown>, field: string): Promi
   expect(error, `expected a rejection naming ${field}`).toBeInstanceOf(Error);
   expect((error as Error).message).toContain(field);
   expect(stack.tpns.requests()).toHaveLength(0);
+  expect(ledgerWrites()).toBe(0);
   expect(Object.prototype).not.toHaveProperty('polluted');
 }
 
@@ -252,20 +274,31 @@ describe('fuzz: every event handler rejects hostile events naming the field', ()
         const event = cognitoSignInEvent('fuzz-user-01', token, String(platform));
         expect(await login(structuredClone(event), lambdaContext())).toEqual(event);
         expect(stack.tpns.requests()).toHaveLength(0);
+        expect(ledgerWrites()).toBe(0);
       }),
       { seed: SEED + 4, numRuns: RUNS },
     );
     await expectNothingQueued();
   });
 
-  it('the worker dead-letters hostile queue messages with the reason, calling TPNS for none', async () => {
+  it('the worker dead-letters hostile queue messages with the reason, calling TPNS and writing the ledger for none', async () => {
+    const tokenKey = (token: unknown, platform: unknown = 'ios') => ({ kind: 'token', platform, token });
+    const message = (fields: Record<string, unknown>) => JSON.stringify({ v: 2, phase: 'push', correlationId: 'c', attempt: 0, keys: [tokenKey('fuzztoken1')], ...fields });
     const bodies = fc.oneof(
       fc.string({ maxLength: 200 }),
-      truncated({ v: 1, kind: 'bind', platform: 'ios', correlationId: 'c', acceptedAt: 'now', items: [{ token: 'fuzztoken1', account: 'fuzz-user-01' }] }),
-      badToken.map((token) => JSON.stringify({ v: 1, kind: 'bind', platform: 'ios', correlationId: 'c', acceptedAt: 'now', items: [{ token, account: 'fuzz-user-01' }] })),
-      badAccount.map((account) => JSON.stringify({ v: 1, kind: 'delete-accounts', platform: 'android', correlationId: 'c', acceptedAt: 'now', accounts: [{ account }] })),
-      badPlatform.map((platform) => JSON.stringify({ v: 1, kind: 'unbind-tokens', platform, correlationId: 'c', acceptedAt: 'now', tokens: ['fuzztoken1'] })),
-      fc.constant(JSON.stringify({ v: 1, kind: 'bind', platform: 'ios', correlationId: 'c', acceptedAt: 'now', items: Array.from({ length: 21 }, (_, i) => ({ token: `t${i}xx`, account: 'fuzz-user-01' })) })),
+      truncated({ v: 2, phase: 'push', correlationId: 'c', attempt: 0, keys: [tokenKey('fuzztoken1')] }),
+      badToken.map((token) => message({ keys: [tokenKey(token)] })),
+      badPlatform.map((platform) => message({ phase: 'verify', keys: [tokenKey('fuzztoken1', platform)] })),
+      badAccount.map((account) => message({ keys: [{ kind: 'erasure', account }] })),
+      badAccountType.map((accountType) => message({ keys: [{ kind: 'erasure', account: 'fuzz-user-01', accountType }] })),
+      fc.constantFrom('delete', 'bind', '', 'PUSH', '__proto__').map((phase) => message({ phase })),
+      fc.constantFrom(1, 3, '2', null).map((v) => message({ v })),
+      fc.constantFrom(-1, 1.5, '0', null).map((attempt) => message({ attempt })),
+      fc.constant(message({ keys: [] })),
+      fc.constant(message({ keys: Array.from({ length: MAX_KEYS_PER_MESSAGE + 1 }, (_, i) => tokenKey(`t${i}xx`)) })),
+      badToken.map((token) => JSON.stringify({ v: 2, phase: 'record', correlationId: 'c', attempt: 0, signIns: [{ platform: 'ios', token, account: 'fuzz-user-01', v: 1 }] })),
+      // The FIFO design's v1 work message: a worker of this version dead-letters it.
+      fc.constant(JSON.stringify({ v: 1, kind: 'bind', platform: 'ios', correlationId: 'c', acceptedAt: 'now', items: [{ token: 'fuzztoken1', account: 'fuzz-user-01' }] })),
       pollution,
       wrongType.map((value) => JSON.stringify(value)),
     );
@@ -277,6 +310,7 @@ describe('fuzz: every event handler rejects hostile events naming the field', ()
         const answer = (await bindWorker({ Records: [sqsRecord(body, sent)] }, lambdaContext())) as { batchItemFailures: unknown[] };
         expect(answer.batchItemFailures).toEqual([]);
         expect(stack.tpns.requests()).toHaveLength(0);
+        expect(ledgerWrites()).toBe(0);
       }),
       { seed: SEED + 5, numRuns: RUNS },
     );
@@ -299,9 +333,6 @@ function sqsRecord(body: string, n: number): SQSRecord {
       SentTimestamp: String(Date.now()),
       SenderId: 'AIDAFUZZ',
       ApproximateFirstReceiveTimestamp: String(Date.now()),
-      MessageGroupId: `fuzz-group-${n}`,
-      MessageDeduplicationId: `fuzz-dedup-${n}`,
-      SequenceNumber: String(n),
     },
     messageAttributes: {},
     md5OfBody: '',

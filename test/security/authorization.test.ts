@@ -8,17 +8,17 @@ import { handler as login } from '../../functions/login.js';
 import { handler as logout } from '../../functions/logout.js';
 import { handler as query } from '../../functions/query.js';
 import { httpEvent, invokeHttp } from '../integration/functions/harness.js';
-import { startReliabilityStack } from '../reliability/support/stack.js';
-import type { ReliabilityStack } from '../reliability/support/stack.js';
+import { startStack } from '../support/stack.js';
+import type { Stack } from '../support/stack.js';
 
 const VICTIM = 'victim-0001';
 const ATTACKER = 'attacker-0002';
 const VICTIM_TOKEN = 'victimdevicetoken0001';
 const ATTACKER_TOKEN = 'attackerdevicetoken0002';
 
-let stack: ReliabilityStack;
+let stack: Stack;
 beforeAll(async () => {
-  stack = await startReliabilityStack();
+  stack = await startStack({ emulator: { env: {} } });
 });
 afterAll(() => stack.close());
 beforeEach(async () => {
@@ -35,7 +35,9 @@ describe('a user cannot act for another account', () => {
     for (const body of [{ platform: 'ios', account: VICTIM }, { platform: 'ios', sub: VICTIM }, { platform: 'ios', accounts: [VICTIM] }]) {
       const answer = await invokeHttp(login, httpEvent('PUT /v1/me/devices/{token}', { account: ATTACKER, pathParameters: { token: ATTACKER_TOKEN }, body }));
       expect(answer.statusCode).toBe(400);
-      expect(answer.body.issues).toEqual(expect.arrayContaining([expect.objectContaining({ path: 'body' })]));
+      // The smuggled key is named: `body.account`, `body.sub`, `body.accounts`.
+      const smuggled = Object.keys(body).find((key) => key !== 'platform');
+      expect(answer.body.issues).toEqual(expect.arrayContaining([{ path: `body.${smuggled}`, message: 'unknown key' }]));
     }
     expect(stack.tpns.accountsOf('ios', ATTACKER_TOKEN)).toEqual([]);
   });
@@ -54,8 +56,15 @@ describe('a user cannot act for another account', () => {
     await invokeHttp(login, httpEvent('PUT /v1/me/devices/{token}', { account: ATTACKER, pathParameters: { token: ATTACKER_TOKEN }, body: { platform: 'android' } }));
     const answer = await invokeHttp(query, httpEvent('GET /v1/me/devices', { account: ATTACKER, query: { account: VICTIM, sub: VICTIM } }));
     expect(answer.statusCode).toBe(200);
-    expect(answer.body).toEqual({ account: ATTACKER, devices: [{ platform: 'android', token: ATTACKER_TOKEN }] });
+    // The ledger lists the attacker's own devices (this test's and the earlier tests'), never the victim's.
+    const { account, devices } = answer.body as { account: string; devices: { platform: string; token: string }[] };
+    expect(account).toBe(ATTACKER);
+    expect(devices).toContainEqual(expect.objectContaining({ platform: 'android', token: ATTACKER_TOKEN }));
+    expect(devices.every((device) => device.token === ATTACKER_TOKEN)).toBe(true);
     expect(JSON.stringify(answer.body)).not.toContain(VICTIM_TOKEN);
+    // Nor what TPNS holds for it.
+    const live = await invokeHttp(query, httpEvent('GET /v1/me/devices', { account: ATTACKER, query: { account: VICTIM, source: 'tpns' } }));
+    expect(live.body).toEqual({ account: ATTACKER, devices: [{ platform: 'android', token: ATTACKER_TOKEN }] });
   });
 
   it('cannot erase another account', async () => {
@@ -82,6 +91,15 @@ describe('a user cannot act for another account', () => {
 });
 
 describe('admin routes need the admin scope', () => {
+  it.each(['', 'openid profile', 'tpns/admin-readonly', 'tpns/Admin'])("refuses an account's erasure receipt to the scope list \"%s\" (403)", async (scope) => {
+    await invokeHttp(deleteAccount, httpEvent('DELETE /v1/me', { account: 'receipt-owner-1' }));
+    const answer = await invokeHttp(query, httpEvent('GET /v1/admin/erasures/{account}', { account: ATTACKER, scope, pathParameters: { account: 'receipt-owner-1' } }));
+    expect(answer.statusCode).toBe(403);
+    expect(JSON.stringify(answer.body)).not.toContain('requestedAt');
+    const admin = await invokeHttp(query, httpEvent('GET /v1/admin/erasures/{account}', { account: 'ops-admin', scope: 'tpns/admin', pathParameters: { account: 'receipt-owner-1' } }));
+    expect(admin).toMatchObject({ statusCode: 200, body: { account: 'receipt-owner-1' } });
+  });
+
   const adminRoutes = [
     [login, 'POST /v1/admin/bindings', { items: [{ token: VICTIM_TOKEN, account: ATTACKER, platform: 'ios' }] }],
     [logout, 'POST /v1/admin/unbind-tokens', { platform: 'ios', tokens: [VICTIM_TOKEN] }],

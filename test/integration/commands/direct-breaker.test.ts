@@ -1,71 +1,33 @@
 /**
- * The direct-path breaker against the real TPNS emulator (faults injected) and fauxqs: once
- * TPNS throttles a sign-in past its budget, the next sign-ins of the container are queued at
- * once without a TPNS call; after the cool-down the next one goes direct again.
+ * The direct-path breaker: after TPNS struggled on a direct push, the container records and
+ * queues for DIRECT_COOL_DOWN_MS instead of holding every request for the budget; then it probes.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DirectBreaker, signIn } from '../../../lib/commands/index.js';
-import type { Runtime } from '../../../lib/commands/index.js';
-import { SqsWorkQueue } from '../../../lib/queue/sqs-work-queue.js';
-import { startLocalSqs } from '../../../local/sqs/fauxqs.js';
-import type { LocalSqs } from '../../../local/sqs/fauxqs.js';
-import { callsTo, clientFor, useEmulator } from '../tpns/emulator.js';
+import { handler as login } from '../../../functions/login.js';
+import { startStack } from '../../support/stack.js';
+import type { Stack } from '../../support/stack.js';
+import { batchCalls, httpEvent, invokeHttp } from '../functions/harness.js';
 
-/** Short, so the test waits it out in milliseconds; the deployed default is DIRECT_COOL_DOWN_MS. */
-const COOL_DOWN_MS = 300;
-const emulator = useEmulator();
-let sqs: LocalSqs;
-
+const COOL_DOWN_MS = 1_500;
+let stack: Stack;
 beforeAll(async () => {
-  sqs = await startLocalSqs();
+  stack = await startStack({ env: { DIRECT_COOL_DOWN_MS: String(COOL_DOWN_MS), POWERTOOLS_LOG_LEVEL: 'ERROR' } });
 });
-afterAll(() => sqs.close());
+afterAll(() => stack.close());
 
-function runtimeWith(breaker: DirectBreaker): Runtime {
-  const queue = new SqsWorkQueue({
-    queueUrl: sqs.queueUrl,
-    endpoint: sqs.endpoint,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
-  return { tpns: clientFor(emulator()).tpns, queue, directBreaker: breaker };
-}
-
-const device = (token: string) => ({ account: 'user-01', token, platform: 'android' as const });
-const meta = { correlationId: 'breaker-test' };
+const signIn = (account: string, token: string) =>
+  invokeHttp(login, httpEvent('PUT /v1/me/devices/{token}', { account, pathParameters: { token }, body: { platform: 'android' } }));
 
 describe('direct-path breaker', () => {
-  it('queues straight away during the cool-down, then goes direct again', async () => {
-    const breaker = new DirectBreaker(COOL_DOWN_MS);
-    const runtime = runtimeWith(breaker);
-    const queuedBefore = (await sqs.depth()).queued;
-
-    emulator().injectFault({ kind: 'rate-limit', path: 'batchoperate', retryAfterSeconds: 0 });
-    const throttled = await signIn(runtime, device('breaker-token-1'), meta);
-    expect(throttled).toMatchObject({ status: 202, body: { queued: 1 } });
-    expect(breaker.isOpen()).toBe(true);
-
-    // TPNS recovered, but this container does not know yet: no TPNS call, queued at once.
-    emulator().clearFaults();
-    const callsBefore = callsTo(emulator(), 'batchoperate').length;
-    const skipped = await signIn(runtime, device('breaker-token-2'), meta);
-    expect(skipped).toMatchObject({ status: 202, body: { queued: 1, applied: 0 } });
-    expect(callsTo(emulator(), 'batchoperate')).toHaveLength(callsBefore);
-    expect((await sqs.depth()).queued).toBe(queuedBefore + 2);
-
-    await sleep(COOL_DOWN_MS);
-    const direct = await signIn(runtime, device('breaker-token-3'), meta);
-    expect(direct).toEqual({ status: 200, body: { applied: 1, failed: [] } });
-    expect(callsTo(emulator(), 'batchoperate')).toHaveLength(callsBefore + 1);
-    expect(emulator().accountsOf('android', 'breaker-token-3')).toEqual([{ account: 'user-01', accountType: 0 }]);
-    expect(breaker.isOpen()).toBe(false);
-  });
-
-  it('stays closed when a retry within the budget gets through', async () => {
-    const breaker = new DirectBreaker(COOL_DOWN_MS);
-    emulator().injectFault({ kind: 'http500', count: 1, path: 'batchoperate' });
-    // One 500 retried within the budget: applied, nothing left over, the breaker stays closed.
-    expect(await signIn(runtimeWith(breaker), device('breaker-token-4'), meta)).toMatchObject({ status: 200 });
-    expect(breaker.isOpen()).toBe(false);
+  it('queues at once while open (no TPNS call), and goes direct again after the cool-down', async () => {
+    stack.tpns.injectFault({ kind: 'rate-limit', path: 'batchoperate' });
+    expect((await signIn('breaker-1', 'breaker-token-1')).statusCode).toBe(202);
+    stack.tpns.clearFaults();
+    const callsBefore = batchCalls(stack.tpns, 2).length;
+    const queued = await signIn('breaker-2', 'breaker-token-2');
+    expect(queued).toMatchObject({ statusCode: 202, body: { queued: 1 } });
+    expect(batchCalls(stack.tpns, 2)).toHaveLength(callsBefore);
+    await new Promise((resolve) => setTimeout(resolve, COOL_DOWN_MS + 100));
+    expect(await signIn('breaker-3', 'breaker-token-3')).toMatchObject({ statusCode: 200, body: { applied: 1 } });
   });
 });

@@ -17,7 +17,10 @@ describe('control API', () => {
     await control(emulator(), 'GET', '/state');
     const all = await control(emulator(), 'GET', '/requests');
     expect(all.json.requests).toEqual([
-      expect.objectContaining({ seq: 1, path: BATCH, platform: 'android', operatorType: 2, items: 1, retCode: 0, result: ['0'] }),
+      expect.objectContaining({
+        seq: 1, receivedAt: expect.any(Number), path: BATCH, platform: 'android', operatorType: 2, items: 1,
+        requested: [{ token: 't1', accounts: [{ account: 'alice', accountType: 0 }] }], retCode: 0, result: ['0'],
+      }),
       expect.objectContaining({ seq: 2, platform: 'ios' }),
     ]);
     const ios = await control(emulator(), 'GET', '/requests?platform=ios&path=batchoperate');
@@ -79,10 +82,49 @@ describe('control API', () => {
   });
 
   it('config sets the propagation delay', async () => {
-    expect((await control(emulator(), 'PUT', '/config', { propagationDelayMs: 60_000 })).json).toEqual({ propagationDelayMs: 60_000 });
+    expect((await control(emulator(), 'PUT', '/config', { propagationDelayMs: 60_000 })).json).toEqual({ propagationDelayMs: 60_000, applyWindow: null });
     await send(emulator(), BATCH, bindBody('android', [['t-late', 'alice']]));
     expect(emulator().state('android').pending).toBe(1);
     expect((await control(emulator(), 'PUT', '/config', { propagationDelayMs: -1 })).status).toBe(400);
+  });
+
+  it('config switches reordering on and off at run time: a later task overtakes a queued one only while it is on', async () => {
+    const on = await control(emulator(), 'PUT', '/config', { applyWindow: { minMs: 300, maxMs: 300, seed: 5 } });
+    expect(on).toEqual({ status: 200, json: { propagationDelayMs: 0, applyWindow: { minMs: 300, maxMs: 300, seed: 5 } } });
+    expect((await control(emulator(), 'GET', '/config')).json).toEqual(on.json);
+    expect(emulator().applyWindow()).toEqual({ minMs: 300, maxMs: 300, seed: 5 });
+    await send(emulator(), BATCH, bindBody('android', [['t-r', 'alice']]));
+    await control(emulator(), 'PUT', '/config', { applyWindow: { minMs: 0, maxMs: 0 } });
+    await send(emulator(), BATCH, bindBody('android', [['t-r', 'bruno']]));
+    // bruno overtook alice, who is still queued and lands on top of him.
+    expect(emulator().accountsOf('android', 't-r')).toEqual([{ account: 'bruno', accountType: 0 }]);
+    expect((await control(emulator(), 'GET', '/state?platform=android')).json).toMatchObject({ android: { pending: 1 } });
+    expect((await control(emulator(), 'GET', '/idle')).json).toEqual({ idle: true, pending: { android: 0, ios: 0 } });
+    expect(emulator().accountsOf('android', 't-r')).toEqual([{ account: 'alice', accountType: 0 }]);
+
+    // Off again (propagation delay untouched): the same sequence keeps its order.
+    const off = await control(emulator(), 'PUT', '/config', { applyWindow: null });
+    expect(off.json).toEqual({ propagationDelayMs: 0, applyWindow: null });
+    await control(emulator(), 'PUT', '/config', { propagationDelayMs: 300 });
+    await send(emulator(), BATCH, bindBody('android', [['t-s', 'alice']]));
+    await control(emulator(), 'PUT', '/config', { propagationDelayMs: 0 });
+    await send(emulator(), BATCH, bindBody('android', [['t-s', 'bruno']]));
+    expect(emulator().accountsOf('android', 't-s')).toEqual([]);
+    await emulator().idle();
+    expect(emulator().accountsOf('android', 't-s')).toEqual([{ account: 'bruno', accountType: 0 }]);
+  });
+
+  it.each([
+    ['maxMs below minMs', { applyWindow: { minMs: 500, maxMs: 100 } }, 'applyWindow.maxMs'],
+    ['a negative minMs', { applyWindow: { minMs: -1, maxMs: 100 } }, 'applyWindow.minMs'],
+    ['a fractional seed', { applyWindow: { minMs: 0, maxMs: 100, seed: 1.5 } }, 'applyWindow.seed'],
+    ['a misspelt window field', { applyWindow: { min: 0, maxMs: 100 } }, 'applyWindow'],
+    ['a misspelt config field', { applywindow: null }, ''],
+  ])('config refuses %s with a 400 naming it, and changes nothing', async (_name, body, path) => {
+    const answer = await control(emulator(), 'PUT', '/config', body);
+    expect(answer.status).toBe(400);
+    expect(answer.json.issues).toEqual(expect.arrayContaining([expect.objectContaining({ path: expect.stringContaining(path) })]));
+    expect((await control(emulator(), 'GET', '/config')).json).toEqual({ propagationDelayMs: 0, applyWindow: null });
   });
 
   it('reset clears bindings, pending changes, log, counters and faults, and restores configured settings', async () => {
@@ -92,14 +134,17 @@ describe('control API', () => {
     await control(emulator(), 'PUT', '/config', { propagationDelayMs: 0 });
     await send(emulator(), BATCH, bindBody('android', [['t2', 'alice']]));
     await control(emulator(), 'POST', '/faults', { kind: 'internal' });
+    await control(emulator(), 'PUT', '/config', { applyWindow: { minMs: 60_000, maxMs: 60_000 } });
+    await send(emulator(), BATCH, bindBody('ios', [['t3', 'alice']]), { platform: 'ios' });
 
     expect((await control(emulator(), 'POST', '/reset')).status).toBe(200);
     expect(emulator().state('android')).toEqual({ tokens: [], accounts: [], pending: 0 });
+    expect(emulator().state('ios')).toEqual({ tokens: [], accounts: [], pending: 0 });
     expect(emulator().requests()).toEqual([]);
     expect(emulator().counters().requests).toBe(0);
     expect(emulator().faults()).toEqual([]);
     expect((await control(emulator(), 'GET', '/invalid-tokens')).json).toEqual({ tokens: ['configured-bad'] });
-    expect((await control(emulator(), 'GET', '/config')).json).toEqual({ propagationDelayMs: 0 });
+    expect((await control(emulator(), 'GET', '/config')).json).toEqual({ propagationDelayMs: 0, applyWindow: null });
   });
 
   it('unknown routes are 404, wrong methods 405, unparsable bodies 400', async () => {

@@ -78,4 +78,27 @@ describe('main (npm run emulator)', () => {
     expect(await exitOf(run.child)).toBe(1);
     expect(run.output().stderr.trim()).toBe('TPNS emulator: TPNS_EMULATOR_PROPAGATION_MS must be a non-negative integer');
   });
+
+  it('TPNS_EMULATOR_APPLY_WINDOW_MS / _APPLY_SEED turn reordering on: the banner says so and /config shows it', async () => {
+    const run = runMain({ TPNS_EMULATOR_PORT: '0', TPNS_EMULATOR_APPLY_WINDOW_MS: '200-1500', TPNS_EMULATOR_APPLY_SEED: '7' });
+    try {
+      await expect.poll(() => run.output().stdout, { timeout: 15_000 }).toContain('control API:');
+      const { stdout } = run.output();
+      expect(stdout).toContain('  apply window: 200-1500 ms per task, out of order, seed 7; invalid tokens: 0');
+      expect(stdout).not.toContain('propagation delay');
+      const url = /^TPNS emulator listening on (\S+)$/m.exec(stdout)?.[1];
+      const config = await fetch(`${url}/_emulator/config`);
+      expect(await config.json()).toEqual({ propagationDelayMs: 0, applyWindow: { minMs: 200, maxMs: 1_500, seed: 7 } });
+      run.child.kill('SIGTERM');
+      expect(await exitOf(run.child)).toBe(0);
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  });
+
+  it('a bad apply window is refused the same way', async () => {
+    const run = runMain({ TPNS_EMULATOR_APPLY_WINDOW_MS: '1500-200' });
+    expect(await exitOf(run.child)).toBe(1);
+    expect(run.output().stderr.trim()).toBe('TPNS emulator: TPNS_EMULATOR_APPLY_WINDOW_MS must be MIN-MAX in ms with MIN <= MAX (e.g. 200-1500)');
+  });
 });

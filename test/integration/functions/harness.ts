@@ -1,46 +1,50 @@
 /**
- * Test harness for the handlers: the real TPNS emulator and a real SQS emulator (fauxqs), the
- * environment a deployed function would get, and realistic events built from test/fixtures.
+ * Test harness for the handlers: the one test stack (test/support/stack.ts: TPNS emulator,
+ * fauxqs, dynalite behind its fault proxy) with process.env pointing the functions at it, and
+ * realistic events built from test/fixtures.
  */
 import { readFileSync } from 'node:fs';
 import type { Context } from 'aws-lambda';
 import { resetRuntimeForTests } from '../../../lib/config/runtime.js';
-import type { WorkMessage } from '../../../lib/queue/messages.js';
-import { startLocalSqs } from '../../../local/sqs/fauxqs.js';
+import { keyMessageSchema } from '../../../lib/queue/messages.js';
+import type { KeyMessage } from '../../../lib/queue/messages.js';
 import type { LocalSqs } from '../../../local/sqs/fauxqs.js';
 import { createLambdaContext } from '../../../local/stack/lambda-context.js';
-import { startTpnsEmulator } from '../../../local/tpns-emulator/index.js';
 import type { TpnsEmulator } from '../../../local/tpns-emulator/index.js';
+import { startStack as startTestStack } from '../../support/stack.js';
+import type { Stack, StackOptions } from '../../support/stack.js';
+
+export type { Stack, StackOptions } from '../../support/stack.js';
 
 export const fixture = <T = Record<string, unknown>>(name: string): T =>
   JSON.parse(readFileSync(new URL(`../../fixtures/${name}.json`, import.meta.url), 'utf8')) as T;
 
-export interface Stack {
-  tpns: TpnsEmulator;
-  sqs: LocalSqs;
-  close(): Promise<void>;
+/** The test stack, with the functions' logs quiet (errors only) unless `env` says otherwise. */
+export function startStack(options: StackOptions = {}): Promise<Stack> {
+  return startTestStack({ ...options, env: { POWERTOOLS_LOG_LEVEL: 'ERROR', ...options.env } });
 }
 
-/** Both emulators, and process.env pointing the functions at them (as serverless.yml's environment does). */
-export async function startStack(options: { queueAttributes?: Record<string, string> } = {}): Promise<Stack> {
-  const tpns = await startTpnsEmulator();
-  const sqs = await startLocalSqs(options.queueAttributes ? { queueAttributes: options.queueAttributes } : {});
-  Object.assign(process.env, {
-    ...tpns.env,
-    ...sqs.env,
-    POWERTOOLS_LOG_LEVEL: 'ERROR',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-  });
+/** Runs `body` with some environment variables changed and a fresh runtime, then restores both. */
+export async function withEnv(changes: Record<string, string>, body: () => Promise<void>): Promise<void> {
+  const saved = Object.fromEntries(Object.keys(changes).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, changes);
   resetRuntimeForTests();
-  return {
-    tpns,
-    sqs,
-    close: async () => {
-      resetRuntimeForTests();
-      await Promise.all([tpns.close(), sqs.close()]);
-    },
-  };
+  try {
+    await body();
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    resetRuntimeForTests();
+  }
 }
+
+/**
+ * Nothing listens on port 9. The queue URL moves too: the SQS client sends to the host of the
+ * QueueUrl, so AWS_ENDPOINT_URL_SQS alone would not take the queue away.
+ */
+export const QUEUE_DOWN = { AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:9', BINDING_QUEUE_URL: 'http://127.0.0.1:9/000000000000/unreachable' };
 
 export const lambdaContext = (): Context => createLambdaContext('test', 10);
 
@@ -113,24 +117,56 @@ export function httpEvent(routeKey: string, request: HttpRequest = {}): Record<s
 export const batchCalls = (tpns: TpnsEmulator, operatorType?: number) =>
   tpns.requests().filter((entry) => entry.path.endsWith('batchoperate') && (operatorType === undefined || entry.operatorType === operatorType));
 
-/** A message waiting in the binding queue, as fauxqs holds it. */
-export interface QueuedMessage {
-  groupId: string;
-  message: WorkMessage;
+/** Read-back calls (query op 2: the accounts of tokens) TPNS received. */
+export const readBackCalls = (tpns: TpnsEmulator) =>
+  tpns.requests().filter((entry) => entry.path.endsWith('query') && entry.operatorType === 2);
+
+/** A v2 key message waiting in the binding queue, as fauxqs holds it. */
+export interface QueuedKeyMessage {
+  message: KeyMessage;
+  /** The DelaySeconds it was sent with (0: visible at once). */
+  delaySeconds: number;
+  /** Epoch ms it was sent. */
+  sentAt: number;
+}
+
+interface FauxqsMessage {
+  body: string;
+  sentTimestamp: number;
+  delayUntil?: number;
 }
 
 /**
- * The binding queue's waiting messages with their FIFO group, read through fauxqs' inspection
- * endpoint (receiving them would hide them from the worker).
+ * The binding queue's waiting messages, ready and delayed (not those a worker has received),
+ * parsed as v2 key messages, read through fauxqs' inspection endpoint: receiving them would
+ * hide them from the worker. A body that is not a v2 key message throws.
  */
-export async function queuedMessages(sqs: LocalSqs): Promise<QueuedMessage[]> {
+export async function queuedKeyMessages(sqs: LocalSqs): Promise<QueuedKeyMessage[]> {
   const name = sqs.queueUrl.split('/').pop() ?? '';
   const answer = await fetch(`${sqs.endpoint}/_fauxqs/queues/${encodeURIComponent(name)}`);
   if (!answer.ok) throw new Error(`fauxqs inspection answered ${answer.status}`);
-  const { messages } = (await answer.json()) as { messages: { ready: { body: string; messageGroupId: string }[] } };
-  return messages.ready.map(({ body, messageGroupId }) => ({ groupId: messageGroupId, message: JSON.parse(body) as WorkMessage }));
+  const { messages } = (await answer.json()) as { messages: { ready: FauxqsMessage[]; delayed: FauxqsMessage[] } };
+  return [...messages.ready, ...messages.delayed].map((queued) => ({
+    message: keyMessageSchema.parse(JSON.parse(queued.body)),
+    delaySeconds: queued.delayUntil === undefined ? 0 : Math.round((queued.delayUntil - queued.sentTimestamp) / 1000),
+    sentAt: queued.sentTimestamp,
+  }));
 }
 
-/** The messages queued in one FIFO group (`t:<token>`, `a:<hash>`), in order. */
-export const queuedInGroup = async (sqs: LocalSqs, groupId: string): Promise<WorkMessage[]> =>
-  (await queuedMessages(sqs)).filter((queued) => queued.groupId === groupId).map((queued) => queued.message);
+/** The queued messages that name this token (push and verify phases), oldest first. */
+export async function queuedForToken(sqs: LocalSqs, token: string, platform?: 'android' | 'ios'): Promise<QueuedKeyMessage[]> {
+  return (await queuedKeyMessages(sqs))
+    .filter(({ message }) =>
+      message.phase === 'record'
+        ? message.signIns.some((signIn) => signIn.token === token && (platform === undefined || signIn.platform === platform))
+        : message.keys.some((key) => key.kind === 'token' && key.token === token && (platform === undefined || key.platform === platform)),
+    )
+    .sort((a, b) => a.sentAt - b.sentAt);
+}
+
+/** The queued messages that name this account's erasure. */
+export async function queuedForErasure(sqs: LocalSqs, account: string): Promise<QueuedKeyMessage[]> {
+  return (await queuedKeyMessages(sqs)).filter(
+    ({ message }) => message.phase !== 'record' && message.keys.some((key) => key.kind === 'erasure' && key.account === account),
+  );
+}

@@ -3,8 +3,19 @@ import { handler as deleteAccount } from '../../../functions/delete-account.js';
 import { handler as login } from '../../../functions/login.js';
 import { handler as logout } from '../../../functions/logout.js';
 import { handler as query } from '../../../functions/query.js';
-import { accountGroupId } from '../../../lib/queue/plan.js';
-import { batchCalls, fixture, httpEvent, invokeHttp, lambdaContext, queuedInGroup, startStack } from './harness.js';
+import { TEST_VERIFY_DELAY_SECONDS } from '../../support/stack.js';
+import {
+  QUEUE_DOWN,
+  batchCalls,
+  fixture,
+  httpEvent,
+  invokeHttp,
+  lambdaContext,
+  queuedForErasure,
+  queuedForToken,
+  startStack,
+  withEnv,
+} from './harness.js';
 import type { Stack } from './harness.js';
 
 const TOKEN = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
@@ -15,24 +26,50 @@ beforeAll(async () => {
   stack = await startStack();
 });
 afterAll(() => stack.close());
-beforeEach(() => stack.tpns.reset());
+beforeEach(() => {
+  stack.tpns.reset();
+  stack.dynamo.faults.clear();
+});
+
+let counter = 0;
+const freshToken = (prefix: string) => `${prefix}-${Date.now().toString(36)}${(counter++).toString(36)}`;
 
 const bind = (account: string, token: string, platform: 'android' | 'ios') =>
   invokeHttp(login, httpEvent('PUT /v1/me/devices/{token}', { account, pathParameters: { token }, body: { platform } }));
+const signOut = (account: string, token: string, platform = 'android') =>
+  invokeHttp(logout, httpEvent('DELETE /v1/me/devices/{token}', { account, pathParameters: { token }, query: { platform } }));
+const devices = (account: string, query_: Record<string, string> = {}) =>
+  invokeHttp(query, httpEvent('GET /v1/me/devices', { account, query: query_ }));
+const receipt = (account: string, scope = 'tpns/admin') =>
+  invokeHttp(query, httpEvent('GET /v1/admin/erasures/{account}', { account: 'admin-1', scope, pathParameters: { account } }));
 
 describe('logout', () => {
-  it('DELETE /v1/me/devices/{token}: op 4 directly, plus a confirming op 3 queued in the token group', async () => {
-    await bind('user-1001', TOKEN, 'android');
-    const before = await stack.sqs.depth();
-    const answer = await invokeHttp(
-      logout,
-      httpEvent('DELETE /v1/me/devices/{token}', { pathParameters: { token: TOKEN }, query: { platform: 'android' } }),
-    );
+  it('DELETE /v1/me/devices/{token}: op 4 directly, then a read-back of the token queued', async () => {
+    const token = freshToken('tok-out');
+    await bind('user-1001', token, 'android');
+    const answer = await signOut('user-1001', token);
     expect(answer.statusCode).toBe(200);
     expect(answer.body).toEqual({ applied: 1, failed: [] });
-    expect(stack.tpns.accountsOf('android', TOKEN)).toEqual([]);
+    expect(stack.tpns.accountsOf('android', token)).toEqual([]);
     expect(batchCalls(stack.tpns, 4)).toHaveLength(1);
-    expect((await stack.sqs.depth()).queued).toBe(before.queued + 1);
+    const queued = await queuedForToken(stack.sqs, token);
+    // The sign-in's read-back and the sign-out's: both read TPNS against the then-current intent (empty).
+    expect(queued.map(({ message, delaySeconds }) => [message.phase, delaySeconds])).toEqual([
+      ['verify', TEST_VERIFY_DELAY_SECONDS],
+      ['verify', TEST_VERIFY_DELAY_SECONDS],
+    ]);
+    expect((await devices('user-1001')).body.devices).not.toEqual(expect.arrayContaining([expect.objectContaining({ token })]));
+  });
+
+  it('clears bindings the ledger never saw (op 4 on the whole token)', async () => {
+    const token = freshToken('tok-sdk');
+    await bind('user-1001', token, 'ios');
+    // Bound by the mobile SDK, behind the ledger's back, on another account type.
+    const { TpnsClient, tpnsClientOptionsFromEnv } = await import('../../../lib/tpns/index.js');
+    await new TpnsClient(tpnsClientOptionsFromEnv(stack.tpns.env)).bind('ios', [{ token, account: 'sdk-user', accountType: 7 }]);
+    expect(stack.tpns.accountsOf('ios', token)).toHaveLength(2);
+    expect((await signOut('user-1001', token, 'ios')).statusCode).toBe(200);
+    expect(stack.tpns.accountsOf('ios', token)).toEqual([]);
   });
 
   it('needs ?platform=, naming it', async () => {
@@ -52,33 +89,43 @@ describe('logout', () => {
     expect(stack.tpns.state('ios').tokens).toEqual([]);
   });
 
+  it('POST /v1/admin/unbind-tokens: more than one TPNS call is recorded and queued as push keys (202)', async () => {
+    const tokens = Array.from({ length: 25 }, (_, i) => `many-out-${i}`);
+    const answer = await invokeHttp(logout, httpEvent('POST /v1/admin/unbind-tokens', { scope: 'tpns/admin', body: { platform: 'android', tokens } }));
+    expect(answer).toMatchObject({ statusCode: 202, body: { queued: 25, chunks: 2 } });
+    expect(stack.tpns.requests()).toHaveLength(0);
+    expect((await queuedForToken(stack.sqs, 'many-out-24')).map(({ message }) => message.phase)).toEqual(['push']);
+  });
+
   it('EventBridge account.logout signs the device out', async () => {
     await bind('user-1001', TOKEN, 'android');
     expect(await logout(fixture('eventbridge-account-logout'), lambdaContext())).toEqual({ status: 200, body: { applied: 1, failed: [] } });
     expect(stack.tpns.accountsOf('android', TOKEN)).toEqual([]);
   });
 
-  it('answers 503 with Retry-After when the confirmation cannot be queued (op 4 is idempotent: retry)', async () => {
-    const saved = process.env.AWS_ENDPOINT_URL_SQS;
-    process.env.AWS_ENDPOINT_URL_SQS = 'http://127.0.0.1:9';
-    const { resetRuntimeForTests } = await import('../../../lib/config/runtime.js');
-    resetRuntimeForTests();
-    try {
-      const answer = await invokeHttp(
-        logout,
-        httpEvent('DELETE /v1/me/devices/{token}', { pathParameters: { token: TOKEN }, query: { platform: 'android' } }),
-      );
+  it('answers 503 with Retry-After when the read-back cannot be queued (op 4 is idempotent: retry)', async () => {
+    await withEnv(QUEUE_DOWN, async () => {
+      const answer = await signOut('user-1001', TOKEN);
       expect(answer.statusCode).toBe(503);
       expect(answer.headers['Retry-After']).toBe('5');
-    } finally {
-      process.env.AWS_ENDPOINT_URL_SQS = saved;
-      resetRuntimeForTests();
-    }
+    });
+  });
+
+  it('answers 503 with Retry-After when the ledger cannot record the sign-out, and makes no TPNS call', async () => {
+    stack.dynamo.faults.add({ kind: 'InternalServerError' });
+    const answer = await signOut('user-1001', TOKEN);
+    expect(answer.statusCode).toBe(503);
+    expect(answer.headers['Retry-After']).toBeDefined();
+    expect(stack.tpns.requests()).toHaveLength(0);
+    stack.dynamo.faults.clear();
+    await expect(logout(fixture('eventbridge-account-logout'), lambdaContext())).resolves.toMatchObject({ status: 200 });
+    stack.dynamo.faults.add({ kind: 'InternalServerError' });
+    await expect(logout(fixture('eventbridge-account-logout'), lambdaContext())).rejects.toThrow(/ledger/);
   });
 });
 
 describe('delete-account', () => {
-  it('DELETE /v1/me removes every token of the caller on BOTH apps (op 5 on each)', async () => {
+  it('DELETE /v1/me removes every token of the caller on BOTH apps (op 5 on each), then queues a read-back of the erasure', async () => {
     await bind('user-1001', 'tok-android', 'android');
     await bind('user-1001', 'tok-ios', 'ios');
     await bind('someone-else', 'tok-other', 'ios');
@@ -88,10 +135,14 @@ describe('delete-account', () => {
     expect(stack.tpns.tokensOf('ios', 'user-1001')).toEqual([]);
     expect(stack.tpns.tokensOf('ios', 'someone-else')).toEqual(['tok-other']);
     expect(batchCalls(stack.tpns, 5).map((call) => call.platform).sort()).toEqual(['android', 'ios']);
-    // A confirming op 5 per app in the account's group, for sign-ins still queued when it was erased.
-    const confirmations = (await queuedInGroup(stack.sqs, accountGroupId({ account: 'user-1001' }))).filter((message) => message.kind === 'delete-accounts');
-    expect(confirmations.map((message) => message.platform).sort()).toEqual(['android', 'ios']);
-    expect(confirmations.map((message) => message.kind === 'delete-accounts' && message.accounts)).toEqual([[{ account: 'user-1001' }], [{ account: 'user-1001' }]]);
+    const queued = await queuedForErasure(stack.sqs, 'user-1001');
+    expect(queued.map(({ message, delaySeconds }) => ({ message, delaySeconds }))).toEqual([
+      {
+        message: expect.objectContaining({ v: 2, phase: 'verify', attempt: 0, keys: [{ kind: 'erasure', account: 'user-1001' }] }) as unknown,
+        delaySeconds: TEST_VERIFY_DELAY_SECONDS,
+      },
+    ]);
+    expect((await devices('user-1001')).body.devices).toEqual([]);
   });
 
   it('EventBridge account.deleted and Auth0 sdu events erase the account on both apps', async () => {
@@ -103,12 +154,34 @@ describe('delete-account', () => {
     expect(stack.tpns.state('ios').tokens).toEqual([]);
   });
 
-  it('POST /v1/admin/delete-accounts: more than one call per platform is queued (202)', async () => {
+  it('queues a push of the erasure when TPNS keeps failing (202), and the receipt stays pending', async () => {
+    await bind('flaky-erase-1', freshToken('tok-fe'), 'android');
+    stack.tpns.injectFault({ kind: 'http500', path: 'batchoperate' });
+    const answer = await invokeHttp(deleteAccount, httpEvent('DELETE /v1/me', { account: 'flaky-erase-1' }));
+    expect(answer).toMatchObject({ statusCode: 202, body: { queued: 2, chunks: 1, applied: 0 } });
+    expect((await queuedForErasure(stack.sqs, 'flaky-erase-1')).map(({ message }) => message.phase)).toEqual(['push']);
+    expect((await receipt('flaky-erase-1')).body).toMatchObject({ account: 'flaky-erase-1', state: 'pending' });
+  });
+
+  it('answers 503 with Retry-After when the ledger cannot record the deletion, and makes no TPNS call', async () => {
+    stack.dynamo.faults.add({ kind: 'InternalServerError' });
+    const answer = await invokeHttp(deleteAccount, httpEvent('DELETE /v1/me', { account: 'not-yet-erased' }));
+    expect(answer.statusCode).toBe(503);
+    expect(Number(answer.headers['Retry-After'])).toBeGreaterThan(0);
+    expect(stack.tpns.requests()).toHaveLength(0);
+    await expect(deleteAccount(fixture('eventbridge-account-deleted'), lambdaContext())).rejects.toThrow(/ledger/);
+    stack.dynamo.faults.clear();
+    expect((await receipt('not-yet-erased')).statusCode).toBe(404); // never half-accepted
+  });
+
+  it('POST /v1/admin/delete-accounts: more than one call per app is recorded and queued as erasure keys (202)', async () => {
     const accounts = Array.from({ length: 45 }, (_, i) => ({ account: `gone-${i}` }));
     const answer = await invokeHttp(deleteAccount, httpEvent('POST /v1/admin/delete-accounts', { scope: 'tpns/admin', body: { accounts } }));
-    // 45 accounts x 2 apps = 90 items, 3 chunks of <= 20 per app.
-    expect(answer).toMatchObject({ statusCode: 202, body: { queued: 90, chunks: 6 } });
+    // 45 accounts x 2 apps = 90 items, in 3 messages of <= 20 keys (a key covers both apps).
+    expect(answer).toMatchObject({ statusCode: 202, body: { queued: 90, chunks: 3 } });
     expect(stack.tpns.requests()).toHaveLength(0);
+    expect((await queuedForErasure(stack.sqs, 'gone-44')).map(({ message }) => message.phase)).toEqual(['push']);
+    expect((await receipt('gone-44')).body).toMatchObject({ state: 'pending', apps: { android: {}, ios: {} } });
   });
 
   it('refuses a bad account, naming it', async () => {
@@ -121,26 +194,100 @@ describe('delete-account', () => {
   });
 });
 
-describe('query', () => {
-  it('GET /v1/me/devices lists the caller\'s tokens on both platforms', async () => {
-    await bind('user-1001', 'tok-android', 'android');
-    await bind('user-1001', 'tok-ios', 'ios');
-    const answer = await invokeHttp(query, httpEvent('GET /v1/me/devices'));
+describe('GET /v1/admin/erasures/{account}', () => {
+  it('answers the receipt of a deletion: requested, applied on each app (verified only after the read-back)', async () => {
+    const before = new Date().toISOString();
+    await bind('receipt-1', freshToken('tok-r'), 'ios');
+    expect((await invokeHttp(deleteAccount, httpEvent('DELETE /v1/me', { account: 'receipt-1' }))).statusCode).toBe(200);
+    const answer = await receipt('receipt-1');
     expect(answer.statusCode).toBe(200);
     expect(answer.body).toEqual({
-      account: 'user-1001',
-      devices: [
-        { platform: 'android', token: 'tok-android' },
-        { platform: 'ios', token: 'tok-ios' },
-      ],
+      account: 'receipt-1',
+      requestedAt: expect.any(String) as string,
+      state: 'applied',
+      apps: { android: { appliedAt: expect.any(String) as string }, ios: { appliedAt: expect.any(String) as string } },
     });
+    expect(answer.body.requestedAt as string >= before).toBe(true);
   });
 
-  it('answers 503 with Retry-After while TPNS is unavailable, 401 without claims', async () => {
+  it('keeps receipts per account type', async () => {
+    await invokeHttp(deleteAccount, httpEvent('POST /v1/admin/delete-accounts', { scope: 'tpns/admin', body: { accounts: [{ account: 'typed-1', accountType: 5 }] } }));
+    expect((await receipt('typed-1')).statusCode).toBe(404);
+    const typed = await invokeHttp(query, httpEvent('GET /v1/admin/erasures/{account}', { scope: 'tpns/admin', pathParameters: { account: 'typed-1' }, query: { accountType: '5' } }));
+    expect(typed).toMatchObject({ statusCode: 200, body: { account: 'typed-1', state: 'applied' } });
+  });
+
+  it('answers 404 without a receipt, 403 without the admin scope, 400 naming a bad account', async () => {
+    expect(await receipt('never-deleted-1')).toMatchObject({ statusCode: 404, body: { error: expect.stringMatching(/No erasure receipt/) as string } });
+    expect((await receipt('receipt-1', 'openid')).statusCode).toBe(403);
+    const bad = await receipt('x');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body.issues).toEqual([expect.objectContaining({ path: 'path.account' })]);
+    expect(stack.tpns.requests()).toHaveLength(0);
+  });
+
+  it('answers 503 while the ledger is unavailable', async () => {
+    stack.dynamo.faults.add({ kind: 'InternalServerError', operation: 'GetItem' });
+    expect(await receipt('receipt-1')).toMatchObject({ statusCode: 503, headers: { 'Retry-After': expect.any(String) as string } });
+  });
+});
+
+describe('GET /v1/me/devices', () => {
+  it('lists the caller\'s devices on both platforms from the ledger, with their state and since', async () => {
+    const [android, ios] = [freshToken('tok-list-a'), freshToken('tok-list-i')];
+    await bind('reader-1', android, 'android');
+    await bind('reader-1', ios, 'ios');
+    await bind('other-reader', freshToken('tok-list-o'), 'ios');
+    const answer = await devices('reader-1');
+    expect(answer.statusCode).toBe(200);
+    expect(answer.body).toEqual({
+      account: 'reader-1',
+      devices: [
+        { platform: 'android', token: android, state: 'applied', since: expect.any(String) as string },
+        { platform: 'ios', token: ios, state: 'applied', since: expect.any(String) as string },
+      ],
+    });
+    const [first, second] = answer.body.devices as { since: string }[];
+    expect(first!.since <= second!.since).toBe(true);
+  });
+
+  it('answers from the ledger without asking TPNS; ?source=tpns answers what TPNS holds now', async () => {
+    const token = freshToken('tok-src');
+    await bind('reader-2', token, 'android');
+    stack.tpns.reset(); // TPNS lost it (or has not propagated it yet)
+    const fromLedger = await devices('reader-2');
+    expect(fromLedger.body).toMatchObject({ devices: [{ platform: 'android', token }] });
+    expect(stack.tpns.requests()).toHaveLength(0);
+    expect((await devices('reader-2', { source: 'tpns' })).body).toEqual({ account: 'reader-2', devices: [] });
+    await bind('reader-2', token, 'android');
+    expect((await devices('reader-2', { source: 'tpns' })).body).toEqual({ account: 'reader-2', devices: [{ platform: 'android', token }] });
+    expect(stack.tpns.requests().filter((entry) => entry.path.endsWith('query')).map((entry) => entry.platform).sort()).toEqual(['android', 'android', 'ios', 'ios']);
+  });
+
+  it('shows a sign-in TPNS has not taken as pending', async () => {
+    const token = freshToken('tok-pend');
+    stack.tpns.injectFault({ kind: 'http500', path: 'batchoperate' });
+    expect((await bind('reader-3', token, 'ios')).statusCode).toBe(202);
+    expect((await devices('reader-3')).body).toMatchObject({ devices: [{ platform: 'ios', token, state: 'pending' }] });
+  });
+
+  it('answers from the ledger while TPNS is down; ?source=tpns answers 503 with Retry-After; 401 without claims', async () => {
+    const token = freshToken('tok-down');
+    await bind('reader-4', token, 'android');
     stack.tpns.injectFault({ kind: 'http500' });
-    const answer = await invokeHttp(query, httpEvent('GET /v1/me/devices'));
-    expect(answer.statusCode).toBe(503);
-    expect(answer.headers['Retry-After']).toBeDefined();
+    expect(await devices('reader-4')).toMatchObject({ statusCode: 200, body: { devices: [{ token }] } });
+    const live = await devices('reader-4', { source: 'tpns' });
+    expect(live.statusCode).toBe(503);
+    expect(live.headers['Retry-After']).toBeDefined();
     expect((await invokeHttp(query, httpEvent('GET /v1/me/devices', { account: null }))).statusCode).toBe(401);
+  });
+
+  it('answers 503 while the ledger is unavailable, 400 naming a bad source', async () => {
+    stack.dynamo.faults.add({ kind: 'InternalServerError' });
+    expect((await devices('reader-1')).statusCode).toBe(503);
+    stack.dynamo.faults.clear();
+    const bad = await devices('reader-1', { source: 'cache' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body.issues).toEqual([expect.objectContaining({ path: 'query.source' })]);
   });
 });

@@ -1,107 +1,110 @@
+/**
+ * The queue senders against fauxqs: `SqsKeyQueue` (the binding queue: v2 key messages, per-message
+ * DelaySeconds, refused entries retried) and `SqsDeadLetterQueue`. (This file held the FIFO
+ * `SqsWorkQueue` tests; its successor is tested here.)
+ */
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { DeleteMessageCommand, ReceiveMessageCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { QueueUnavailableError, SqsWorkQueue, planWork, workMessageSchema } from '../../../lib/queue/index.js';
-import type { QueuedWork } from '../../../lib/queue/index.js';
-import { localSqsClient } from '../../../local/sqs/client.js';
+import type { Message, SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { QueueUnavailableError, SqsDeadLetterQueue, SqsKeyQueue, keyLetter, keyMessageSchema, keyMessages } from '../../../lib/queue/index.js';
+import type { ReconcileKey } from '../../../lib/queue/index.js';
+import { LOCAL_CREDENTIALS, localSqsClient } from '../../../local/sqs/client.js';
 import { startLocalSqs } from '../../../local/sqs/fauxqs.js';
 import type { LocalSqs } from '../../../local/sqs/fauxqs.js';
 
-const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
-const bindings = (n: number, prefix = 'tok') => Array.from({ length: n }, (_, i) => ({ token: `${prefix}-${i}`, account: `user-${i}` }));
+const keys = (n: number, prefix = 'tok'): ReconcileKey[] => Array.from({ length: n }, (_, i) => ({ kind: 'token', platform: 'android', token: `${prefix}-${i}` }));
+const bodyOf = (message: Message): unknown => JSON.parse(message.Body ?? 'null');
 
-/** Receives (and deletes) everything currently in the queue, in delivery order. */
-async function drain(client: SQSClient, queueUrl: string) {
-  const received: { groupId: string; body: unknown }[] = [];
+/** Receives (and deletes) everything currently visible in the queue. */
+async function drain(client: SQSClient, queueUrl: string): Promise<Message[]> {
+  const received: Message[] = [];
   for (;;) {
-    const { Messages = [] } = await client.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ['MessageGroupId'] }),
-    );
+    const { Messages = [] } = await client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'] }));
     if (Messages.length === 0) return received;
     for (const message of Messages) {
-      received.push({ groupId: message.Attributes?.MessageGroupId ?? '', body: JSON.parse(message.Body ?? 'null') });
+      received.push(message);
       await client.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
     }
   }
 }
 
-describe('SqsWorkQueue against fauxqs', () => {
+describe('SqsKeyQueue against fauxqs', () => {
   let sqs: LocalSqs;
   let client: SQSClient;
-  let queue: SqsWorkQueue;
+  let queue: SqsKeyQueue;
   beforeAll(async () => {
     sqs = await startLocalSqs();
     client = localSqsClient(sqs.endpoint);
+    queue = new SqsKeyQueue({ queueUrl: sqs.queueUrl, endpoint: sqs.endpoint, credentials: LOCAL_CREDENTIALS });
   });
   afterAll(async () => {
     client.destroy();
     await sqs.close();
-  });
-  beforeEach(() => {
-    queue = new SqsWorkQueue({ queueUrl: sqs.queueUrl, endpoint: sqs.endpoint, credentials, entryRetry: { retries: 5, minDelayMs: 300 } });
   });
   afterEach(async () => {
     await client.send(new SetQueueAttributesCommand({ QueueUrl: sqs.queueUrl, Attributes: { MaximumMessageSize: '1048576' } }));
     await drain(client, sqs.queueUrl);
   });
 
-  it('queues 1 000 planned bindings as 50 schema-valid messages with their groups', async () => {
-    const work = planWork({ kind: 'bind', platform: 'android', items: bindings(1000) }, { correlationId: 'bulk-1' });
-    await queue.enqueue(work);
+  it('queues 1 000 keys as 50 schema-valid v2 messages', async () => {
+    await queue.send(keyMessages(keys(1000), { phase: 'push', correlationId: 'bulk-1' }));
     const received = await drain(client, sqs.queueUrl);
     expect(received).toHaveLength(50);
-    expect(new Set(received.map((r) => r.groupId))).toEqual(new Set(work.map((w) => w.groupId)));
-    const tokens = received.flatMap((r) => {
-      const parsed = workMessageSchema.parse(r.body);
-      return parsed.kind === 'bind' ? parsed.items.map((i) => i.token) : [];
+    const tokens = received.flatMap((message) => {
+      const parsed = keyMessageSchema.parse(bodyOf(message));
+      expect(parsed).toMatchObject({ v: 2, phase: 'push', correlationId: 'bulk-1' });
+      return parsed.phase === 'record' ? [] : parsed.keys.map((key) => (key.kind === 'token' ? key.token : ''));
     });
     expect(new Set(tokens).size).toBe(1000);
   });
 
-  it('keeps the order of messages of one group, and deduplicates a re-sent request', async () => {
-    const meta = (id: string) => ({ correlationId: id });
-    const work: QueuedWork[] = [
-      ...planWork({ kind: 'bind', platform: 'ios', items: [{ token: 'shared', account: 'alice' }] }, meta('a')),
-      ...planWork({ kind: 'bind', platform: 'ios', items: bindings(30, 'other') }, meta('b')),
-      ...planWork({ kind: 'unbind-tokens', platform: 'ios', tokens: ['shared'] }, meta('c')),
-      ...planWork({ kind: 'bind', platform: 'ios', items: [{ token: 'shared', account: 'bob' }] }, meta('d')),
-    ];
-    await queue.enqueue(work);
-    await queue.enqueue(work); // a retried request: same dedup ids
-    const received = await drain(client, sqs.queueUrl);
-    expect(received).toHaveLength(work.length);
-    const shared = received.filter((r) => r.groupId === 't:shared').map((r) => workMessageSchema.parse(r.body).correlationId);
-    expect(shared).toEqual(['a', 'c', 'd']);
+  it('delays each message by its own DelaySeconds (a standard queue: read-backs later, pushes at once)', async () => {
+    await queue.send([
+      ...keyMessages(keys(1, 'now'), { phase: 'push', correlationId: 'now' }),
+      ...keyMessages(keys(1, 'later'), { phase: 'verify', correlationId: 'later', delaySeconds: 2 }),
+    ]);
+    const first = await drain(client, sqs.queueUrl);
+    expect(first.map((message) => (bodyOf(message) as { correlationId: string }).correlationId)).toEqual(['now']);
+    expect((await sqs.depth()).delayed).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const second = await drain(client, sqs.queueUrl);
+    expect(second.map((message) => (bodyOf(message) as { correlationId: string }).correlationId)).toEqual(['later']);
+  });
+
+  it('a duplicate send is delivered twice (no deduplication window): messages name keys, the ledger decides what they mean', async () => {
+    const messages = keyMessages(keys(1, 'dup'), { phase: 'push', correlationId: 'dup' });
+    await queue.send(messages);
+    await queue.send(messages);
+    expect(await drain(client, sqs.queueUrl)).toHaveLength(2);
   });
 
   it('retries the entries SQS refused until they are accepted', async () => {
     // fauxqs refuses, per entry, a message larger than the queue's MaximumMessageSize: the
-    // 20-item chunks (> 1 KiB) fail while single-token messages go through.
+    // 20-key messages (> 1 KiB) fail while a single-key message goes through.
     await client.send(new SetQueueAttributesCommand({ QueueUrl: sqs.queueUrl, Attributes: { MaximumMessageSize: '1024' } }));
-    const big = planWork({ kind: 'bind', platform: 'android', items: bindings(40).map((b) => ({ ...b, account: b.account.padEnd(60, 'x') })) }, { correlationId: 'big' });
-    const small = planWork({ kind: 'bind', platform: 'android', items: [{ token: 'solo', account: 'carol' }] }, { correlationId: 'small' });
-    expect(big.every((w) => JSON.stringify(w.message).length > 1024)).toBe(true);
+    const big = keyMessages(keys(40, 'x'.repeat(50)), { phase: 'push', correlationId: 'big' });
+    const small = keyMessages(keys(1, 'solo'), { phase: 'push', correlationId: 'small' });
+    expect(big.every(({ message }) => JSON.stringify(message).length > 1024)).toBe(true);
 
-    const enqueued = queue.enqueue([...big, ...small]);
-    // Once the first attempt has landed the small message, make room: the retry must take the rest.
+    const sent = queue.send([...big, ...small]);
+    // Once the first attempt has landed the small message, make room: a retry must take the rest.
     for (let depth = await sqs.depth(); depth.queued === 0; depth = await sqs.depth()) await new Promise((r) => setTimeout(r, 10));
     await client.send(new SetQueueAttributesCommand({ QueueUrl: sqs.queueUrl, Attributes: { MaximumMessageSize: '1048576' } }));
-    await enqueued;
+    await sent;
 
     const received = await drain(client, sqs.queueUrl);
-    expect(received.map((r) => r.groupId).sort()).toEqual([...big, ...small].map((w) => w.groupId).sort());
+    expect(received.map((message) => (bodyOf(message) as { correlationId: string }).correlationId).sort()).toEqual(['big', 'big', 'small']);
   });
 
-  it('throws QueueUnavailableError naming the refusal when entries keep being refused', async () => {
+  it('throws QueueUnavailableError naming the refusal, never the content, when entries keep being refused', async () => {
     await client.send(new SetQueueAttributesCommand({ QueueUrl: sqs.queueUrl, Attributes: { MaximumMessageSize: '1024' } }));
-    const quick = new SqsWorkQueue({ queueUrl: sqs.queueUrl, endpoint: sqs.endpoint, credentials, entryRetry: { retries: 2, minDelayMs: 10 } });
-    const big = planWork({ kind: 'bind', platform: 'android', items: bindings(20).map((b) => ({ ...b, account: b.account.padEnd(60, 'x') })) }, { correlationId: 'big2' });
-    const error = await quick.enqueue(big).catch((e: unknown) => e);
+    const big = keyMessages(keys(20, 'secret-token'.padEnd(50, 'x')), { phase: 'push', correlationId: 'big2' });
+    const error = await queue.send(big).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(QueueUnavailableError);
-    expect((error as Error).message).toMatch(/after 3 attempts.*1 message\(s\) refused: InvalidParameterValue/);
-    expect((error as Error).message).not.toContain('tok-');
+    expect((error as Error).message).toMatch(/after 4 attempts.*1 message\(s\) refused: InvalidParameterValue/);
+    expect((error as Error).message).not.toContain('secret-token');
   });
 
   it('throws QueueUnavailableError when the queue cannot be reached', async () => {
@@ -110,8 +113,30 @@ describe('SqsWorkQueue against fauxqs', () => {
     const { port } = closed.address() as AddressInfo;
     await new Promise((resolve) => closed.close(resolve));
     const endpoint = `http://127.0.0.1:${port}`;
-    const unreachable = new SqsWorkQueue({ queueUrl: `${endpoint}/000000000000/q.fifo`, endpoint, credentials, maxAttempts: 2 });
-    const work = planWork({ kind: 'unbind-tokens', platform: 'ios', tokens: ['abc'] }, { correlationId: 'x' });
-    await expect(unreachable.enqueue(work)).rejects.toBeInstanceOf(QueueUnavailableError);
+    const unreachable = new SqsKeyQueue({ queueUrl: `${endpoint}/000000000000/q`, endpoint, credentials: LOCAL_CREDENTIALS, maxAttempts: 2 });
+    await expect(unreachable.send(keyMessages(keys(1), { phase: 'verify', correlationId: 'x' }))).rejects.toBeInstanceOf(QueueUnavailableError);
+  });
+
+  it('sends nothing (and needs no connection) for no messages', async () => {
+    const nowhere = new SqsKeyQueue({ queueUrl: 'http://127.0.0.1:9/000000000000/q', endpoint: 'http://127.0.0.1:9', maxAttempts: 1 });
+    await expect(nowhere.send([])).resolves.toBeUndefined();
+  });
+});
+
+describe('SqsDeadLetterQueue against fauxqs', () => {
+  it('sends each letter with its reason code as a message attribute', async () => {
+    const sqs = await startLocalSqs();
+    const client = localSqsClient(sqs.endpoint);
+    try {
+      const letters = new SqsDeadLetterQueue({ queueUrl: sqs.dlqUrl, endpoint: sqs.endpoint, credentials: LOCAL_CREDENTIALS });
+      const letter = keyLetter({ kind: 'token', platform: 'ios', token: 'bad-token' }, { code: '1008006', message: 'invalid token' }, { messageId: 'm-1', correlationId: 'req-1' });
+      await letters.send([letter]);
+      const [received] = await drain(client, sqs.dlqUrl);
+      expect(bodyOf(received!)).toEqual(letter);
+      expect(received!.MessageAttributes?.reason?.StringValue).toBe('1008006');
+    } finally {
+      client.destroy();
+      await sqs.close();
+    }
   });
 });

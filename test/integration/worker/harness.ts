@@ -1,60 +1,92 @@
 /**
- * The worker's real surroundings for integration tests: fauxqs (queues as serverless.yml
- * declares them), the TPNS emulator over HTTP, Lambda's SQS event source, and the deployed
- * handler reading its configuration from the environment.
+ * The worker's real surroundings for integration tests: the test stack (fauxqs with the queues
+ * serverless.yml declares, dynalite behind its fault proxy, the TPNS emulator), the runtime the
+ * deployed worker builds from that environment, SQS events built from v2 key messages (to call
+ * `reconcileBatch` directly), Lambda's event source for the deployed handler, and the
+ * dead-letter queue read back.
  */
-import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { resetRuntimeForTests } from '../../../lib/config/runtime.js';
+import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { handler } from '../../../functions/bind-worker.js';
+import { createRuntime } from '../../../lib/config/runtime.js';
+import type { Runtime } from '../../../lib/config/runtime.js';
 import { deadLetterSchema } from '../../../lib/queue/dead-letter.js';
 import type { DeadLetter } from '../../../lib/queue/dead-letter.js';
-import { SqsWorkQueue } from '../../../lib/queue/index.js';
-import { LOCAL_CREDENTIALS, localSqsClient } from '../../../local/sqs/client.js';
+import type { KeyMessage, ReconcileKey } from '../../../lib/queue/messages.js';
+import { localSqsClient } from '../../../local/sqs/client.js';
 import { startEventSource } from '../../../local/sqs/event-source.js';
-import type { EventSource, SqsBatchHandler } from '../../../local/sqs/event-source.js';
-import { startLocalSqs } from '../../../local/sqs/fauxqs.js';
-import type { LocalSqs } from '../../../local/sqs/fauxqs.js';
-import { startTpnsEmulator } from '../../../local/tpns-emulator/index.js';
-import type { TpnsEmulator } from '../../../local/tpns-emulator/index.js';
+import type { EventSource, EventSourceOptions, SqsBatchHandler } from '../../../local/sqs/event-source.js';
+import { startStack } from '../../support/stack.js';
+import type { Stack, StackOptions } from '../../support/stack.js';
 
 export interface WorkerHarness {
-  sqs: LocalSqs;
-  emulator: TpnsEmulator;
-  queue: SqsWorkQueue;
-  /** Starts Lambda's event source with serverless.yml's batch size and concurrency, failures back after 1 s. */
-  feed(handler: SqsBatchHandler, options?: { concurrency?: number }): EventSource;
-  /** Receives and deletes everything in the dead-letter queue. */
+  stack: Stack;
+  /** The runtime the deployed worker builds from this environment (real TPNS client, ledger, queues). */
+  runtime: Runtime;
+  /** Sends raw bodies to the binding queue. */
+  send(bodies: readonly (string | KeyMessage)[], delaySeconds?: number): Promise<void>;
+  /** Starts Lambda's event source with serverless.yml's batching, failures back after 3 s. */
+  feed(worker?: SqsBatchHandler, options?: Partial<EventSourceOptions>): EventSource;
+  /** Receives and deletes everything in the dead-letter queue: the worker's letters, and what SQS redrove. */
   takeDeadLetters(): Promise<{ letters: DeadLetter[]; redriven: unknown[] }>;
+  /** Receives and deletes everything in the binding queue (follow-ups a direct reconcileBatch queued), parsed. */
+  takeQueued(options?: { waitForDelayed?: boolean }): Promise<KeyMessage[]>;
   /** Stops every event source started by feed(). */
   stopFeeding(): Promise<void>;
-  /** batchoperate calls the emulator received. */
-  batchCalls(): number;
   close(): Promise<void>;
 }
 
-export async function startWorkerHarness(): Promise<WorkerHarness> {
-  const emulator = await startTpnsEmulator();
-  const sqs = await startLocalSqs();
-  Object.assign(process.env, emulator.env, sqs.env, {
-    // One attempt per TPNS operation: a retryable failure goes back to the queue at once.
-    WORKER_RETRY_BUDGET_MS: '0',
-  });
-  resetRuntimeForTests();
-  const client = localSqsClient(sqs.endpoint);
+/** The deployed handler, as Lambda invokes it. */
+export const deployedWorker: SqsBatchHandler = (event, context) => handler(event, context);
+
+export async function startWorkerHarness(options: StackOptions = {}): Promise<WorkerHarness> {
+  const stack = await startStack({ ...options, env: { POWERTOOLS_LOG_LEVEL: 'ERROR', ...options.env } });
+  const runtime = await createRuntime(process.env);
+  const client = localSqsClient(stack.sqs.endpoint);
   const sources: EventSource[] = [];
+  const receiveAll = async (queueUrl: string, waitForDelayed = false): Promise<string[]> => {
+    const bodies: string[] = [];
+    for (;;) {
+      const { Messages = [] } = await client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 60 }));
+      if (Messages.length === 0) {
+        if (!waitForDelayed || (await stack.sqs.depth()).delayed === 0) return bodies;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        continue;
+      }
+      for (const message of Messages) {
+        bodies.push(message.Body ?? '');
+        await client.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+      }
+    }
+  };
   return {
-    sqs,
-    emulator,
-    queue: new SqsWorkQueue({ queueUrl: sqs.queueUrl, endpoint: sqs.endpoint, credentials: LOCAL_CREDENTIALS }),
-    feed(handler, options = {}) {
+    stack,
+    runtime,
+    async send(bodies, delaySeconds) {
+      for (const body of bodies) {
+        await client.send(
+          new SendMessageCommand({
+            QueueUrl: stack.sqs.queueUrl,
+            MessageBody: typeof body === 'string' ? body : JSON.stringify(body),
+            ...(delaySeconds ? { DelaySeconds: delaySeconds } : {}),
+          }),
+        );
+      }
+    },
+    feed(worker = deployedWorker, overrides = {}) {
+      const { config } = stack.sqs;
       const source = startEventSource({
-        endpoint: sqs.endpoint,
-        queueUrl: sqs.queueUrl,
-        handler,
-        batchSize: sqs.config.worker.batchSize,
-        concurrency: options.concurrency ?? sqs.config.worker.maximumConcurrency,
-        timeoutSeconds: sqs.config.worker.timeoutSeconds,
-        visibilityTimeoutSeconds: 1,
+        endpoint: stack.sqs.endpoint,
+        queueUrl: stack.sqs.queueUrl,
+        handler: worker,
+        batchSize: config.worker.batchSize,
+        maximumBatchingWindowSeconds: config.worker.maximumBatchingWindowSeconds,
+        concurrency: config.worker.maximumConcurrency,
+        timeoutSeconds: config.worker.timeoutSeconds,
+        // Above the batching window (or gathered messages reappear), far below the deployed 6 minutes.
+        visibilityTimeoutSeconds: 3,
         waitTimeSeconds: 1,
+        ...overrides,
       });
       sources.push(source);
       return source;
@@ -62,27 +94,72 @@ export async function startWorkerHarness(): Promise<WorkerHarness> {
     async takeDeadLetters() {
       const letters: DeadLetter[] = [];
       const redriven: unknown[] = [];
-      for (;;) {
-        const { Messages = [] } = await client.send(new ReceiveMessageCommand({ QueueUrl: sqs.dlqUrl, MaxNumberOfMessages: 10 }));
-        if (Messages.length === 0) return { letters, redriven };
-        for (const message of Messages) {
-          const body: unknown = JSON.parse(message.Body ?? 'null');
-          const letter = deadLetterSchema.safeParse(body);
-          if (letter.success) letters.push(letter.data);
-          else redriven.push(body);
-          await client.send(new DeleteMessageCommand({ QueueUrl: sqs.dlqUrl, ReceiptHandle: message.ReceiptHandle }));
-        }
+      for (const body of await receiveAll(stack.sqs.dlqUrl)) {
+        const parsed: unknown = JSON.parse(body);
+        const letter = deadLetterSchema.safeParse(parsed);
+        if (letter.success) letters.push(letter.data);
+        else redriven.push(parsed);
       }
+      return { letters, redriven };
+    },
+    async takeQueued({ waitForDelayed = false } = {}) {
+      return (await receiveAll(stack.sqs.queueUrl, waitForDelayed)).map((body) => JSON.parse(body) as KeyMessage);
     },
     async stopFeeding() {
       await Promise.all(sources.splice(0).map((source) => source.stop()));
     },
-    batchCalls: () => emulator.requests().filter((request) => request.path.endsWith('batchoperate')).length,
     async close() {
       await Promise.all(sources.splice(0).map((source) => source.stop()));
       client.destroy();
-      await sqs.close();
-      await emulator.close();
+      await stack.close();
     },
   };
 }
+
+let sequence = 0;
+
+/** An SQS record as Lambda delivers it from the standard binding queue. */
+export function sqsRecord(body: string | KeyMessage, receiveCount = 1): SQSRecord {
+  sequence += 1;
+  return {
+    messageId: `it-m-${sequence}`,
+    receiptHandle: `it-rh-${sequence}`,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    attributes: {
+      ApproximateReceiveCount: String(receiveCount),
+      SentTimestamp: String(Date.now()),
+      SenderId: '000000000000',
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:tpns-bindings',
+    awsRegion: 'us-east-1',
+  };
+}
+
+export const sqsEvent = (records: SQSRecord[]): SQSEvent => ({ Records: records });
+
+let correlation = 0;
+
+/** A v2 key message. */
+export function keyMessage(phase: 'push' | 'verify', keys: ReconcileKey[], attempt = 0): KeyMessage {
+  return { v: 2, phase, correlationId: `it-${++correlation}`, attempt, keys };
+}
+
+export const tokenKey = (token: string, platform: 'android' | 'ios' = 'android'): ReconcileKey => ({ kind: 'token', platform, token });
+
+/** batchoperate calls the emulator received, by operator type, and the tokens each named. */
+export function batchCalls(stack: Stack, operatorType?: number) {
+  return stack.tpns
+    .requests()
+    .filter((entry) => entry.path.endsWith('batchoperate') && (operatorType === undefined || entry.operatorType === operatorType));
+}
+
+/** Read-back (query op 2) calls the emulator received. */
+export const readBacks = (stack: Stack) => stack.tpns.requests().filter((entry) => entry.path.endsWith('query') && entry.operatorType === 2);
+
+/** The tokens a logged call named. */
+export const tokensOf = (entry: { requested?: ({ token: string } | { account: string })[] }): string[] =>
+  (entry.requested ?? []).flatMap((item) => ('token' in item ? [item.token] : []));

@@ -1,10 +1,13 @@
+/**
+ * Redelivery: SQS hands the worker the same messages again (a crash after the work was done, a
+ * part that failed). Reconciling is idempotent: the end state is the ledger's, whatever came twice.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqsDeadLetterQueue } from '../../../lib/queue/sqs-dead-letter-queue.js';
-import { planWork } from '../../../lib/queue/index.js';
-import { TpnsClient, tpnsClientOptionsFromEnv } from '../../../lib/tpns/index.js';
+import { listDevices } from '../../../lib/commands/index.js';
 import type { TpnsAccountApi } from '../../../lib/tpns/index.js';
-import { parseSqsEvent, processWorkBatch } from '../../../lib/worker/index.js';
-import { startWorkerHarness } from './harness.js';
+import { parseSqsEvent, reconcileBatch } from '../../../lib/worker/index.js';
+import type { SqsBatchHandler } from '../../../local/sqs/event-source.js';
+import { batchCalls, deployedWorker, keyMessage, sqsEvent, sqsRecord, startWorkerHarness, tokenKey, tokensOf } from './harness.js';
 import type { WorkerHarness } from './harness.js';
 
 let h: WorkerHarness;
@@ -15,48 +18,73 @@ afterAll(async () => h.close());
 
 class SimulatedCrash extends Error {}
 
-describe('redelivery after a worker crash mid-batch', () => {
-  it('re-applies the whole batch harmlessly: the final state is what was queued', async () => {
-    const tpns = new TpnsClient(tpnsClientOptionsFromEnv(h.emulator.env));
-    const signedOut = Array.from({ length: 5 }, (_, i) => ({ token: `old-${i}`, account: `gone-${i}` }));
-    await tpns.bind('android', signedOut);
-    const signedIn = Array.from({ length: 5 }, (_, i) => ({ token: `new-${i}`, account: `user-${i}` }));
-    await h.queue.enqueue([
-      ...signedIn.flatMap((binding, i) => planWork({ kind: 'bind', platform: 'android', items: [binding] }, { correlationId: `in-${i}` })),
-      ...signedOut.flatMap(({ token }, i) => planWork({ kind: 'unbind-tokens', platform: 'android', tokens: [token] }, { correlationId: `out-${i}` })),
-    ]);
+const key = (token: string) => ({ platform: 'android' as const, token });
 
-    // First invocation: the bind call goes through, then the process dies before the unbind call.
-    let operations = 0;
+describe('redelivery', () => {
+  it('after a worker crash that lost the batch\'s answer: reconciled again harmlessly, the end state is the ledger\'s', async () => {
+    const signedOut = Array.from({ length: 5 }, (_, i) => ({ token: `old-${i}`, account: `gone-${i}` }));
+    await h.runtime.tpns.bind('android', signedOut);
+    const signedIn = Array.from({ length: 5 }, (_, i) => ({ token: `new-${i}`, account: `user-${i}` }));
+    for (const { token, account } of signedIn) {
+      await h.runtime.ledger.indexAccount([{ key: key(token), ref: { account } }]);
+      await h.runtime.ledger.recordSignIn(key(token), { account }, { claim: false });
+    }
+    for (const { token } of signedOut) await h.runtime.ledger.recordSignOut(key(token), { claim: false });
+    await h.send([...signedIn, ...signedOut].map(({ token }) => keyMessage('push', [tokenKey(token)])));
+
+    // First invocation: everything is pushed, then the process dies before answering.
     let crashes = 0;
-    const crashing = new Proxy(tpns, {
+    const crashing: SqsBatchHandler = async (event, context) => {
+      const answer = await deployedWorker(event, context);
+      if (crashes === 0) {
+        crashes += 1;
+        throw new SimulatedCrash('worker died before answering');
+      }
+      return answer;
+    };
+    const source = h.feed(crashing, { concurrency: 1 });
+    await source.drained();
+    await h.stack.tpns.idle();
+
+    expect(crashes).toBe(1);
+    expect(source.stats()).toMatchObject({ handlerErrors: 1 });
+    // The crashed invocation's push, and the redelivered one's (op 2 is an overwrite: harmless).
+    expect(batchCalls(h.stack, 2).filter((call) => tokensOf(call).includes('new-0'))).toHaveLength(2);
+    for (const { token, account } of signedIn) expect(h.stack.tpns.accountsOf('android', token).map((a) => a.account)).toEqual([account]);
+    for (const { token } of signedOut) expect(h.stack.tpns.accountsOf('android', token)).toEqual([]);
+    expect((await listDevices(h.runtime, { account: 'user-4' })).devices).toEqual([expect.objectContaining({ token: 'new-4', state: 'verified' })]);
+    expect(await h.takeDeadLetters()).toEqual({ letters: [], redriven: [] });
+  }, 20_000);
+
+  it('a part that throws fails only the messages whose keys it held; delivered again, they are applied', async () => {
+    const [bound, cleared] = ['part-bound', 'part-cleared'];
+    await h.runtime.tpns.bind('android', [{ token: cleared, account: 'leaving' }]);
+    await h.runtime.ledger.recordSignIn(key(bound), { account: 'staying' }, { claim: false });
+    await h.runtime.ledger.recordSignOut(key(cleared), { claim: false });
+    // The TPNS client's op 4 dies (a call-level error the client throws) on its first use.
+    let unbindFailures = 0;
+    const tpns = new Proxy(h.runtime.tpns, {
       get(target, property) {
-        if (property === 'unbindTokens') {
+        if (property === 'unbindTokens' && unbindFailures === 0) {
           return async () => {
-            operations += 1;
-            crashes += 1;
-            throw new SimulatedCrash('worker died mid-batch');
+            unbindFailures += 1;
+            throw new SimulatedCrash('connection reset');
           };
         }
         const value: unknown = Reflect.get(target, property);
         return typeof value === 'function' ? value.bind(target) : value;
       },
     }) as TpnsAccountApi;
-    const deadLetters = new SqsDeadLetterQueue({ queueUrl: h.sqs.dlqUrl, endpoint: h.sqs.endpoint, credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
-    const source = h.feed(
-      async (event) =>
-        processWorkBatch(parseSqsEvent(event), { tpns: crashes === 0 ? crashing : tpns, deadLetters, retryBudgetMs: 0 }),
-      { concurrency: 1 },
-    );
-    await source.drained();
+    // Different attempts: different parts of the batch.
+    const records = [sqsRecord(keyMessage('push', [tokenKey(bound)], 0)), sqsRecord(keyMessage('push', [tokenKey(cleared)], 1))];
+    const first = await reconcileBatch(parseSqsEvent(sqsEvent(records)), { ...h.runtime, tpns });
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: records[1]!.messageId }]);
+    expect(h.stack.tpns.accountsOf('android', bound)).toEqual([{ account: 'staying', accountType: 0 }]);
+    expect(h.stack.tpns.accountsOf('android', cleared)).toEqual([{ account: 'leaving', accountType: 0 }]);
 
-    expect(crashes).toBe(1);
-    expect(operations).toBe(1);
-    expect(source.stats()).toMatchObject({ batches: 2, handlerErrors: 1, received: 20, deleted: 10 });
-    const binds = h.emulator.requests().filter((r) => r.operatorType === 2);
-    // The initial bind of the old tokens, the crashed invocation's bind, and the redelivered one.
-    expect(binds).toHaveLength(3);
-    for (const { token, account } of signedIn) expect(h.emulator.accountsOf('android', token).map((a) => a.account)).toEqual([account]);
-    for (const { token } of signedOut) expect(h.emulator.accountsOf('android', token)).toEqual([]);
+    // SQS delivers the failed one again; the lease was given back, so it goes through.
+    const again = await reconcileBatch(parseSqsEvent(sqsEvent([records[1]!])), { ...h.runtime, tpns });
+    expect(again.batchItemFailures).toEqual([]);
+    expect(h.stack.tpns.accountsOf('android', cleared)).toEqual([]);
   });
 });

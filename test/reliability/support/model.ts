@@ -1,81 +1,317 @@
 /**
- * The reference model of TPNS account bindings: a plain in-memory store with TPNS's rules
- * (the binding rules of the shared TPNS page), applied in acceptance order. The soak test
- * compares the emulator's final state with it.
+ * The adversarial test's reference model and its two figures (product spec, "Convergence").
+ *
+ * Accepted order is answer order. The driver (world.ts) starts an operation only after every
+ * conflicting operation before it was answered, so for operations that conflict, start order,
+ * answer order and the ledger's version order agree; operations that do not conflict commute.
+ * The model therefore orders accepted operations by their answer (`answerSeq`) and computes:
+ *
+ * - the expected state of a (platform, token) after every accepted operation answered before a
+ *   time `r` (or all of them): per account type, the last sign-in of the token, unless a sign-out
+ *   of the token or a deletion of that account was answered after it;
+ * - **G1**: (platform, token) pairs whose TPNS bindings differ from the final expected state;
+ * - **G2**: TPNS write requests (batchoperate op 2, by `receivedAt`) that arrived after an
+ *   operation was answered and bind what it superseded: an account on a token where, given every
+ *   operation answered before the request arrived, it is no longer expected (handed over, signed
+ *   out, the account deleted), and no sign-in of exactly that binding was under way (started and
+ *   not yet answered) when the request arrived.
+ *
+ * It also counts, for investigation: binds of a binding no accepted operation ever asked for
+ * (a refused request's intent), and stale removals (op 3/4/5 arriving after an answered sign-in
+ * and removing what it bound, with no removal of it under way).
+ *
+ * Ties at millisecond resolution (TPNS's `receivedAt` is Date.now()) count in the product's favour.
  */
-import type { Platform } from '../../../lib/tpns/types.js';
+import type { RequestLogEntry } from '../../../local/tpns-emulator/index.js';
+
+export type Platform = 'android' | 'ios';
+export const PLATFORMS: readonly Platform[] = ['android', 'ios'];
 
 export interface AccountKey {
   account: string;
   accountType: number;
 }
 
-/** token -> its accounts (one per account type), per platform. */
-export type ModelState = Record<Platform, Map<string, AccountKey[]>>;
+export interface Device {
+  platform: Platform;
+  token: string;
+}
 
-export class BindingModel {
-  readonly state: ModelState = { android: new Map(), ios: new Map() };
+export type OpSpec =
+  | { kind: 'sign-in'; via: 'http' | 'event'; device: Device; user: AccountKey }
+  | { kind: 'sign-out'; via: 'http' | 'event'; device: Device; user: AccountKey }
+  | { kind: 'delete'; via: 'http' | 'event'; user: AccountKey }
+  | { kind: 'bulk-bind'; items: { device: Device; user: AccountKey }[] }
+  | { kind: 'bulk-unbind'; platform: Platform; tokens: string[] }
+  | { kind: 'bulk-delete'; users: AccountKey[] };
 
-  constructor(private readonly invalidTokens: ReadonlySet<string>) {}
+export interface OpRecord {
+  id: number;
+  spec: OpSpec;
+  actor: string;
+  /** Date.now() before the first attempt. */
+  startedAt: number;
+  /** Date.now() when the last attempt was answered (accepted or finally refused); undefined while running. */
+  answeredAt?: number;
+  /** Position in answer order (accepted operations only). */
+  answerSeq?: number;
+  status: 'running' | 'accepted' | 'refused';
+  /** HTTP status (or `event`/`thrown`) of every attempt. */
+  attempts: string[];
+}
 
-  /** Op 2: the token now holds this account for its type (another account of that type is replaced). */
-  bind(platform: Platform, token: string, key: AccountKey): void {
-    if (this.invalidTokens.has(token)) return;
-    const others = (this.state[platform].get(token) ?? []).filter((held) => held.accountType !== key.accountType);
-    this.state[platform].set(token, [...others, key]);
+/** Started at or before `r` and not answered before it. */
+const underWayAt = (record: OpRecord, r: number) => record.startedAt <= r && (record.answeredAt === undefined || record.answeredAt >= r);
+
+const tokenId = (platform: string, token: string) => `${platform}\u0000${token}`;
+const accountId = ({ account, accountType }: AccountKey) => `${accountType}\u0000${account}`;
+const bindingId = (platform: string, token: string, key: AccountKey) => `${tokenId(platform, token)}\u0000${accountId(key)}`;
+
+interface Stamp {
+  seq: number;
+  at: number;
+}
+interface SignInStamp extends Stamp {
+  account: string;
+}
+
+/** What one accepted operation did, in model terms. */
+function effects(spec: OpSpec): { signIns: { device: Device; user: AccountKey }[]; signOuts: Device[]; deletions: AccountKey[] } {
+  switch (spec.kind) {
+    case 'sign-in':
+      return { signIns: [{ device: spec.device, user: spec.user }], signOuts: [], deletions: [] };
+    case 'sign-out':
+      return { signIns: [], signOuts: [spec.device], deletions: [] };
+    case 'delete':
+      return { signIns: [], signOuts: [], deletions: [spec.user] };
+    case 'bulk-bind':
+      return { signIns: spec.items, signOuts: [], deletions: [] };
+    case 'bulk-unbind':
+      return { signIns: [], signOuts: spec.tokens.map((token) => ({ platform: spec.platform, token })), deletions: [] };
+    case 'bulk-delete':
+      return { signIns: [], signOuts: [], deletions: spec.users };
   }
+}
 
-  /** Op 3: the listed account leaves the token. */
-  removeAccount(platform: Platform, token: string, key: AccountKey): void {
-    const kept = (this.state[platform].get(token) ?? []).filter((held) => !same(held, key));
-    this.set(platform, token, kept);
+/** The last stamp with `at < r` in a list sorted by seq (and so by at): a binary search, long runs have long lists. */
+function lastBefore<T extends Stamp>(list: readonly T[] | undefined, r: number): T | undefined {
+  if (!list || list.length === 0) return undefined;
+  if (r === Infinity) return list.at(-1);
+  let low = 0;
+  let high = list.length; // the first index with at >= r
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (list[middle]!.at < r) low = middle + 1;
+    else high = middle;
   }
+  return low > 0 ? list[low - 1] : undefined;
+}
 
-  /** Op 4: the token holds nothing. */
-  unbindToken(platform: Platform, token: string): void {
-    this.state[platform].delete(token);
-  }
+const push = <K, V>(map: Map<K, V[]>, key: K, value: V) => {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+};
 
-  /** Op 5: the account leaves every token. */
-  deleteAccount(platform: Platform, key: AccountKey): void {
-    for (const token of [...this.state[platform].keys()]) this.removeAccount(platform, token, key);
-  }
+export interface G2Violation {
+  kind: 'superseded' | 'erased' | 'unaccepted' | 'stale-removal';
+  platform: string;
+  token?: string;
+  account?: string;
+  accountType?: number;
+  operatorType: number;
+  receivedAt: number;
+  seq: number;
+  fault?: string;
+}
 
-  /** Tokens per account, to keep the op mix under TPNS's 100-token limit (eviction is not modelled). */
-  largestAccount(): number {
-    const counts = new Map<string, number>();
-    for (const platform of ['android', 'ios'] as const) {
-      for (const accounts of this.state[platform].values()) {
-        for (const key of accounts) {
-          const id = `${platform}/${key.accountType}/${key.account}`;
-          counts.set(id, (counts.get(id) ?? 0) + 1);
-        }
+/** Counts of G2 and its companions are of TPNS write requests; `violations` lists every binding involved. */
+export interface Figures {
+  g1: number;
+  g2: number;
+  /** Requests binding what no accepted operation asked for (refused requests' intents). */
+  unacceptedBinds: number;
+  /** Requests removing what an operation answered before them bound (op 3/4/5), with no removal of it under way. */
+  staleRemovals: number;
+  mismatches: { platform: string; token: string; expected: string[]; actual: string[] }[];
+  violations: G2Violation[];
+  /** TPNS write requests examined. */
+  writes: number;
+}
+
+export class Model {
+  /** (platform, token, type) -> accepted sign-ins in answer order. */
+  readonly #signIns = new Map<string, SignInStamp[]>();
+  /** (platform, token) -> accepted sign-outs. */
+  readonly #signOuts = new Map<string, Stamp[]>();
+  /** account -> accepted deletions. */
+  readonly #deletions = new Map<string, Stamp[]>();
+  /** (platform, token) -> the account types ever signed in on it. */
+  readonly #types = new Map<string, Set<number>>();
+  /** (platform, token, account) -> accepted sign-ins of exactly that binding. */
+  readonly #bindings = new Map<string, Stamp[]>();
+  /** Every operation (accepted, refused, running), indexed for the "under way" checks. */
+  readonly #flightBind = new Map<string, OpRecord[]>();
+  readonly #flightSignIn = new Map<string, { record: OpRecord; user: AccountKey }[]>();
+  readonly #flightSignOut = new Map<string, OpRecord[]>();
+  readonly #flightDelete = new Map<string, OpRecord[]>();
+  readonly tokens = new Set<string>();
+  readonly devices: Device[] = [];
+  readonly accounts = new Map<string, AccountKey>();
+
+  constructor(records: readonly OpRecord[]) {
+    const accepted = records.filter((record) => record.status === 'accepted').sort((a, b) => a.answerSeq! - b.answerSeq!);
+    for (const record of records) {
+      const { signIns, signOuts, deletions } = effects(record.spec);
+      for (const device of [...signIns.map((item) => item.device), ...signOuts]) this.#noteDevice(device);
+      for (const { device, user } of signIns) {
+        this.accounts.set(accountId(user), user);
+        push(this.#flightBind, bindingId(device.platform, device.token, user), record);
+        push(this.#flightSignIn, tokenId(device.platform, device.token), { record, user });
+      }
+      for (const device of signOuts) push(this.#flightSignOut, tokenId(device.platform, device.token), record);
+      for (const user of deletions) {
+        this.accounts.set(accountId(user), user);
+        push(this.#flightDelete, accountId(user), record);
       }
     }
-    return Math.max(0, ...counts.values());
+    for (const record of accepted) {
+      const stamp = { seq: record.answerSeq!, at: record.answeredAt! };
+      const { signIns, signOuts, deletions } = effects(record.spec);
+      for (const { device, user } of signIns) {
+        push(this.#signIns, `${tokenId(device.platform, device.token)}\u0000${user.accountType}`, { ...stamp, account: user.account });
+        const types = this.#types.get(tokenId(device.platform, device.token)) ?? new Set<number>();
+        this.#types.set(tokenId(device.platform, device.token), types.add(user.accountType));
+        push(this.#bindings, bindingId(device.platform, device.token, user), stamp);
+      }
+      for (const device of signOuts) push(this.#signOuts, tokenId(device.platform, device.token), stamp);
+      for (const user of deletions) push(this.#deletions, accountId(user), stamp);
+    }
   }
 
-  private set(platform: Platform, token: string, accounts: AccountKey[]): void {
-    if (accounts.length === 0) this.state[platform].delete(token);
-    else this.state[platform].set(token, accounts);
+  #noteDevice(device: Device) {
+    const id = tokenId(device.platform, device.token);
+    if (this.tokens.has(id)) return;
+    this.tokens.add(id);
+    this.devices.push(device);
+  }
+
+  /** Expected bindings of a token given the accepted operations answered before `r` (default: all). */
+  expected(platform: string, token: string, r = Infinity): AccountKey[] {
+    const result: AccountKey[] = [];
+    const clear = lastBefore(this.#signOuts.get(tokenId(platform, token)), r);
+    for (const accountType of this.#types.get(tokenId(platform, token)) ?? []) {
+      const signIn = lastBefore(this.#signIns.get(`${tokenId(platform, token)}\u0000${accountType}`), r);
+      if (!signIn || (clear && clear.seq > signIn.seq)) continue;
+      const deletion = lastBefore(this.#deletions.get(accountId({ account: signIn.account, accountType })), r);
+      if (deletion && deletion.seq > signIn.seq) continue;
+      result.push({ account: signIn.account, accountType });
+    }
+    return result;
+  }
+
+
+  /** Accounts deleted (last accepted deletion after every accepted sign-in of them). */
+  erased(): AccountKey[] {
+    const result: AccountKey[] = [];
+    for (const [id, deletions] of this.#deletions) {
+      const last = deletions.at(-1)!;
+      const key = this.accounts.get(id) ?? { account: id.split('\u0000')[1]!, accountType: Number(id.split('\u0000')[0]) };
+      const signedInAfter = [...this.#bindings.entries()].some(([binding, stamps]) => binding.endsWith(`\u0000${id}`) && stamps.some((stamp) => stamp.seq > last.seq));
+      if (!signedInAfter) result.push(key);
+    }
+    return result;
+  }
+
+  /** Every account with an accepted deletion. */
+  deleted(): AccountKey[] {
+    return [...this.#deletions.keys()].map((id) => this.accounts.get(id) ?? { account: id.split('\u0000')[1]!, accountType: Number(id.split('\u0000')[0]) });
+  }
+
+  figures(actual: (platform: Platform, token: string) => AccountKey[], tpnsTokens: readonly Device[], requests: readonly RequestLogEntry[], scope?: { tokens: Set<string>; accounts: Set<string> }): Figures {
+    const show = (keys: readonly AccountKey[]) => keys.map((key) => `${key.accountType}:${key.account}`).sort();
+    const mismatches: Figures['mismatches'] = [];
+    const devices = new Map(this.devices.map((device) => [tokenId(device.platform, device.token), device]));
+    for (const device of tpnsTokens) {
+      if (!scope || scope.tokens.has(tokenId(device.platform, device.token))) devices.set(tokenId(device.platform, device.token), device);
+    }
+    for (const { platform, token } of devices.values()) {
+      const expected = show(this.expected(platform, token));
+      const held = show(actual(platform, token));
+      if (JSON.stringify(expected) !== JSON.stringify(held)) mismatches.push({ platform, token, expected, actual: held });
+    }
+
+    const violations: G2Violation[] = [];
+    let writes = 0;
+    const inScope = (platform: string, token?: string, account?: AccountKey) =>
+      !scope || (token !== undefined && scope.tokens.has(tokenId(platform, token))) || (account !== undefined && scope.accounts.has(accountId(account)));
+    for (const entry of requests) {
+      if (!entry.path.endsWith('batchoperate') || !entry.requested || !entry.platform || entry.operatorType === undefined) continue;
+      const { platform, receivedAt: r, operatorType } = entry;
+      const base = { platform, operatorType, receivedAt: r, seq: entry.seq, ...(entry.fault ? { fault: entry.fault } : {}) };
+      let counted = false;
+      for (const item of entry.requested) {
+        if ('token' in item) {
+          const token = item.token;
+          const accounts = item.accounts ?? [];
+          if (operatorType === 2) {
+            for (const key of accounts) {
+              if (!inScope(platform, token, key)) continue;
+              counted = true;
+              if (this.expected(platform, token, r).some((held) => held.account === key.account && held.accountType === key.accountType)) continue;
+              const underWay = (this.#flightBind.get(bindingId(platform, token, key)) ?? []).some((record) => underWayAt(record, r));
+              if (underWay) continue;
+              const everBound = lastBefore(this.#bindings.get(bindingId(platform, token, key)), r);
+              const deletion = lastBefore(this.#deletions.get(accountId(key)), r);
+              const kind = deletion && (!everBound || deletion.seq > everBound.seq) ? 'erased' : everBound ? 'superseded' : 'unaccepted';
+              violations.push({ ...base, kind, token, account: key.account, accountType: key.accountType });
+            }
+          } else if (operatorType === 3 || operatorType === 4) {
+            if (!inScope(platform, token, accounts[0])) continue;
+            counted = true;
+            const expected = this.expected(platform, token, r);
+            const removed = operatorType === 4 ? expected : expected.filter((held) => accounts.some((key) => key.account === held.account && key.accountType === held.accountType));
+            for (const key of removed) {
+              const underWay =
+                (this.#flightSignOut.get(tokenId(platform, token)) ?? []).some((record) => underWayAt(record, r)) ||
+                (this.#flightDelete.get(accountId(key)) ?? []).some((record) => underWayAt(record, r)) ||
+                (this.#flightSignIn.get(tokenId(platform, token)) ?? []).some(
+                  ({ record, user }) => underWayAt(record, r) && user.accountType === key.accountType && user.account !== key.account,
+                );
+              if (!underWay) violations.push({ ...base, kind: 'stale-removal', token, account: key.account, accountType: key.accountType });
+            }
+          }
+        } else if (operatorType === 5) {
+          const key = item;
+          if (!inScope(platform, undefined, key)) continue;
+          counted = true;
+          const underWay = (this.#flightDelete.get(accountId(key)) ?? []).some((record) => underWayAt(record, r));
+          if (underWay) continue;
+          for (const device of this.devices) {
+            if (device.platform !== platform) continue;
+            if (this.expected(platform, device.token, r).some((held) => held.account === key.account && held.accountType === key.accountType)) {
+              violations.push({ ...base, kind: 'stale-removal', token: device.token, account: key.account, accountType: key.accountType });
+            }
+          }
+        }
+      }
+      if (counted) writes += 1;
+    }
+    // Per TPNS write request (one request carries up to 20 tokens' bindings).
+    const count = (...kinds: G2Violation['kind'][]) => new Set(violations.filter((violation) => kinds.includes(violation.kind)).map((violation) => violation.seq)).size;
+    return {
+      g1: mismatches.length,
+      g2: count('superseded', 'erased'),
+      unacceptedBinds: count('unaccepted'),
+      staleRemovals: count('stale-removal'),
+      mismatches,
+      violations,
+      writes,
+    };
   }
 }
 
-const same = (a: AccountKey, b: AccountKey): boolean => a.account === b.account && a.accountType === b.accountType;
-
-/** `token -> sorted "type:account" list`, the shape both sides are compared in. */
-export function normalise(entries: Iterable<[string, readonly AccountKey[]]>): Map<string, string[]> {
-  const result = new Map<string, string[]>();
-  for (const [token, accounts] of entries) {
-    if (accounts.length > 0) result.set(token, accounts.map((key) => `${key.accountType}:${key.account}`).sort());
-  }
-  return result;
-}
-
-/** Tokens whose accounts differ between expected and actual, with both sides. */
-export function mismatches(expected: Map<string, string[]>, actual: Map<string, string[]>) {
-  const tokens = new Set([...expected.keys(), ...actual.keys()]);
-  return [...tokens]
-    .filter((token) => JSON.stringify(expected.get(token) ?? []) !== JSON.stringify(actual.get(token) ?? []))
-    .map((token) => ({ token, expected: expected.get(token) ?? [], actual: actual.get(token) ?? [] }));
-}
+export const scopeOf = (devices: readonly Device[], accounts: readonly AccountKey[]) => ({
+  tokens: new Set(devices.map((device) => tokenId(device.platform, device.token))),
+  accounts: new Set(accounts.map(accountId)),
+});

@@ -5,12 +5,13 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { getRuntime, resetRuntimeForTests } from '../../../lib/config/runtime.js';
+import { createRuntime, getRuntime, resetRuntimeForTests } from '../../../lib/config/runtime.js';
 import { resolveSecretKeys, SecretParameterError } from '../../../lib/config/secrets.js';
 
 const parameters: Record<string, string> = {
   '/tpns/android-secret': 'android-secret-from-ssm',
   '/tpns/ios-secret': 'ios-secret-from-ssm',
+  '/tpns/erasure-key': 'erasure-key-from-ssm',
 };
 const calls: { target: string; name: string; withDecryption: boolean }[] = [];
 
@@ -44,6 +45,8 @@ beforeAll(async () => {
     TPNS_ANDROID_SECRET_KEY_PARAM: '/tpns/android-secret',
     TPNS_IOS_ACCESS_ID: '1600000001',
     TPNS_IOS_SECRET_KEY_PARAM: '/tpns/ios-secret',
+    // The runtime needs its table named; nothing here touches it.
+    BINDINGS_TABLE: 'test-bindings',
   };
 });
 afterAll(() => new Promise<void>((resolve) => ssm.close(() => resolve())));
@@ -81,5 +84,24 @@ describe('SSM SecureString secret keys', () => {
     const broken = { ...env, TPNS_IOS_SECRET_KEY_PARAM: '/tpns/missing' };
     await expect(getRuntime(broken)).rejects.toThrow(new SecretParameterError('Cannot read SSM parameter /tpns/missing: ParameterNotFound'));
     await expect(getRuntime(env)).resolves.toMatchObject({ settings: { accountClaim: 'sub', adminScope: 'tpns/admin' } });
+  });
+
+  it('reads ERASURE_KEY_PARAM into ERASURE_KEY, the key the ledger\'s tombstones are keyed with', async () => {
+    const resolved = await resolveSecretKeys({ ...env, ERASURE_KEY_PARAM: '/tpns/erasure-key' });
+    expect(resolved.ERASURE_KEY).toBe('erasure-key-from-ssm');
+    expect(calls.map((call) => call.name)).toContain('/tpns/erasure-key');
+    const fromParameter = await createRuntime({ ...env, ERASURE_KEY_PARAM: '/tpns/erasure-key' });
+    const plain = await createRuntime({ ...env, ERASURE_KEY: 'erasure-key-from-ssm' });
+    const other = await createRuntime({ ...env, ERASURE_KEY: 'another-key' });
+    const ref = { account: 'alice' };
+    expect(fromParameter.ledger.digestOf(ref)).toBe(plain.ledger.digestOf(ref));
+    expect(fromParameter.ledger.digestOf(ref)).not.toBe(other.ledger.digestOf(ref));
+    expect(fromParameter.ledger.digestOf(ref)).not.toContain('alice');
+  });
+
+  it('a plain ERASURE_KEY wins over the parameter (local runs), and is not read from SSM', async () => {
+    const local = { ...env, TPNS_ANDROID_SECRET_KEY: 'plain', TPNS_IOS_ACCESS_ID: '', ERASURE_KEY: 'local-key', ERASURE_KEY_PARAM: '/tpns/missing' };
+    expect(await resolveSecretKeys(local)).toBe(local);
+    expect(calls).toHaveLength(0);
   });
 });

@@ -33,10 +33,17 @@ describe('tpnsClientOptionsFromEnv', () => {
     });
   });
 
-  it('a platform without both an AccessId and a SecretKey is not configured; empty means unset', () => {
-    const options = tpnsClientOptionsFromEnv({ ...android, TPNS_IOS_ACCESS_ID: '1600000001', TPNS_IOS_SECRET_KEY: '', TPNS_REGION: '' });
+  it('a platform with neither an AccessId nor a SecretKey is not configured; empty means unset', () => {
+    const options = tpnsClientOptionsFromEnv({ ...android, TPNS_IOS_ACCESS_ID: '', TPNS_IOS_SECRET_KEY: '', TPNS_REGION: '' });
     expect(Object.keys(options.apps)).toEqual(['android']);
     expect(options.region).toBeUndefined();
+  });
+
+  it('half a pair is a configuration error naming the missing variable, never the secret', () => {
+    expect(() => tpnsClientOptionsFromEnv({ ...android, TPNS_IOS_ACCESS_ID: '1600000001' })).toThrow(/TPNS_IOS_SECRET_KEY is not set .* but TPNS_IOS_ACCESS_ID is/);
+    const secretOnly = () => tpnsClientOptionsFromEnv({ ...android, TPNS_IOS_SECRET_KEY: 'ios-secret-value' });
+    expect(secretOnly).toThrow(/TPNS_IOS_ACCESS_ID is not set but TPNS_IOS_SECRET_KEY is/);
+    expect(secretOnly).not.toThrow(/ios-secret-value/);
   });
 
   it('names every bad variable in one TpnsConfigError, never a secret', () => {

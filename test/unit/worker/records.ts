@@ -1,10 +1,10 @@
-/** SQS records as Lambda delivers them, for the worker's unit tests. */
+/** SQS records as Lambda delivers them from the standard binding queue, for the worker's unit tests. */
 import type { SQSRecord } from 'aws-lambda';
-import type { QueuedWork } from '../../../lib/queue/messages.js';
+import type { KeyMessage } from '../../../lib/queue/messages.js';
 
 let sequence = 0;
 
-export function sqsRecord(body: string, groupId: string, receiveCount = 1): SQSRecord {
+export function sqsRecord(body: string, receiveCount = 1): SQSRecord {
   sequence += 1;
   return {
     messageId: `m-${sequence}`,
@@ -15,16 +15,13 @@ export function sqsRecord(body: string, groupId: string, receiveCount = 1): SQSR
       SentTimestamp: '1700000000000',
       SenderId: '000000000000',
       ApproximateFirstReceiveTimestamp: '1700000000000',
-      SequenceNumber: String(sequence),
-      MessageGroupId: groupId,
-      MessageDeduplicationId: `d-${sequence}`,
     },
     messageAttributes: {},
     md5OfBody: '',
     eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q.fifo',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:tpns-bindings',
     awsRegion: 'us-east-1',
   };
 }
 
-export const recordOf = (work: QueuedWork): SQSRecord => sqsRecord(JSON.stringify(work.message), work.groupId);
+export const recordOf = (message: KeyMessage): SQSRecord => sqsRecord(JSON.stringify(message));

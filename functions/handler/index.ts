@@ -1,0 +1,19 @@
+/**
+ * A function's handler: one middy chain per trigger family (./http.ts, ./events.ts) behind a
+ * dispatch on the event's shape, since Lambda does not say which trigger invoked it.
+ */
+import type { Context } from 'aws-lambda';
+import { isCognitoTrigger, isHttpApiEvent } from '../../lib/triggers/index.js';
+import { cognitoChain, eventChain } from './events.js';
+import type { CognitoHandler, EventHandlers } from './events.js';
+import { httpChain } from './http.js';
+import type { Route } from './http.js';
+
+export { route } from './http.js';
+export type { HttpAnswer, Route } from './http.js';
+
+export function lambdaHandler(definition: { routes?: Readonly<Record<string, Route>>; events?: EventHandlers; cognito?: CognitoHandler }) {
+  const [http, events, cognito] = [httpChain(definition.routes ?? {}), eventChain(definition.events ?? {}, { http: definition.routes !== undefined, cognito: definition.cognito !== undefined }), cognitoChain(definition.cognito)];
+  return (event: unknown, context: Context): Promise<unknown> =>
+    isHttpApiEvent(event) ? http(event, context) : isCognitoTrigger(event) ? cognito(event, context) : events(event, context);
+}

@@ -1,0 +1,525 @@
+/**
+ * The loop that makes TPNS match the ledger, level-triggered like a Kubernetes controller:
+ * read the key's current intent, push it, read TPNS back later, repair what differs, verify
+ * again with backoff, and dead-letter a key that will not converge. Used by the request's direct
+ * attempt (lib/commands) and by the worker (lib/worker) alike; what "matching" means is
+ * ./rule.ts.
+ *
+ * G2 (no stale write after an answer) rests on the token's push lease: a token is pushed only by
+ * the holder of its lease, which reads the intent after taking it and re-reads it before every
+ * retry. A writer that finds the lease held records its intent and waits for the lease (or hands
+ * the push to the queue): it answers only after the older push was sent.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { logger } from '../observability/logger.js';
+import type { DynamoLedger, WriteResult } from '../ledger/dynamo-ledger.js';
+import { tokenKeyId } from '../ledger/records.js';
+import type { Lease, TokenKey, TokenRecord, Tombstone } from '../ledger/records.js';
+import { keyLetter, NOT_CONVERGING_CODE } from '../queue/dead-letter.js';
+import type { DeadLetter, DeadLetterQueue } from '../queue/dead-letter.js';
+import { keyMessages, MAX_DELAY_SECONDS } from '../queue/messages.js';
+import type { ErasureReconcileKey, KeyQueue, OutgoingKeyMessage, ReconcileKey } from '../queue/messages.js';
+import { DEFAULT_RETRY_POLICY } from '../tpns/constants.js';
+import { TpnsError } from '../tpns/errors.js';
+import { retryDelay } from '../tpns/retry.js';
+import type { AccountRef, Platform, TpnsAccountApi } from '../tpns/types.js';
+import { sendOps } from './operations.js';
+import type { OpOutcome, PlannedOp } from './operations.js';
+import { erasureAllowed, erasureExtras, erasureOps, heldAccounts, tokenIntent, tokenMatches, tokenOps } from './rule.js';
+import type { TokenIntent, TombstoneLookup } from './rule.js';
+
+export interface ConvergenceSettings {
+  /** How long after a push TPNS is read back (VERIFY_DELAY_SECONDS). */
+  verifyDelaySeconds: number;
+  /** Read-backs that may find TPNS different before the key is dead-lettered. */
+  maxVerifyAttempts: number;
+}
+
+/** A key whose lease is held elsewhere is looked at again this much later. */
+const LEASE_HELD_RETRY_SECONDS = 2;
+
+export interface Convergence {
+  tpns: TpnsAccountApi;
+  ledger: DynamoLedger;
+  queue: KeyQueue;
+  deadLetters?: DeadLetterQueue;
+  settings: ConvergenceSettings;
+  /** Per container: skips direct pushes for a moment while TPNS struggles (lib/commands/direct-breaker.ts). */
+  directBreaker?: { isOpen(): boolean; trip(): void };
+}
+
+export type PushStatus =
+  | { status: 'applied' }
+  /** TPNS did not take it within the budget (retryable): the key goes to the queue. */
+  | { status: 'retry'; code: string; message: string }
+  /** TPNS refused it for good (e.g. 1008006 invalid token). */
+  | { status: 'failed'; code: string; message: string; subject: { token: string } | { account: string } };
+
+export interface PushOptions {
+  /** Time for retries of retryable failures (0: one attempt, the worker's way: the queue retries). */
+  budgetMs: number;
+  signal?: AbortSignal;
+}
+
+const typeOf = (ref: AccountRef): number => ref.accountType ?? 0;
+const refsOf = (records: Iterable<TokenRecord>): AccountRef[] =>
+  [...records].flatMap((record) => record.entries.map(({ account, accountType }) => ({ account, accountType })));
+
+function lookupIn(ledger: DynamoLedger, tombstones: ReadonlyMap<string, Tombstone>): TombstoneLookup {
+  return (ref) => tombstones.get(ledger.digestOf(ref));
+}
+
+/** One status per owner from the outcomes of its ops: a permanent failure wins, then a retryable one. */
+function statusOf(outcomes: readonly OpOutcome[]): PushStatus {
+  const failed = outcomes.find(({ outcome }) => !outcome.ok && !outcome.retryable);
+  if (failed) {
+    const { outcome } = failed;
+    const subject = outcome.token !== undefined ? { token: outcome.token } : { account: outcome.account ?? '' };
+    return { status: 'failed', code: outcome.code, message: outcome.message, subject };
+  }
+  const retry = outcomes.find(({ outcome }) => !outcome.ok);
+  return retry ? { status: 'retry', code: retry.outcome.code, message: retry.outcome.message } : { status: 'applied' };
+}
+
+function byOwner(outcomes: readonly OpOutcome[]): Map<string, OpOutcome[]> {
+  const owners = new Map<string, OpOutcome[]>();
+  for (const outcome of outcomes) owners.set(outcome.owner, [...(owners.get(outcome.owner) ?? []), outcome]);
+  return owners;
+}
+
+/**
+ * A holder sends only while its lease has at least this long to run: one TPNS request (5 s
+ * timeout) and its bookkeeping. A stalled holder so never sends after a newer holder took over.
+ */
+const SEND_MARGIN_MS = 6_000;
+
+type Held = Map<string, WriteResult & { lease: Lease }>;
+
+/**
+ * Re-reads the held tokens and their tombstones; drops (as LEASE_LOST, for the queue) tokens
+ * whose lease is no longer ours or too close to its end. Returns the tombstone lookup.
+ */
+async function refreshHeld(c: Convergence, held: Held, ids: readonly string[], results: Map<string, PushStatus>): Promise<TombstoneLookup> {
+  const asked = refsOf(ids.map((id) => held.get(id)!.record));
+  const { records, tombstones } = await c.ledger.readForPush(ids.map((id) => held.get(id)!.record), asked);
+  const askedDigests = new Set(asked.map((ref) => c.ledger.digestOf(ref)));
+  const now = Date.now();
+  for (const id of ids) {
+    const write = held.get(id)!;
+    const record = records.get(id);
+    if (!record || record.lease?.by !== write.lease.by || record.lease.until < now + SEND_MARGIN_MS) {
+      held.delete(id);
+      results.set(id, { status: 'retry', code: 'LEASE_LOST', message: 'the push lease ran out before the send' });
+      continue;
+    }
+    held.set(id, { ...write, record });
+  }
+  // A newer intent may name accounts whose tombstones were not read yet (rare: one more read).
+  const unseen = refsOf(ids.flatMap((id) => (held.has(id) ? [held.get(id)!.record] : []))).filter((ref) => !askedDigests.has(c.ledger.digestOf(ref)));
+  if (unseen.length > 0) for (const [digest, tombstone] of await c.ledger.getTombstones(unseen)) tombstones.set(digest, tombstone);
+  return lookupIn(c.ledger, tombstones);
+}
+
+/**
+ * Pushes the current intent of tokens whose leases the caller holds, retrying retryable failures
+ * within the budget (re-reading the intent right before every send), then gives every lease back.
+ */
+export async function pushTokens(c: Convergence, leased: readonly WriteResult[], options: PushOptions): Promise<Map<string, PushStatus>> {
+  const held: Held = new Map(leased.flatMap((write) => (write.lease ? [[tokenKeyId(write.record), { ...write, lease: write.lease }] as const] : [])));
+  const results = new Map<string, PushStatus>();
+  const pushedV = new Map<string, number>();
+  const deadline = performance.now() + options.budgetMs;
+  try {
+    let pending = [...held.keys()];
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      // Right before every send, the first included: the intent and the tombstones as they are now.
+      // A writer that found the lease held may have recorded a newer intent: that one is sent.
+      const lookup = await refreshHeld(c, held, pending, results);
+      pending = pending.filter((id) => held.has(id));
+      const planned: PlannedOp[] = [];
+      for (const id of pending) {
+        const { record } = held.get(id)!;
+        pushedV.set(id, record.v);
+        const ops = tokenOps(record.token, tokenIntent(record, lookup));
+        if (ops.length === 0) results.set(id, { status: 'applied' });
+        planned.push(...ops.map((op) => ({ owner: id, platform: record.platform, op })));
+      }
+      const owners = byOwner(await sendOps(c.tpns, planned, { retryBudgetMs: 0, ...(options.signal ? { signal: options.signal } : {}) }));
+      for (const [id, outcomes] of owners) results.set(id, statusOf(outcomes));
+      pending = [...owners.keys()].filter((id) => results.get(id)?.status === 'retry');
+      if (pending.length === 0) break;
+      const delay = retryDelay(attempt, DEFAULT_RETRY_POLICY, Math.random());
+      if (performance.now() + delay >= deadline) break;
+      await sleep(delay, undefined, options.signal ? { signal: options.signal } : undefined);
+    }
+  } finally {
+    await Promise.all(
+      [...held].map(([id, { record, lease }]) => {
+        const result = results.get(id);
+        const v = pushedV.get(id);
+        if (!result || v === undefined || result.status === 'retry') return c.ledger.release(record, lease);
+        return c.ledger.release(record, lease, { pushedV: v, state: result.status === 'applied' ? 'applied' : 'drift' });
+      }),
+    );
+  }
+  return results;
+}
+
+/** The queue follow-ups of pushes: a read-back later for what TPNS took, a queued push for the rest. */
+export function followUps(c: Convergence, keys: ReadonlyMap<string, ReconcileKey>, results: ReadonlyMap<string, PushStatus>, correlationId: string, attempt = 0): OutgoingKeyMessage[] {
+  const verify: ReconcileKey[] = [];
+  const retry: ReconcileKey[] = [];
+  for (const [id, result] of results) {
+    const key = keys.get(id);
+    if (!key) continue;
+    if (result.status === 'applied') verify.push(key);
+    if (result.status === 'retry') retry.push(key);
+  }
+  return [
+    ...keyMessages(verify, { phase: 'verify', correlationId, delaySeconds: c.settings.verifyDelaySeconds }),
+    ...keyMessages(retry, { phase: 'push', correlationId, attempt: attempt + 1, delaySeconds: pushRetryDelaySeconds(attempt) }),
+  ];
+}
+
+/**
+ * Queued pushes of one key before it is dead-lettered (TPNS kept failing it retryably): with the
+ * backoff below about two hours, long enough to ride out a TPNS outage, short enough to alarm.
+ */
+export const MAX_PUSH_ATTEMPTS = 16;
+
+/** Results of the last allowed push attempt that still failed become dead letters instead of another retry. */
+function exhausted(keys: ReadonlyMap<string, ReconcileKey>, results: Map<string, PushStatus>, attempt: number, report: BatchReport, sourceOf: SourceOf): void {
+  if (attempt + 1 < MAX_PUSH_ATTEMPTS) return;
+  for (const [id, result] of results) {
+    const key = keys.get(id);
+    if (result.status !== 'retry' || !key) continue;
+    results.delete(id);
+    report.counts.deadLettered += 1;
+    report.deadLetters.push(keyLetter(key, { code: result.code, message: `TPNS did not take the push after ${attempt + 1} attempts: ${result.message}` }, sourceOf(key)));
+  }
+}
+
+/** Backoff of a queued push: 1, 2, 4 ... seconds, capped at SQS's 15 minutes. */
+export const pushRetryDelaySeconds = (attempt: number): number => Math.min(MAX_DELAY_SECONDS, 2 ** attempt);
+/** Backoff of read-backs that found TPNS different: the verify delay, doubled each time. */
+const verifyRetryDelaySeconds = (c: Convergence, attempt: number): number => Math.min(MAX_DELAY_SECONDS, c.settings.verifyDelaySeconds * 2 ** attempt);
+
+const tokenKey = ({ platform, token }: TokenKey): ReconcileKey => ({ kind: 'token', platform, token });
+
+/** Which message a key came from, for its dead letter. */
+export type SourceOf = (key: ReconcileKey) => { messageId: string; correlationId: string };
+
+export interface BatchReport {
+  /** Follow-up messages (read-backs, retries) to queue. */
+  messages: OutgoingKeyMessage[];
+  deadLetters: DeadLetter[];
+  counts: Record<'applied' | 'verified' | 'repaired' | 'deadLettered' | 'superseded' | 'leaseHeld', number>;
+}
+
+export const emptyReport = (): BatchReport => ({
+  messages: [],
+  deadLetters: [],
+  counts: { applied: 0, verified: 0, repaired: 0, deadLettered: 0, superseded: 0, leaseHeld: 0 },
+});
+
+/** The worker's push of token keys: take each lease, push, queue the follow-ups. */
+export async function pushTokenKeys(c: Convergence, keys: readonly TokenKey[], attempt: number, correlationId: string, report: BatchReport, sourceOf: SourceOf): Promise<void> {
+  const claims = await Promise.all(keys.map(async (key) => ({ key, claim: await c.ledger.claim(key) })));
+  const held = claims.filter(({ claim }) => !claim).map(({ key }) => tokenKey(key));
+  report.counts.leaseHeld += held.length;
+  report.messages.push(...keyMessages(held, { phase: 'push', correlationId, attempt, delaySeconds: LEASE_HELD_RETRY_SECONDS }));
+  const leased = claims.flatMap(({ claim }) => (claim ? [claim] : []));
+  const results = await pushTokens(c, leased, { budgetMs: 0 });
+  const byId = new Map(leased.map(({ record }) => [tokenKeyId(record), tokenKey(record)]));
+  exhausted(byId, results, attempt, report, sourceOf);
+  report.messages.push(...followUps(c, byId, results, correlationId, attempt));
+  for (const [id, result] of results) {
+    if (result.status === 'applied') report.counts.applied += 1;
+    if (result.status === 'failed') {
+      report.counts.deadLettered += 1;
+      report.deadLetters.push(keyLetter(byId.get(id)!, { code: result.code, message: result.message }, sourceOf(byId.get(id)!)));
+    }
+  }
+}
+
+/** Describes an intent for a dead letter. */
+const describeIntent = (intent: TokenIntent) => ({
+  empty: intent.empty,
+  bound: [...intent.bound].map(([accountType, account]) => ({ account, accountType })),
+  absent: intent.absent,
+  v: intent.v,
+});
+
+/** The worker's read-back of token keys: verified, or repaired and read back again later. */
+export async function verifyTokenKeys(c: Convergence, keys: readonly { key: TokenKey; attempt: number }[], correlationId: string, report: BatchReport, sourceOf: SourceOf): Promise<void> {
+  // TPNS first, then the ledger: an intent recorded in between is compared as the newer one (and repaired), never missed.
+  const actual = new Map<string, AccountRef[]>();
+  try {
+    for (const platform of new Set(keys.map(({ key }) => key.platform))) {
+      const tokens = keys.filter(({ key }) => key.platform === platform).map(({ key }) => key.token);
+      for (const result of await c.tpns.accountsOfTokens(platform, tokens, { retryBudgetMs: 0 })) {
+        actual.set(tokenKeyId({ platform, token: result.token }), heldAccounts(result));
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof TpnsError) || !error.retryable) throw error;
+    // TPNS did not answer the read-back: look again later, no attempt is spent.
+    for (const { key, attempt } of keys) report.messages.push(...keyMessages([tokenKey(key)], { phase: 'verify', correlationId, attempt, delaySeconds: c.settings.verifyDelaySeconds }));
+    return;
+  }
+  const records = await c.ledger.getTokens(keys.map(({ key }) => key));
+  const tombstones = await c.ledger.getTombstones(refsOf(records.values()));
+  const lookup = lookupIn(c.ledger, tombstones);
+  const repair: { key: TokenKey; attempt: number }[] = [];
+  const verdicts: Promise<void>[] = [];
+  for (const { key, attempt } of keys) {
+    const id = tokenKeyId(key);
+    const record = records.get(id);
+    if (!record) continue;
+    if (record.lease && record.lease.until >= Date.now()) {
+      // A push is under way; its holder queues its own read-back. Look again later in case it crashed.
+      report.counts.leaseHeld += 1;
+      report.messages.push(...keyMessages([tokenKey(key)], { phase: 'verify', correlationId, attempt, delaySeconds: c.settings.verifyDelaySeconds }));
+      continue;
+    }
+    const intent = tokenIntent(record, lookup);
+    const held = actual.get(id) ?? [];
+    if (tokenMatches(intent, held)) {
+      verdicts.push(
+        c.ledger.markVerdict(key, record.v, { state: 'verified', attempts: 0 }).then((marked) => {
+          if (marked) report.counts.verified += 1;
+          else report.counts.superseded += 1;
+        }),
+      );
+      continue;
+    }
+    if (attempt + 1 >= c.settings.maxVerifyAttempts) {
+      verdicts.push(c.ledger.markVerdict(key, record.v, { state: 'drift', attempts: attempt + 1 }).then(() => undefined));
+      report.counts.deadLettered += 1;
+      report.deadLetters.push(
+        keyLetter(tokenKey(key), { code: NOT_CONVERGING_CODE, message: `TPNS still differs from the ledger after ${attempt + 1} read-backs` }, sourceOf(tokenKey(key)), {
+          desired: describeIntent(intent),
+          actual: held,
+        }),
+      );
+      logger.error('Key does not converge; dead-lettered', { platform: key.platform, attempts: attempt + 1 });
+      continue;
+    }
+    repair.push({ key, attempt });
+  }
+  await Promise.all(verdicts);
+  if (repair.length === 0) return;
+  // Repair: under the lease, against the read-back when the intent is still the one compared.
+  const claims = await Promise.all(repair.map(async (entry) => ({ ...entry, claim: await c.ledger.claim(entry.key) })));
+  const leased = claims.flatMap((entry) => (entry.claim ? [{ ...entry, claim: entry.claim }] : []));
+  const fresh = await c.ledger.getTombstones(refsOf(leased.map(({ claim }) => claim.record)));
+  const freshLookup = lookupIn(c.ledger, fresh);
+  const planned: PlannedOp[] = [];
+  for (const { claim } of leased) {
+    const { record } = claim;
+    const id = tokenKeyId(record);
+    const compared = records.get(id);
+    const readBack = compared && compared.v === record.v ? actual.get(id) : undefined;
+    planned.push(...tokenOps(record.token, tokenIntent(record, freshLookup), readBack).map((op) => ({ owner: id, platform: record.platform, op })));
+  }
+  let outcomes: Map<string, OpOutcome[]>;
+  try {
+    outcomes = byOwner(await sendOps(c.tpns, planned, { retryBudgetMs: 0 }));
+  } finally {
+    await Promise.all(leased.map(({ claim }) => c.ledger.release(claim.record, claim.lease)));
+  }
+  for (const { key, attempt, claim } of claims) {
+    if (!claim) {
+      report.counts.leaseHeld += 1;
+      report.messages.push(...keyMessages([tokenKey(key)], { phase: 'verify', correlationId, attempt, delaySeconds: LEASE_HELD_RETRY_SECONDS }));
+      continue;
+    }
+    const status = statusOf(outcomes.get(tokenKeyId(key)) ?? []);
+    if (status.status === 'failed') {
+      report.counts.deadLettered += 1;
+      report.deadLetters.push(keyLetter(tokenKey(key), { code: status.code, message: status.message }, sourceOf(tokenKey(key))));
+      continue;
+    }
+    report.counts.repaired += 1;
+    // A retryable failure is read back too: the next read-back repairs again.
+    report.messages.push(...keyMessages([tokenKey(key)], { phase: 'verify', correlationId, attempt: attempt + 1, delaySeconds: verifyRetryDelaySeconds(c, attempt) }));
+  }
+}
+
+// ---- erasures ------------------------------------------------------------------------------
+
+const refOf = (key: ErasureReconcileKey): AccountRef => (key.accountType === undefined ? { account: key.account } : { account: key.account, accountType: key.accountType });
+const erasureKey = (ref: AccountRef): ErasureReconcileKey => ({ kind: 'erasure', account: ref.account, ...(ref.accountType === undefined ? {} : { accountType: ref.accountType }) });
+
+/** The apps a deletion covers: those configured when it was recorded (its receipt tracks them) and still configured. */
+const erasedApps = (c: Convergence, tombstone: Tombstone): Platform[] => c.tpns.platforms.filter((platform) => tombstone.apps[platform] !== undefined);
+
+interface ErasureView {
+  tombstone: Tombstone;
+  records: TokenRecord[];
+  keys: TokenKey[];
+}
+
+/** The tombstone of an account and the ledger's records of every token it was bound on. */
+async function erasureView(c: Convergence, ref: AccountRef): Promise<ErasureView | undefined> {
+  const tombstone = await c.ledger.getTombstone(ref);
+  if (!tombstone) return undefined;
+  const keys = await c.ledger.tokensOfAccount(ref);
+  const records = [...(await c.ledger.getTokens(keys)).values()];
+  return { tombstone, records, keys };
+}
+
+/**
+ * Removes an erased account's entries from the ledger's tokens (no plaintext stays) and its index
+ * items. With `waitMs`, waits that long for pushes that hold a token's lease (the deletion's
+ * request: its answer must not precede their sends); the worker does not wait. False when some
+ * entry could not be removed yet.
+ */
+export async function forgetErasedAccount(c: Convergence, ref: AccountRef, view: ErasureView, waitMs = 0): Promise<boolean> {
+  const deadline = performance.now() + waitMs;
+  const stale = view.records.filter((record) => record.entries.some((entry) => entry.account === ref.account && entry.accountType === typeOf(ref) && entry.v < view.tombstone.v));
+  let pending = stale.map(({ platform, token }) => ({ platform, token }));
+  const removed: TokenKey[] = [];
+  while (pending.length > 0) {
+    const outcomes = await Promise.all(pending.map(async (key) => ({ key, outcome: await c.ledger.removeErasedEntry(key, ref, view.tombstone.v) })));
+    removed.push(...outcomes.filter(({ outcome }) => outcome === 'removed').map(({ key }) => key));
+    pending = outcomes.filter(({ outcome }) => outcome === 'leased').map(({ key }) => key);
+    if (pending.length === 0 || performance.now() + 50 >= deadline) break;
+    await sleep(50);
+  }
+  // Only the index items of entries removed now go: any other may belong to a sign-in accepted
+  // since the view was read (a stale hint costs a filtered read; a lost one, a device). Entries a
+  // push still holds are removed by the erasure's read-back (verifyErasureKeys).
+  await c.ledger.forgetAccountIndex(ref, removed);
+  return pending.length === 0;
+}
+
+/** Erases accounts on every configured app that has not taken it yet: op 5, or op 3 where a newer sign-in must survive. */
+export async function pushErasures(c: Convergence, refs: readonly AccountRef[], options: PushOptions & { waitForLeasesMs?: number }): Promise<Map<string, PushStatus>> {
+  const results = new Map<string, PushStatus>();
+  const planned: PlannedOp[] = [];
+  const views = new Map<string, { ref: AccountRef; view: ErasureView }>();
+  for (const ref of refs) {
+    const id = c.ledger.digestOf(ref);
+    const view = await erasureView(c, ref);
+    if (!view) {
+      results.set(id, { status: 'applied' });
+      continue;
+    }
+    views.set(id, { ref, view });
+    await forgetErasedAccount(c, ref, view, options.waitForLeasesMs ?? 0);
+    for (const platform of erasedApps(c, view.tombstone)) {
+      if (view.tombstone.apps[platform]?.appliedAt) continue;
+      const allowed = erasureAllowed(ref, view.tombstone, view.records, platform);
+      let held: string[] | undefined;
+      if (allowed.size > 0) {
+        try {
+          held = (await c.tpns.tokensOfAccounts(platform, [ref], { retryBudgetMs: 0 }))[0]?.tokens ?? [];
+        } catch (error) {
+          if (!(error instanceof TpnsError) || !error.retryable) throw error;
+          results.set(id, { status: 'retry', code: error.code, message: error.message });
+          continue;
+        }
+      }
+      planned.push(...erasureOps(ref, allowed, held).map((op) => ({ owner: `${id}/${platform}`, platform, op })));
+    }
+  }
+  const deadline = performance.now() + options.budgetMs;
+  let pending = planned;
+  for (let attempt = 1; pending.length > 0; attempt++) {
+    const owners = byOwner(await sendOps(c.tpns, pending, { retryBudgetMs: 0, ...(options.signal ? { signal: options.signal } : {}) }));
+    const retry = new Set<string>();
+    for (const [owner, outcomes] of owners) {
+      const status = statusOf(outcomes);
+      const [id = '', platform] = owner.split('/') as [string, Platform];
+      if (status.status === 'applied') {
+        const entry = views.get(id);
+        if (entry) await c.ledger.markErasure(entry.ref, entry.view.tombstone.v, platform, 'appliedAt');
+      } else if (status.status === 'retry') retry.add(owner);
+      const previous = results.get(id);
+      if (!previous || previous.status === 'applied') results.set(id, status);
+    }
+    pending = pending.filter((item) => retry.has(item.owner));
+    const delay = retryDelay(attempt, DEFAULT_RETRY_POLICY, Math.random());
+    if (pending.length === 0 || performance.now() + delay >= deadline) break;
+    await sleep(delay);
+    for (const owner of retry) results.delete(owner.split('/')[0] ?? '');
+  }
+  for (const id of views.keys()) if (!results.has(id)) results.set(id, { status: 'applied' });
+  return results;
+}
+
+/** The worker's push of erasure keys. */
+export async function pushErasureKeys(c: Convergence, keys: readonly ErasureReconcileKey[], attempt: number, correlationId: string, report: BatchReport, sourceOf: SourceOf): Promise<void> {
+  const refs = keys.map(refOf);
+  const results = await pushErasures(c, refs, { budgetMs: 0 });
+  const byId = new Map(refs.map((ref) => [c.ledger.digestOf(ref), erasureKey(ref)]));
+  exhausted(byId, results, attempt, report, sourceOf);
+  report.messages.push(...followUps(c, byId, results, correlationId, attempt));
+  for (const [id, result] of results) {
+    if (result.status === 'applied') report.counts.applied += 1;
+    if (result.status === 'failed') {
+      report.counts.deadLettered += 1;
+      report.deadLetters.push(keyLetter(byId.get(id)!, { code: result.code, message: result.message }, sourceOf(byId.get(id)!)));
+    }
+  }
+}
+
+/** The worker's read-back of erasure keys on every configured app; each key on its own, so one failed read delays only its key. */
+export async function verifyErasureKeys(c: Convergence, keys: readonly { key: ErasureReconcileKey; attempt: number }[], correlationId: string, report: BatchReport, sourceOf: SourceOf): Promise<void> {
+  await Promise.all(
+    keys.map(async ({ key, attempt }) => {
+      try {
+        await verifyErasure(c, key, attempt, correlationId, report, sourceOf);
+      } catch (error) {
+        if (!(error instanceof TpnsError) || !error.retryable) throw error;
+        // TPNS did not answer the read-back: look again later, the attempt is not spent.
+        report.messages.push(...keyMessages([key], { phase: 'verify', correlationId, attempt, delaySeconds: c.settings.verifyDelaySeconds }));
+      }
+    }),
+  );
+}
+
+async function verifyErasure(c: Convergence, key: ErasureReconcileKey, attempt: number, correlationId: string, report: BatchReport, sourceOf: SourceOf): Promise<void> {
+  const ref = refOf(key);
+  const first = await c.ledger.getTombstone(ref);
+  if (!first) return;
+  // TPNS first, then the ledger: a sign-in recorded in between counts as allowed, never removed.
+  const apps = erasedApps(c, first);
+  const heldByApp = new Map(await Promise.all(apps.map(async (platform) => [platform, (await c.tpns.tokensOfAccounts(platform, [ref], { retryBudgetMs: 0 }))[0]?.tokens ?? []] as const)));
+  const view = await erasureView(c, ref);
+  if (!view) return;
+  const forgotten = await forgetErasedAccount(c, ref, view);
+  const planned: PlannedOp[] = [];
+  const extrasByApp: Record<string, string[]> = {};
+  for (const platform of apps) {
+    const extras = erasureExtras(heldByApp.get(platform) ?? [], erasureAllowed(ref, view.tombstone, view.records, platform));
+    if (extras.length === 0) {
+      if (!view.tombstone.apps[platform]?.verifiedAt) await c.ledger.markErasure(ref, view.tombstone.v, platform, 'verifiedAt');
+      continue;
+    }
+    extrasByApp[platform] = extras;
+    // Op 3 on exactly the tokens that still hold it: a sign-in of it elsewhere since is left alone.
+    planned.push(...extras.map((token): PlannedOp => ({ owner: platform, platform, op: { kind: 'remove', token, accounts: [ref] } })));
+  }
+  if (planned.length === 0) {
+    report.counts.verified += 1;
+    // TPNS is clean, but a push still held a token holding the account's plaintext: look again.
+    if (!forgotten) report.messages.push(...keyMessages([key], { phase: 'verify', correlationId, attempt, delaySeconds: LEASE_HELD_RETRY_SECONDS }));
+    return;
+  }
+  if (attempt + 1 >= c.settings.maxVerifyAttempts) {
+    report.counts.deadLettered += 1;
+    report.deadLetters.push(
+      keyLetter(key, { code: NOT_CONVERGING_CODE, message: `the account is still bound after ${attempt + 1} read-backs` }, sourceOf(key), {
+        desired: { tokens: 'none, except sign-ins accepted after the deletion' },
+        actual: extrasByApp,
+      }),
+    );
+    logger.error('Erasure does not converge; dead-lettered', { attempts: attempt + 1 });
+    return;
+  }
+  await sendOps(c.tpns, planned, { retryBudgetMs: 0 });
+  report.counts.repaired += 1;
+  report.messages.push(...keyMessages([key], { phase: 'verify', correlationId, attempt: attempt + 1, delaySeconds: verifyRetryDelaySeconds(c, attempt) }));
+}

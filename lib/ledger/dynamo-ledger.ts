@@ -1,0 +1,500 @@
+/**
+ * The intent ledger on DynamoDB (one table, `pk`/`sk`, TTL on `expiresAt`):
+ *
+ * | item | pk | sk | holds |
+ * | --- | --- | --- | --- |
+ * | token | `T#<platform>#<token>` | `#` | `v`, `clearV`, `b<accountType>` = { a: account, v, s: since }, push state, lease |
+ * | account index | `I#<digest>` | `T#<platform>#<token>` | nothing: a hint "this account was bound here" |
+ * | tombstone | `E#<digest>` | `#` | `v`, `at` (requested), `apps`, `expiresAt` |
+ *
+ * `<digest>` is an HMAC of (account type, account) under ERASURE_KEY: index and tombstone keys
+ * carry no plaintext account. One item per token keeps a token's whole intent, its push state and
+ * its lease in one conditional write: a sign-in records, versions and claims the push in one call.
+ *
+ * `@aws-sdk/lib-dynamodb` is imported on first use (off the cold-start path of code that never
+ * touches the table); the SDK finds the endpoint itself (AWS_ENDPOINT_URL_DYNAMODB locally).
+ */
+import { createHmac, randomUUID } from 'node:crypto';
+import type { DynamoDBDocumentClient, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import type * as LibDynamoDb from '@aws-sdk/lib-dynamodb';
+import type { AccountRef, Platform } from '../tpns/types.js';
+import { LedgerUnavailableError } from './errors.js';
+import type { DeviceState, IntentEntry, Lease, TokenKey, TokenRecord, Tombstone } from './records.js';
+import { tokenKeyId } from './records.js';
+import { nextVersion } from './version.js';
+
+type Item = Record<string, unknown>;
+type Sdk = typeof LibDynamoDb;
+
+export interface LedgerOptions {
+  tableName: string;
+  /** HMAC key of index and tombstone keys (ERASURE_KEY / ERASURE_KEY_PARAM). */
+  erasureKey: string;
+  /** How long erasure receipts are kept (ERASURE_RETENTION_DAYS). */
+  retentionDays: number;
+  /** Attempts per DynamoDB call, the SDK's own retry strategy (default 3). */
+  maxAttempts?: number;
+}
+
+export interface WriteResult {
+  record: TokenRecord;
+  /** Set when the write also claimed the token's push lease. */
+  lease?: Lease;
+}
+
+/** Long enough for one TPNS request (5 s timeout) and its ledger bookkeeping; a crashed holder blocks no longer. */
+export const LEASE_MS = 15_000;
+/** DynamoDB's limits per BatchGetItem / BatchWriteItem call. */
+const MAX_BATCH_GET = 100;
+const MAX_BATCH_WRITE = 25;
+/** Unprocessed keys of a batch call are retried this often before the ledger counts as unavailable. */
+const MAX_UNPROCESSED_ROUNDS = 5;
+const TOKEN_SK = '#';
+const ENTRY_PREFIX = 'b';
+
+const tokenPk = ({ platform, token }: TokenKey): string => `T#${platform}#${token}`;
+const typeOf = (ref: AccountRef): number => ref.accountType ?? 0;
+
+function keyOfPk(pk: string): TokenKey {
+  const [, platform, ...rest] = pk.split('#');
+  return { platform: platform as Platform, token: rest.join('#') };
+}
+
+const isConditionFailure = (error: unknown): boolean =>
+  error instanceof Error && error.name === 'ConditionalCheckFailedException';
+
+function unavailable(error: unknown): never {
+  if (error instanceof LedgerUnavailableError) throw error;
+  const reason = error instanceof Error ? error.name : 'unknown error';
+  throw new LedgerUnavailableError(`The intent ledger (DynamoDB) did not answer: ${reason}`, { cause: error });
+}
+
+function toRecord(item: Item): TokenRecord {
+  const entries: IntentEntry[] = [];
+  for (const [name, value] of Object.entries(item)) {
+    if (!name.startsWith(ENTRY_PREFIX) || !/^b\d+$/.test(name)) continue;
+    const entry = value as { a: string; v: number; s: string };
+    entries.push({ account: entry.a, accountType: Number(name.slice(1)), v: entry.v, since: entry.s });
+  }
+  const lease = typeof item.lu === 'number' && typeof item.lb === 'string' ? { until: item.lu, by: item.lb } : undefined;
+  return {
+    ...keyOfPk(item.pk as string),
+    v: item.v as number,
+    ...(typeof item.clearV === 'number' ? { clearV: item.clearV } : {}),
+    entries,
+    state: (item.st as DeviceState | undefined) ?? 'pending',
+    stateV: (item.stV as number | undefined) ?? 0,
+    stateAt: (item.stAt as string | undefined) ?? '',
+    ...(lease ? { lease } : {}),
+    attempts: (item.att as number | undefined) ?? 0,
+  };
+}
+
+/** DynamoDB's TTL deletes within days of expiry, not at once: an expired receipt counts as gone. */
+const isLive = (item: Item): boolean => (item.expiresAt as number) * 1000 > Date.now();
+
+function toTombstone(item: Item): Tombstone {
+  return {
+    digest: (item.pk as string).slice(2),
+    v: item.v as number,
+    requestedAt: item.at as string,
+    apps: (item.apps as Tombstone['apps'] | undefined) ?? {},
+    expiresAt: item.expiresAt as number,
+  };
+}
+
+export class DynamoLedger {
+  readonly tableName: string;
+  readonly #options: LedgerOptions;
+  #connection: Promise<{ sdk: Sdk; client: DynamoDBDocumentClient }> | undefined;
+
+  constructor(options: LedgerOptions) {
+    this.tableName = options.tableName;
+    this.#options = options;
+  }
+
+  /** The HMAC digest that keys an account's index items and tombstone. */
+  digestOf(ref: AccountRef): string {
+    return createHmac('sha256', this.#options.erasureKey).update(`${typeOf(ref)}\u0000${ref.account}`).digest('base64url');
+  }
+
+  // ---- token intents ----------------------------------------------------------------------
+
+  /** Records a sign-in: `ref` becomes the token's account of its account type. */
+  recordSignIn(key: TokenKey, ref: AccountRef, options: { claim: boolean; floor?: number }): Promise<WriteResult> {
+    const name = `${ENTRY_PREFIX}${typeOf(ref)}`;
+    return this.#writeIntent(key, options, (v, now) => ({
+      set: `#e = :entry`,
+      names: { '#e': name },
+      values: { ':entry': { a: ref.account, v, s: now } },
+    }));
+  }
+
+  /** Records a sign-out: every account on the token is void from this version on. */
+  recordSignOut(key: TokenKey, options: { claim: boolean; floor?: number }): Promise<WriteResult> {
+    return this.#writeIntent(key, options, (v) => ({ set: 'clearV = :v', names: {}, values: { ':v': v } }));
+  }
+
+  /**
+   * One conditional write that versions the operation above everything stored on the token and,
+   * with `claim`, takes the push lease if it is free. A version conflict (another container's
+   * clock, or a concurrent write) is retried above the stored version; a held lease is reported
+   * by writing without it.
+   */
+  async #writeIntent(
+    key: TokenKey,
+    options: { claim: boolean; floor?: number },
+    change: (v: number, now: string) => { set: string; names: Record<string, string>; values: Record<string, unknown> },
+  ): Promise<WriteResult> {
+    let floor = options.floor ?? 0;
+    let claim = options.claim;
+    for (let round = 0; round < 8; round++) {
+      const v = nextVersion(floor);
+      const now = new Date().toISOString();
+      const lease: Lease = { until: Date.now() + LEASE_MS, by: randomUUID() };
+      const { set, names, values } = change(v, now);
+      try {
+        const item = await this.#update({
+          Key: { pk: tokenPk(key), sk: TOKEN_SK },
+          UpdateExpression: `SET ${set}, v = :v, st = :pending, stV = :v, stAt = :now, att = :zero${claim ? ', lu = :lu, lb = :lb' : ''}`,
+          ConditionExpression: `(attribute_not_exists(v) OR v < :v)${claim ? ' AND (attribute_not_exists(lu) OR lu < :nowMs)' : ''}`,
+          ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
+          ExpressionAttributeValues: {
+            ...values,
+            ':v': v,
+            ':pending': 'pending',
+            ':now': now,
+            ':zero': 0,
+            ...(claim ? { ':lu': lease.until, ':lb': lease.by, ':nowMs': Date.now() } : {}),
+          },
+        });
+        return claim ? { record: toRecord(item), lease } : { record: toRecord(item) };
+      } catch (error) {
+        if (!isConditionFailure(error)) unavailable(error);
+        const current = await this.getToken(key);
+        if (current && current.v >= v) floor = current.v;
+        else if (claim) claim = false; // the lease is held: record the intent anyway, the holder or a queued push sends it
+      }
+    }
+    throw new LedgerUnavailableError('The intent ledger kept refusing the write (version contention)');
+  }
+
+  /**
+   * Records a sign-in accepted earlier at version `v` (it could not be recorded then). False when a
+   * newer operation on the token is already recorded: the old sign-in is superseded.
+   */
+  async recordPendingSignIn(key: TokenKey, ref: AccountRef, v: number): Promise<boolean> {
+    try {
+      await this.#update({
+        Key: { pk: tokenPk(key), sk: TOKEN_SK },
+        UpdateExpression: 'SET #e = :entry, v = :v, st = :pending, stV = :v, stAt = :now, att = :zero',
+        ConditionExpression: 'attribute_not_exists(v) OR v < :v',
+        ExpressionAttributeNames: { '#e': `${ENTRY_PREFIX}${typeOf(ref)}` },
+        ExpressionAttributeValues: {
+          ':entry': { a: ref.account, v, s: new Date(Math.floor(v / 1000)).toISOString() },
+          ':v': v,
+          ':pending': 'pending',
+          ':now': new Date().toISOString(),
+          ':zero': 0,
+        },
+      });
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      return unavailable(error);
+    }
+  }
+
+  async getToken(key: TokenKey): Promise<TokenRecord | undefined> {
+    const { sdk, client } = await this.#client();
+    try {
+      const { Item } = await client.send(new sdk.GetCommand({ TableName: this.tableName, Key: { pk: tokenPk(key), sk: TOKEN_SK }, ConsistentRead: true }));
+      return Item ? toRecord(Item) : undefined;
+    } catch (error) {
+      return unavailable(error);
+    }
+  }
+
+  /** Strongly consistent reads of many tokens, by tokenKeyId. */
+  async getTokens(keys: readonly TokenKey[]): Promise<Map<string, TokenRecord>> {
+    const items = await this.#batchGet(keys.map((key) => ({ pk: tokenPk(key), sk: TOKEN_SK })));
+    return new Map(items.map((item) => {
+      const record = toRecord(item);
+      return [tokenKeyId(record), record];
+    }));
+  }
+
+  /**
+   * What a push needs right before it sends, in one strongly consistent BatchGetItem: the tokens'
+   * records and the tombstones of the accounts named (tombstones by digest).
+   */
+  async readForPush(keys: readonly TokenKey[], refs: readonly AccountRef[]): Promise<{ records: Map<string, TokenRecord>; tombstones: Map<string, Tombstone> }> {
+    const digests = [...new Set(refs.map((ref) => this.digestOf(ref)))];
+    const items = await this.#batchGet([...keys.map((key) => ({ pk: tokenPk(key), sk: TOKEN_SK })), ...digests.map((digest) => ({ pk: `E#${digest}`, sk: '#' }))]);
+    const records = new Map<string, TokenRecord>();
+    const tombstones = new Map<string, Tombstone>();
+    for (const item of items) {
+      if ((item.pk as string).startsWith('T#')) {
+        const record = toRecord(item);
+        records.set(tokenKeyId(record), record);
+      } else if (isLive(item)) {
+        const tombstone = toTombstone(item);
+        tombstones.set(tombstone.digest, tombstone);
+      }
+    }
+    return { records, tombstones };
+  }
+
+  /** Takes the token's push lease; undefined when another holder has it (or the token has no record). */
+  async claim(key: TokenKey): Promise<(WriteResult & { lease: Lease }) | undefined> {
+    const lease: Lease = { until: Date.now() + LEASE_MS, by: randomUUID() };
+    try {
+      const item = await this.#update({
+        Key: { pk: tokenPk(key), sk: TOKEN_SK },
+        UpdateExpression: 'SET lu = :lu, lb = :lb',
+        ConditionExpression: 'attribute_exists(v) AND (attribute_not_exists(lu) OR lu < :nowMs)',
+        ExpressionAttributeValues: { ':lu': lease.until, ':lb': lease.by, ':nowMs': Date.now() },
+      });
+      return { record: toRecord(item), lease };
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      return unavailable(error);
+    }
+  }
+
+  /**
+   * Gives the lease back. `pushedV` is the version whose intent was sent: the state becomes
+   * `state` only if no newer intent was recorded meanwhile (that one is still pending).
+   */
+  async release(key: TokenKey, lease: Lease, outcome?: { pushedV: number; state: DeviceState }): Promise<void> {
+    const base = { Key: { pk: tokenPk(key), sk: TOKEN_SK } };
+    try {
+      if (outcome) {
+        try {
+          await this.#update({
+            ...base,
+            UpdateExpression: 'SET st = :st, stV = :pv, stAt = :now REMOVE lu, lb',
+            ConditionExpression: 'lb = :lb AND v = :pv',
+            ExpressionAttributeValues: { ':st': outcome.state, ':pv': outcome.pushedV, ':now': new Date().toISOString(), ':lb': lease.by },
+          });
+          return;
+        } catch (error) {
+          if (!isConditionFailure(error)) throw error;
+        }
+      }
+      await this.#update({ ...base, UpdateExpression: 'REMOVE lu, lb', ConditionExpression: 'lb = :lb', ExpressionAttributeValues: { ':lb': lease.by } });
+    } catch (error) {
+      // Lost (expired and taken) or never ours: nothing to give back.
+      if (isConditionFailure(error)) return;
+      unavailable(error);
+    }
+  }
+
+  /** A read-back's verdict on version `v`; ignored when a newer intent exists or a push is under way. */
+  async markVerdict(key: TokenKey, v: number, verdict: { state: DeviceState; attempts: number }): Promise<boolean> {
+    try {
+      await this.#update({
+        Key: { pk: tokenPk(key), sk: TOKEN_SK },
+        UpdateExpression: 'SET st = :st, stV = :v, stAt = :now, att = :att',
+        ConditionExpression: 'v = :v AND (attribute_not_exists(lu) OR lu < :nowMs)',
+        ExpressionAttributeValues: { ':st': verdict.state, ':v': v, ':now': new Date().toISOString(), ':att': verdict.attempts, ':nowMs': Date.now() },
+      });
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      return unavailable(error);
+    }
+  }
+
+  /**
+   * Removes the entry of an erased account from a token (no plaintext of it stays), unless a
+   * newer sign-in replaced it. Refused while a push holds the token's lease: `'leased'`.
+   */
+  async removeErasedEntry(key: TokenKey, ref: AccountRef, deletionV: number): Promise<'removed' | 'kept' | 'leased'> {
+    // A refusal is re-read: a push may have released the lease in between, then it is tried again.
+    for (let round = 0; round < 3; round++) {
+      try {
+        await this.#update({
+          Key: { pk: tokenPk(key), sk: TOKEN_SK },
+          UpdateExpression: 'REMOVE #e',
+          ConditionExpression: '#e.a = :a AND #e.v < :dv AND (attribute_not_exists(lu) OR lu < :nowMs)',
+          ExpressionAttributeNames: { '#e': `${ENTRY_PREFIX}${typeOf(ref)}` },
+          ExpressionAttributeValues: { ':a': ref.account, ':dv': deletionV, ':nowMs': Date.now() },
+        });
+        return 'removed';
+      } catch (error) {
+        if (!isConditionFailure(error)) return unavailable(error);
+        const record = await this.getToken(key);
+        const entry = record?.entries.find((candidate) => candidate.accountType === typeOf(ref));
+        if (entry === undefined || entry.account !== ref.account || entry.v >= deletionV) return 'kept';
+        if (record?.lease && record.lease.until >= Date.now()) return 'leased';
+      }
+    }
+    return 'leased';
+  }
+
+  // ---- account index ----------------------------------------------------------------------
+
+  /** Notes that `ref` was bound on these tokens (idempotent hints for reading an account's devices). */
+  async indexAccount(entries: readonly { ref: AccountRef; key: TokenKey }[]): Promise<void> {
+    await this.#batchWrite(entries.map(({ ref, key }) => ({ PutRequest: { Item: { pk: `I#${this.digestOf(ref)}`, sk: tokenPk(key) } } })));
+  }
+
+  /** Every token the account was ever indexed on (some may have moved on: check their records). */
+  async tokensOfAccount(ref: AccountRef): Promise<TokenKey[]> {
+    const { sdk, client } = await this.#client();
+    const keys: TokenKey[] = [];
+    let start: Item | undefined;
+    try {
+      do {
+        const page = await client.send(
+          new sdk.QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': `I#${this.digestOf(ref)}` },
+            ConsistentRead: true,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        for (const item of page.Items ?? []) keys.push(keyOfPk(item.sk as string));
+        start = page.LastEvaluatedKey;
+      } while (start);
+    } catch (error) {
+      unavailable(error);
+    }
+    return keys;
+  }
+
+  async forgetAccountIndex(ref: AccountRef, keys: readonly TokenKey[]): Promise<void> {
+    const pk = `I#${this.digestOf(ref)}`;
+    await this.#batchWrite(keys.map((key) => ({ DeleteRequest: { Key: { pk, sk: tokenPk(key) } } })));
+  }
+
+  // ---- tombstones -------------------------------------------------------------------------
+
+  /** Records an account deletion (a repeated deletion renews the receipt with a newer version). */
+  async recordDeletion(ref: AccountRef, platforms: readonly Platform[], options: { floor?: number } = {}): Promise<Tombstone> {
+    const apps = Object.fromEntries(platforms.map((platform) => [platform, {}]));
+    let floor = options.floor ?? 0;
+    for (let round = 0; round < 8; round++) {
+      const v = nextVersion(floor);
+      try {
+        const item = await this.#update({
+          Key: { pk: `E#${this.digestOf(ref)}`, sk: '#' },
+          UpdateExpression: 'SET v = :v, #at = :at, apps = :apps, expiresAt = :exp',
+          ConditionExpression: 'attribute_not_exists(v) OR v < :v',
+          ExpressionAttributeNames: { '#at': 'at' },
+          ExpressionAttributeValues: {
+            ':v': v,
+            ':at': new Date().toISOString(),
+            ':apps': apps,
+            ':exp': Math.floor(Date.now() / 1000) + this.#options.retentionDays * 86_400,
+          },
+        });
+        return toTombstone(item);
+      } catch (error) {
+        if (!isConditionFailure(error)) unavailable(error);
+        floor = (await this.getTombstone(ref))?.v ?? v;
+      }
+    }
+    throw new LedgerUnavailableError('The intent ledger kept refusing the deletion (version contention)');
+  }
+
+  async getTombstone(ref: AccountRef): Promise<Tombstone | undefined> {
+    const { sdk, client } = await this.#client();
+    try {
+      const { Item } = await client.send(
+        new sdk.GetCommand({ TableName: this.tableName, Key: { pk: `E#${this.digestOf(ref)}`, sk: '#' }, ConsistentRead: true }),
+      );
+      return Item && isLive(Item) ? toTombstone(Item) : undefined;
+    } catch (error) {
+      return unavailable(error);
+    }
+  }
+
+  /** Tombstones of many accounts, by digest. */
+  async getTombstones(refs: readonly AccountRef[]): Promise<Map<string, Tombstone>> {
+    const digests = [...new Set(refs.map((ref) => this.digestOf(ref)))];
+    const items = (await this.#batchGet(digests.map((digest) => ({ pk: `E#${digest}`, sk: '#' })))).filter(isLive);
+    return new Map(items.map((item) => {
+      const tombstone = toTombstone(item);
+      return [tombstone.digest, tombstone];
+    }));
+  }
+
+  /** Notes that op 5 was accepted (`appliedAt`) or read back empty (`verifiedAt`) on one app, for deletion `v`. */
+  async markErasure(ref: AccountRef, v: number, platform: Platform, field: 'appliedAt' | 'verifiedAt'): Promise<void> {
+    try {
+      await this.#update({
+        Key: { pk: `E#${this.digestOf(ref)}`, sk: '#' },
+        UpdateExpression: 'SET apps.#p.#f = :at',
+        ConditionExpression: 'v = :v',
+        ExpressionAttributeNames: { '#p': platform, '#f': field },
+        ExpressionAttributeValues: { ':at': new Date().toISOString(), ':v': v },
+      });
+    } catch (error) {
+      // A newer deletion of the same account renewed the receipt: it tracks its own progress.
+      if (isConditionFailure(error)) return;
+      unavailable(error);
+    }
+  }
+
+  // ---- plumbing ---------------------------------------------------------------------------
+
+  #client(): Promise<{ sdk: Sdk; client: DynamoDBDocumentClient }> {
+    this.#connection ??= Promise.all([import('@aws-sdk/lib-dynamodb'), import('@aws-sdk/client-dynamodb')]).then(([sdk, base]) => ({
+      sdk,
+      client: sdk.DynamoDBDocumentClient.from(
+        new base.DynamoDBClient({ ...(this.#options.maxAttempts ? { maxAttempts: this.#options.maxAttempts } : {}) }),
+        { marshallOptions: { removeUndefinedValues: true } },
+      ),
+    }));
+    return this.#connection;
+  }
+
+  async #update(input: Omit<UpdateCommandInput, 'TableName' | 'ReturnValues'>): Promise<Item> {
+    const { sdk, client } = await this.#client();
+    const answer = await client.send(new sdk.UpdateCommand({ ...input, TableName: this.tableName, ReturnValues: 'ALL_NEW' }));
+    return answer.Attributes ?? {};
+  }
+
+  async #batchGet(keys: readonly Item[]): Promise<Item[]> {
+    const { sdk, client } = await this.#client();
+    const found: Item[] = [];
+    try {
+      for (let start = 0; start < keys.length; start += MAX_BATCH_GET) {
+        let pending: Item[] = keys.slice(start, start + MAX_BATCH_GET);
+        for (let round = 0; pending.length > 0; round++) {
+          if (round === MAX_UNPROCESSED_ROUNDS) throw new LedgerUnavailableError('DynamoDB kept keys of a BatchGetItem unprocessed');
+          const answer = await client.send(
+            new sdk.BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
+          );
+          found.push(...(answer.Responses?.[this.tableName] ?? []));
+          pending = (answer.UnprocessedKeys?.[this.tableName]?.Keys as Item[] | undefined) ?? [];
+          if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
+        }
+      }
+    } catch (error) {
+      unavailable(error);
+    }
+    return found;
+  }
+
+  async #batchWrite(requests: readonly Item[]): Promise<void> {
+    if (requests.length === 0) return;
+    const { sdk, client } = await this.#client();
+    try {
+      for (let start = 0; start < requests.length; start += MAX_BATCH_WRITE) {
+        let pending: Item[] = requests.slice(start, start + MAX_BATCH_WRITE);
+        for (let round = 0; pending.length > 0; round++) {
+          if (round === MAX_UNPROCESSED_ROUNDS) throw new LedgerUnavailableError('DynamoDB kept items of a BatchWriteItem unprocessed');
+          const answer = await client.send(new sdk.BatchWriteCommand({ RequestItems: { [this.tableName]: pending as never } }));
+          pending = (answer.UnprocessedItems?.[this.tableName] as Item[] | undefined) ?? [];
+          if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
+        }
+      }
+    } catch (error) {
+      unavailable(error);
+    }
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * local/serverless-config.ts reads serverless.yml for the local stack: what it returns is what
+ * the emulators create and the event source runs with, so check it against the file, and check
+ * that a serverless.yml Lambda or the local table could not honour fails here, loudly.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SERVERLESS_YML, httpApiRoutes, readServerlessConfig } from '../../local/serverless-config.js';
+
+const original = readFileSync(SERVERLESS_YML, 'utf8');
+const dir = mkdtempSync(join(tmpdir(), 'serverless-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** serverless.yml with one exact piece of text replaced (the piece must be there). */
+function variant(name: string, search: string, replacement: string): string {
+  expect(original, `serverless.yml no longer contains ${JSON.stringify(search)}`).toContain(search);
+  const path = join(dir, `${name}.yml`);
+  writeFileSync(path, original.replace(search, replacement));
+  return path;
+}
+
+describe('readServerlessConfig', () => {
+  const config = readServerlessConfig();
+
+  it('returns the ledger table as CreateTable takes it', () => {
+    expect(config.table).toEqual({
+      resource: 'BindingsTable',
+      name: 'tpns-account-sync-dev-bindings',
+      attributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      keySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      billingMode: 'PAY_PER_REQUEST',
+      ttlAttribute: 'expiresAt',
+    });
+  });
+
+  it('names the table, queues and all by the stage', () => {
+    const staged = readServerlessConfig(SERVERLESS_YML, { stage: 'prod' });
+    expect(staged.table.name).toBe('tpns-account-sync-prod-bindings');
+    expect(staged.bindingQueue.name).toBe('tpns-account-sync-prod-bindings');
+  });
+
+  it('returns standard queues: plain attributes, no FIFO ones, the redrive count apart', () => {
+    expect(config.bindingQueue).toEqual({
+      resource: 'BindingQueue',
+      name: 'tpns-account-sync-dev-bindings',
+      attributes: { VisibilityTimeout: '360', MessageRetentionPeriod: '1209600' },
+    });
+    expect(config.deadLetterQueue).toEqual({
+      resource: 'BindingDeadLetterQueue',
+      name: 'tpns-account-sync-dev-bindings-dlq',
+      attributes: { MessageRetentionPeriod: '1209600' },
+    });
+    expect(config.maxReceiveCount).toBe(5);
+  });
+
+  it("returns the worker's event source settings, batching window included", () => {
+    expect(config.worker).toEqual({
+      functionName: 'bindWorker',
+      handler: 'functions/bind-worker.handler',
+      batchSize: 100,
+      maximumBatchingWindowSeconds: 1,
+      maximumConcurrency: 5,
+      timeoutSeconds: 60,
+      reportBatchItemFailures: true,
+    });
+  });
+
+  it('resolves the new provider environment', () => {
+    const environment = (config.document.provider as { environment: Record<string, unknown> }).environment;
+    expect(environment).toMatchObject({
+      BINDINGS_TABLE: { Ref: 'BindingsTable' },
+      VERIFY_DELAY_SECONDS: 15,
+      ERASURE_RETENTION_DAYS: 30,
+      ERASURE_KEY_PARAM: '/tpns-account-sync/erasure-key',
+    });
+  });
+
+  it('routes GET /v1/admin/erasures/{account} to query, behind the JWT authorizer and the admin scope', () => {
+    const route = httpApiRoutes(config).find((candidate) => candidate.path === '/v1/admin/erasures/{account}');
+    expect(route).toEqual({
+      functionName: 'query',
+      handler: 'functions/query.handler',
+      method: 'GET',
+      path: '/v1/admin/erasures/{account}',
+      authorizer: { name: 'jwt', scopes: ['tpns/admin'] },
+      timeoutSeconds: 10,
+    });
+  });
+});
+
+describe('readServerlessConfig refuses what Lambda or the local table could not honour', () => {
+  it('a batch over 10 without a batching window of at least 1 s (Lambda refuses the mapping)', () => {
+    const path = variant('no-window', 'maximumBatchingWindow: 1', 'maximumBatchingWindow: 0');
+    expect(() => readServerlessConfig(path)).toThrow(/maximumBatchingWindow must be at least 1 when batchSize is over 10/);
+  });
+
+  it('a batch size or window beyond Lambda\'s limits', () => {
+    expect(() => readServerlessConfig(variant('huge-batch', 'workerBatchSize: 100', 'workerBatchSize: 10001'))).toThrow(/batchSize must be an integer from 1 to 10000/);
+    expect(() => readServerlessConfig(variant('long-window', 'maximumBatchingWindow: 1', 'maximumBatchingWindow: 301'))).toThrow(/from 0 to 300/);
+  });
+
+  it('a secondary index, which the local table would silently lack', () => {
+    const path = variant(
+      'gsi',
+      '        BillingMode: PAY_PER_REQUEST\n',
+      '        BillingMode: PAY_PER_REQUEST\n        GlobalSecondaryIndexes:\n          - { IndexName: byAccount, KeySchema: [{ AttributeName: sk, KeyType: HASH }], Projection: { ProjectionType: KEYS_ONLY } }\n',
+    );
+    expect(() => readServerlessConfig(path)).toThrow(/GlobalSecondaryIndexes is not read/);
+  });
+
+  it('a provisioned table without its throughput (CloudFormation would refuse it too)', () => {
+    const path = variant('provisioned', 'BillingMode: PAY_PER_REQUEST', 'BillingMode: PROVISIONED');
+    expect(() => readServerlessConfig(path)).toThrow(/ProvisionedThroughput is required/);
+  });
+
+  it('a table without its key schema', () => {
+    const path = variant('no-keys', '        KeySchema:\n', '        KeySchemaX:\n');
+    expect(() => readServerlessConfig(path)).toThrow(/resources\.Resources\.BindingsTable\.Properties\.KeySchema/);
+  });
+});

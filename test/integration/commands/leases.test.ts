@@ -1,0 +1,66 @@
+/**
+ * The token's push lease (G2) through the commands, on real parts: a sign-in that finds another
+ * push of the same token in flight records its intent, waits for the lease and pushes the newer
+ * intent itself; if the holder takes longer than LEASE_WAIT_MS it hands the push to the queue
+ * (202) rather than racing the older call.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { listDevices, signIn } from '../../../lib/commands/index.js';
+import { LEASE_WAIT_MS } from '../../../lib/commands/work.js';
+import { createRuntime } from '../../../lib/config/runtime.js';
+import type { Runtime } from '../../../lib/config/runtime.js';
+import { batchCalls, queuedForToken } from '../functions/harness.js';
+import { startStack } from '../../support/stack.js';
+import type { Stack } from '../../support/stack.js';
+
+let stack: Stack;
+let runtime: Runtime;
+beforeAll(async () => {
+  stack = await startStack({ env: { POWERTOOLS_LOG_LEVEL: 'ERROR' } });
+  runtime = await createRuntime(process.env);
+});
+afterAll(() => stack.close());
+beforeEach(() => stack.tpns.reset());
+
+const device = (account: string, token: string) => ({ account, token, platform: 'android' as const });
+const callsFor = (token: string) => batchCalls(stack.tpns, 2).filter((call) => JSON.stringify(call.requested).includes(token));
+
+describe('a sign-in while another push of the same token is in flight', () => {
+  it('waits for the lease, then pushes the newer intent after the older call was answered', async () => {
+    const token = 'lease-token-1';
+    stack.tpns.injectFault({ kind: 'latency', latencyMs: 700, count: 1, path: 'batchoperate' });
+    const first = signIn(runtime, device('first-user', token), { correlationId: 'first' });
+    await sleep(150); // the first holds the lease and its call is in flight
+    const second = await signIn(runtime, device('second-user', token), { correlationId: 'second' });
+    expect(await first).toEqual({ status: 200, body: { applied: 1, failed: [] } });
+    expect(second).toEqual({ status: 200, body: { applied: 1, failed: [] } });
+    await stack.tpns.idle();
+    expect(stack.tpns.accountsOf('android', token)).toEqual([{ account: 'second-user', accountType: 0 }]);
+    const [older, newer] = callsFor(token);
+    expect(callsFor(token)).toHaveLength(2);
+    expect(JSON.stringify(newer!.requested)).toContain('second-user');
+    // Sent only once the older call had been answered (it was held 700 ms).
+    expect(newer!.receivedAt - older!.receivedAt).toBeGreaterThanOrEqual(650);
+    expect((await listDevices(runtime, { account: 'second-user' })).devices).toEqual([expect.objectContaining({ token, state: 'applied' })]);
+    expect((await listDevices(runtime, { account: 'first-user' })).devices).toEqual([]);
+  });
+
+  it(`queues its push (202) when the holder keeps the lease longer than LEASE_WAIT_MS (${LEASE_WAIT_MS} ms); the worker then pushes the newer intent`, async () => {
+    const token = 'lease-token-2';
+    stack.tpns.injectFault({ kind: 'latency', latencyMs: LEASE_WAIT_MS + 700, count: 1, path: 'batchoperate' });
+    const first = signIn(runtime, device('slow-holder', token), { correlationId: 'slow' });
+    await sleep(100);
+    const second = await signIn(runtime, device('waiter', token), { correlationId: 'waiter' });
+    expect(second).toMatchObject({ status: 202, body: { queued: 1, chunks: 1, applied: 0 } });
+    // It never sent anything itself.
+    expect(callsFor(token).filter((call) => JSON.stringify(call.requested).includes('waiter'))).toEqual([]);
+    expect((await queuedForToken(stack.sqs, token)).filter(({ message }) => message.correlationId === 'waiter').map(({ message }) => message.phase)).toEqual(['push']);
+    expect((await first).status).toBe(200);
+
+    await stack.startWorker();
+    await stack.quiesce();
+    expect(stack.tpns.accountsOf('android', token)).toEqual([{ account: 'waiter', accountType: 0 }]);
+    expect((await listDevices(runtime, { account: 'waiter' })).devices).toEqual([expect.objectContaining({ token, state: 'verified' })]);
+  });
+});

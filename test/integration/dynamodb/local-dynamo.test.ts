@@ -1,0 +1,252 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import {
+  ConditionalCheckFailedException,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  InternalServerError,
+  ProvisionedThroughputExceededException,
+  PutItemCommand,
+  ThrottlingException,
+} from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { InvalidDynamoFaultRuleError } from '../../../local/dynamodb/fault-proxy.js';
+import type { DynamoFaultKind } from '../../../local/dynamodb/fault-proxy.js';
+import { LocalDynamoPortInUseError, localDynamoClient, startLocalDynamo } from '../../../local/dynamodb/local-dynamo.js';
+import type { LocalDynamo } from '../../../local/dynamodb/local-dynamo.js';
+import { readServerlessConfig } from '../../../local/serverless-config.js';
+
+let dynamo: LocalDynamo;
+let client: DynamoDBClient;
+
+beforeAll(async () => {
+  dynamo = await startLocalDynamo();
+});
+afterAll(async () => dynamo.close());
+beforeEach(() => {
+  // One attempt: an injected error reaches the test instead of being retried away.
+  client = localDynamoClient(dynamo.endpoint, { maxAttempts: 1 });
+});
+afterEach(() => {
+  client.destroy();
+  dynamo.faults.clear();
+  dynamo.faults.resetCounters();
+});
+
+const key = (pk: string, sk = 'intent') => ({ pk: { S: pk }, sk: { S: sk } });
+const getItem = (pk: string) => client.send(new GetItemCommand({ TableName: dynamo.tableName, Key: key(pk) }));
+const putItem = (pk: string) => client.send(new PutItemCommand({ TableName: dynamo.tableName, Item: key(pk) }));
+/** Whether the call was failed by an injected fault (true) or went through (false). */
+const faulted = (call: Promise<unknown>) => call.then(() => false, () => true);
+
+describe('startLocalDynamo: the table', () => {
+  it('is created as serverless.yml declares it: pk/sk keys, on demand, TTL on expiresAt', async () => {
+    const { table } = readServerlessConfig();
+    expect(table).toEqual({
+      resource: 'BindingsTable',
+      name: 'tpns-account-sync-dev-bindings',
+      attributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      keySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      billingMode: 'PAY_PER_REQUEST',
+      ttlAttribute: 'expiresAt',
+    });
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: dynamo.tableName }));
+    expect(dynamo.tableName).toBe(table.name);
+    expect(Table).toMatchObject({ TableName: table.name, TableStatus: 'ACTIVE', KeySchema: table.keySchema });
+    expect(Table?.AttributeDefinitions).toEqual(expect.arrayContaining(table.attributeDefinitions));
+    expect(Table?.GlobalSecondaryIndexes).toBeUndefined();
+    expect(Table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
+  });
+
+  it('listens on loopback behind the proxy and names the env a process needs', () => {
+    expect(dynamo.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(dynamo.env).toEqual({
+      BINDINGS_TABLE: dynamo.tableName,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    });
+  });
+
+  it('has no TTL locally (dynalite has no UpdateTimeToLive): expired items are the readers\' to ignore', async () => {
+    const { TimeToLiveDescription } = await client.send(new DescribeTimeToLiveCommand({ TableName: dynamo.tableName }));
+    expect(TimeToLiveDescription?.TimeToLiveStatus).toBe('DISABLED');
+  });
+});
+
+describe('an SDK client configured by AWS_ENDPOINT_URL_DYNAMODB alone', () => {
+  const saved: Record<string, string | undefined> = {};
+  let documents: DynamoDBDocumentClient;
+  beforeEach(() => {
+    for (const [name, value] of Object.entries(dynamo.env)) {
+      saved[name] = process.env[name];
+      process.env[name] = value;
+    }
+    // No endpoint, region or credentials here: the SDK reads them from the environment.
+    documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  });
+  afterEach(() => {
+    documents.destroy();
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+
+  it('reaches the local table through the proxy, and conditional writes hold', async () => {
+    const TableName = process.env.BINDINGS_TABLE;
+    const Key = { pk: 'token#android#t-1', sk: 'intent' };
+    await documents.send(new PutCommand({ TableName, Item: { ...Key, v: 1 }, ConditionExpression: 'attribute_not_exists(pk)' }));
+    await expect(
+      documents.send(new PutCommand({ TableName, Item: { ...Key, v: 9 }, ConditionExpression: 'attribute_not_exists(pk)' })),
+    ).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+
+    const raise = (v: number) =>
+      documents.send(
+        new UpdateCommand({ TableName, Key, UpdateExpression: 'SET v = :v', ConditionExpression: 'v < :v', ExpressionAttributeValues: { ':v': v } }),
+      );
+    await raise(5);
+    await expect(raise(3)).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+    const { Item } = await documents.send(new GetCommand({ TableName, Key, ConsistentRead: true }));
+    expect(Item).toEqual({ ...Key, v: 5 });
+    // Counted by the proxy: the SDK did use AWS_ENDPOINT_URL_DYNAMODB.
+    expect(dynamo.faults.requests()).toEqual({ PutItem: 2, UpdateItem: 2, GetItem: 1 });
+  });
+});
+
+describe('fault proxy', () => {
+  const ERRORS: [DynamoFaultKind, status: number, sdkClass: abstract new (...args: never[]) => Error][] = [
+    ['ProvisionedThroughputExceededException', 400, ProvisionedThroughputExceededException],
+    ['ThrottlingException', 400, ThrottlingException],
+    ['InternalServerError', 500, InternalServerError],
+  ];
+
+  it.each(ERRORS)('answers %s (HTTP %i): the SDK raises its own error class', async (kind, status, sdkClass) => {
+    dynamo.faults.add({ kind, count: 1 });
+    const error: unknown = await putItem('fault').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(sdkClass);
+    expect(error).toMatchObject({ name: kind, $metadata: { httpStatusCode: status }, $fault: status === 500 ? 'server' : 'client' });
+    await expect(putItem('fault')).resolves.toBeDefined();
+  });
+
+  it('uses a custom message when the rule gives one', async () => {
+    dynamo.faults.add({ kind: 'ThrottlingException', message: 'slow down, test' });
+    await expect(getItem('x')).rejects.toThrow('slow down, test');
+  });
+
+  it('lets the SDK retry an injected throttle as it would a real one', async () => {
+    const retrying = localDynamoClient(dynamo.endpoint, { maxAttempts: 2 });
+    dynamo.faults.add({ kind: 'ProvisionedThroughputExceededException', count: 1 });
+    await expect(retrying.send(new GetItemCommand({ TableName: dynamo.tableName, Key: key('retried') }))).resolves.toBeDefined();
+    retrying.destroy();
+    expect(dynamo.faults.requests()).toEqual({ GetItem: 2 });
+    expect(dynamo.faults.injected()).toEqual({ GetItem: 1 });
+  });
+
+  it('adds latency, then answers normally', async () => {
+    dynamo.faults.add({ kind: 'latency', latencyMs: 300, count: 1 });
+    const started = Date.now();
+    await putItem('slow');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    const again = Date.now();
+    await putItem('slow');
+    expect(Date.now() - again).toBeLessThan(250);
+  });
+
+  it('filters by operation, given as a name or as the X-Amz-Target', async () => {
+    dynamo.faults.add({ kind: 'ThrottlingException', operation: 'PutItem' });
+    dynamo.faults.add({ kind: 'InternalServerError', operation: 'DynamoDB_20120810.UpdateItem' });
+    expect(dynamo.faults.list().map((fault) => fault.operation)).toEqual(['PutItem', 'UpdateItem']);
+    await expect(getItem('x')).resolves.toBeDefined();
+    await expect(putItem('x')).rejects.toBeInstanceOf(ThrottlingException);
+  });
+
+  it('spends a counted rule after `count` requests', async () => {
+    const rule = dynamo.faults.add({ kind: 'InternalServerError', count: 2 });
+    const outcomes = [];
+    for (let i = 0; i < 4; i++) outcomes.push(await faulted(getItem('x')));
+    expect(outcomes).toEqual([true, true, false, false]);
+    expect(dynamo.faults.list()).toEqual([]);
+    expect(dynamo.faults.remove(rule.id)).toBe(false);
+  });
+
+  it('picks requests by probability from a seeded PRNG: the same seed, the same requests', async () => {
+    const run = async () => {
+      dynamo.faults.clear();
+      dynamo.faults.add({ kind: 'ThrottlingException', probability: 0.5, seed: 42 });
+      const outcomes: boolean[] = [];
+      for (let i = 0; i < 24; i++) outcomes.push(await faulted(getItem('x')));
+      return outcomes;
+    };
+    const first = await run();
+    expect(await run()).toEqual(first);
+    expect(first).toContain(true);
+    expect(first).toContain(false);
+  });
+
+  it('combines probability and count: at most `count` requests, chosen by probability', async () => {
+    dynamo.faults.add({ kind: 'ThrottlingException', probability: 0.5, count: 3, seed: 7 });
+    const outcomes: boolean[] = [];
+    for (let i = 0; i < 30; i++) outcomes.push(await faulted(getItem('x')));
+    expect(outcomes.filter(Boolean)).toHaveLength(3);
+    expect(dynamo.faults.injected()).toEqual({ GetItem: 3 });
+  });
+
+  it('counts requests per operation, faulted ones included, until reset', async () => {
+    dynamo.faults.add({ kind: 'ThrottlingException', operation: 'GetItem', count: 1 });
+    await faulted(getItem('a'));
+    await getItem('a');
+    await putItem('a');
+    expect(dynamo.faults.requests()).toEqual({ GetItem: 2, PutItem: 1 });
+    expect(dynamo.faults.injected()).toEqual({ GetItem: 1 });
+    dynamo.faults.resetCounters();
+    expect(dynamo.faults.requests()).toEqual({});
+    expect(dynamo.faults.injected()).toEqual({});
+  });
+
+  it('refuses a rule that could never mean anything', () => {
+    expect(() => dynamo.faults.add({ kind: 'ThrottlingException', probability: 2 })).toThrow(InvalidDynamoFaultRuleError);
+    expect(() => dynamo.faults.add({ kind: 'ThrottlingException', count: 0 })).toThrow(/count/);
+    // @ts-expect-error: not an operation (a typo must not silently match nothing)
+    expect(() => dynamo.faults.add({ kind: 'ThrottlingException', operation: 'UpdateItme' })).toThrow(/operation/);
+    expect(dynamo.faults.list()).toEqual([]);
+  });
+});
+
+describe('startLocalDynamo: lifecycle', () => {
+  it('reports a port in use as a named error', async () => {
+    const blocker = createServer().listen(0, '127.0.0.1');
+    await new Promise((resolve) => blocker.once('listening', resolve));
+    const { port } = blocker.address() as AddressInfo;
+    await expect(startLocalDynamo({ port })).rejects.toBeInstanceOf(LocalDynamoPortInUseError);
+    await new Promise((resolve) => blocker.close(resolve));
+  });
+
+  it('listens on a given port, and frees it on close (twice is fine)', async () => {
+    const probe = createServer().listen(0, '127.0.0.1');
+    await new Promise((resolve) => probe.once('listening', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+
+    const own = await startLocalDynamo({ port });
+    expect(own.endpoint).toBe(`http://127.0.0.1:${port}`);
+    const ownClient = localDynamoClient(own.endpoint);
+    await ownClient.send(new PutItemCommand({ TableName: own.tableName, Item: key('mine') }));
+    ownClient.destroy();
+    await own.close();
+    await own.close();
+    const again = createServer().listen(port, '127.0.0.1');
+    await new Promise((resolve, reject) => again.once('listening', resolve).once('error', reject));
+    await new Promise((resolve) => again.close(resolve));
+  });
+});

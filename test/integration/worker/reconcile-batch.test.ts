@@ -1,0 +1,363 @@
+/**
+ * `reconcileBatch` (lib/worker/reconcile-batch.ts) on real parts: the runtime the deployed
+ * worker builds (TPNS client to the emulator, the ledger on dynalite, the queues on fauxqs),
+ * called with SQS events built from v2 key messages. What it answers (batchItemFailures), what it
+ * sends to TPNS, what it queues next and what it dead-letters.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { listDevices, erasureStatus, signIn, signOut } from '../../../lib/commands/index.js';
+import { keyLetter } from '../../../lib/queue/dead-letter.js';
+import type { KeyMessage } from '../../../lib/queue/messages.js';
+import { SqsKeyQueue } from '../../../lib/queue/sqs-key-queue.js';
+import { nextVersion } from '../../../lib/ledger/version.js';
+import { MAX_PUSH_ATTEMPTS } from '../../../lib/convergence/reconciler.js';
+import { reconcileBatch } from '../../../lib/worker/index.js';
+import { TEST_VERIFY_DELAY_SECONDS } from '../../support/stack.js';
+import { queuedKeyMessages } from '../functions/harness.js';
+import { batchCalls, keyMessage, readBacks, sqsEvent, sqsRecord, startWorkerHarness, tokenKey, tokensOf } from './harness.js';
+import type { WorkerHarness } from './harness.js';
+
+const MAX_VERIFY_ATTEMPTS = 3;
+
+let h: WorkerHarness;
+beforeAll(async () => {
+  h = await startWorkerHarness({ env: { MAX_VERIFY_ATTEMPTS: String(MAX_VERIFY_ATTEMPTS) } });
+});
+afterAll(() => h.close());
+beforeEach(async () => {
+  h.stack.tpns.reset();
+  h.stack.dynamo.faults.clear();
+  await h.takeDeadLetters();
+});
+
+let counter = 0;
+const fresh = (prefix: string) => `${prefix}-${Date.now().toString(36)}${(counter++).toString(36)}`;
+const meta = () => ({ correlationId: fresh('setup') });
+
+/** Records a sign-in in the ledger without pushing it (as a bulk or a failed direct attempt leaves it). */
+async function recorded(token: string, account: string, platform: 'android' | 'ios' = 'android') {
+  const key = { platform, token };
+  await h.runtime.ledger.indexAccount([{ key, ref: { account } }]);
+  await h.runtime.ledger.recordSignIn(key, { account }, { claim: false });
+}
+
+const run = (messages: (KeyMessage | string)[]) => {
+  const records = messages.map((message) => sqsRecord(message));
+  return { records, response: reconcileBatch(sqsEvent(records), h.runtime) };
+};
+const failedIds = async (response: Promise<{ batchItemFailures: { itemIdentifier: string }[] }>) =>
+  (await response).batchItemFailures.map((failure) => failure.itemIdentifier);
+/** Follow-ups queued under a correlation id (ready and delayed). */
+const followUps = async (correlationId: string) =>
+  (await queuedKeyMessages(h.stack.sqs)).filter(({ message }) => message.correlationId === correlationId);
+const stateOf = async (account: string, token: string) =>
+  (await listDevices(h.runtime, { account })).devices.find((device) => device.token === token)?.state;
+
+describe('invalid messages', () => {
+  it('are dead-lettered with the reason and their body, acknowledged, and cost no TPNS call', async () => {
+    const bodies = [
+      'not json',
+      JSON.stringify({ v: 1, kind: 'bind', platform: 'android', correlationId: 'old', acceptedAt: '2025-01-01T00:00:00Z', items: [{ token: 't', account: 'alice' }] }),
+      JSON.stringify(keyMessage('push', [tokenKey('has space')])),
+      JSON.stringify(keyMessage('verify', [])),
+      JSON.stringify(keyMessage('push', Array.from({ length: 21 }, (_, i) => tokenKey(`too-many-${i}`)))),
+    ];
+    const { records, response } = run(bodies);
+    expect(await failedIds(response)).toEqual([]);
+    expect(h.stack.tpns.requests()).toHaveLength(0);
+    const { letters, redriven } = await h.takeDeadLetters();
+    expect(redriven).toEqual([]);
+    expect(letters.map((letter) => [letter.source.messageId, letter.reason.code, letter.body])).toEqual(
+      records.map((record) => [record.messageId, 'INVALID_MESSAGE', record.body]),
+    );
+    expect(letters[0]!.reason.message).toBe('body is not JSON');
+    expect(letters[1]!.reason.message).toMatch(/^not a v2 key message: /);
+    expect(letters[2]!.reason.message).toMatch(/keys\.0\.token: /);
+    expect(letters[4]!.reason.message).toMatch(/keys: /);
+  });
+
+  it('does not hold up the valid messages of the same batch', async () => {
+    const token = fresh('tok-valid');
+    await recorded(token, 'valid-1');
+    const { response } = run(['{"v":2}', keyMessage('push', [tokenKey(token)])]);
+    expect(await failedIds(response)).toEqual([]);
+    expect(h.stack.tpns.accountsOf('android', token)).toEqual([{ account: 'valid-1', accountType: 0 }]);
+    expect((await h.takeDeadLetters()).letters.map((letter) => letter.reason.code)).toEqual(['INVALID_MESSAGE']);
+  });
+});
+
+describe('pushing', () => {
+  it('pushes a key named by several messages of the batch once, and queues one read-back of each key', async () => {
+    const [a, b] = [fresh('tok-dup-a'), fresh('tok-dup-b')];
+    await recorded(a, 'dup-alice');
+    await recorded(b, 'dup-bob');
+    const first = keyMessage('push', [tokenKey(a)]);
+    const { response } = run([first, keyMessage('push', [tokenKey(a)]), keyMessage('push', [tokenKey(a), tokenKey(b)]), first]);
+    expect(await failedIds(response)).toEqual([]);
+    const calls = batchCalls(h.stack);
+    expect(calls).toHaveLength(1);
+    expect(tokensOf(calls[0]!).sort()).toEqual([a, b].sort());
+    expect(h.stack.tpns.accountsOf('android', a)).toEqual([{ account: 'dup-alice', accountType: 0 }]);
+    const queued = await followUps(first.correlationId);
+    expect(queued.map(({ message, delaySeconds }) => [message.phase, delaySeconds])).toEqual([['verify', TEST_VERIFY_DELAY_SECONDS]]);
+    const keys = queued.flatMap(({ message }) => (message.phase === 'record' ? [] : message.keys));
+    expect(keys).toHaveLength(2);
+    expect(await stateOf('dup-alice', a)).toBe('applied');
+  });
+
+  it('pushes the current intent, whatever the messages: a key signed out since is cleared, not bound', async () => {
+    const token = fresh('tok-current');
+    await recorded(token, 'was-here');
+    await h.runtime.ledger.recordSignOut({ platform: 'android', token }, { claim: false });
+    const { response } = run([keyMessage('push', [tokenKey(token)])]);
+    expect(await failedIds(response)).toEqual([]);
+    expect(batchCalls(h.stack).map((call) => call.operatorType)).toEqual([4]);
+  });
+
+  it('only pushes a key that is also to be verified in the same batch: the push queues its own read-back', async () => {
+    const token = fresh('tok-both');
+    await recorded(token, 'both-1');
+    const push = keyMessage('push', [tokenKey(token)]);
+    const { response } = run([keyMessage('verify', [tokenKey(token)]), push]);
+    expect(await failedIds(response)).toEqual([]);
+    expect(batchCalls(h.stack, 2)).toHaveLength(1);
+    expect(readBacks(h.stack)).toHaveLength(0);
+    expect((await followUps(push.correlationId)).map(({ message }) => message.phase)).toEqual(['verify']);
+  });
+
+  it('re-queues a push (attempt + 1, backed off) when TPNS fails retryably, and acknowledges the record', async () => {
+    const token = fresh('tok-retry');
+    await recorded(token, 'retry-1');
+    h.stack.tpns.injectFault({ kind: 'http500', path: 'batchoperate' });
+    const message = keyMessage('push', [tokenKey(token)], 2);
+    const { response } = run([message]);
+    expect(await failedIds(response)).toEqual([]);
+    expect(batchCalls(h.stack).length).toBeGreaterThan(0);
+    const queued = await followUps(message.correlationId);
+    expect(queued).toEqual([
+      { message: { ...message, attempt: 3 }, delaySeconds: 4, sentAt: expect.any(Number) as number },
+    ]);
+    expect(await stateOf('retry-1', token)).toBe('pending');
+    expect((await h.takeDeadLetters()).letters).toEqual([]);
+  });
+
+  it('dead-letters a key whose queued pushes kept failing retryably, after MAX_PUSH_ATTEMPTS, instead of queueing it again', async () => {
+    const token = fresh('tok-exhausted');
+    await recorded(token, 'exhausted-1');
+    h.stack.tpns.injectFault({ kind: 'http500', path: 'batchoperate' });
+    const message = keyMessage('push', [tokenKey(token)], MAX_PUSH_ATTEMPTS - 1);
+    const { records, response } = run([message]);
+    expect(await failedIds(response)).toEqual([]);
+    expect(await followUps(message.correlationId)).toEqual([]);
+    const { letters } = await h.takeDeadLetters();
+    expect(letters).toEqual([
+      expect.objectContaining({
+        key: tokenKey(token),
+        reason: { code: expect.any(String) as string, message: expect.stringMatching(new RegExp(`after ${MAX_PUSH_ATTEMPTS} attempts`)) as string },
+        source: { messageId: records[0]!.messageId, correlationId: message.correlationId },
+      }),
+    ]);
+  });
+
+  it('dead-letters a key TPNS refuses for good, with the code, and does not retry it', async () => {
+    const [good, bad] = [fresh('tok-good'), fresh('tok-bad')];
+    await recorded(good, 'good-1');
+    await recorded(bad, 'bad-1');
+    h.stack.tpns.setInvalidTokens([bad]);
+    const message = keyMessage('push', [tokenKey(good), tokenKey(bad)]);
+    const { records, response } = run([message]);
+    expect(await failedIds(response)).toEqual([]);
+    expect(batchCalls(h.stack)).toHaveLength(1);
+    const { letters } = await h.takeDeadLetters();
+    expect(letters).toEqual([
+      expect.objectContaining({
+        v: 2,
+        type: 'dead-letter',
+        reason: { code: '1008006', message: expect.any(String) as string },
+        key: tokenKey(bad),
+        source: { messageId: records[0]!.messageId, correlationId: message.correlationId },
+      }),
+    ]);
+    const queued = await followUps(message.correlationId);
+    expect(queued.flatMap(({ message: m }) => (m.phase === 'record' ? [] : m.keys))).toEqual([tokenKey(good)]);
+    expect(await stateOf('bad-1', bad)).toBe('drift');
+  });
+
+  it('records the sign-ins of a record message (the ledger was down at sign-in) at their version, and pushes them; a superseded one is dropped', async () => {
+    const [kept, superseded] = [fresh('tok-rec'), fresh('tok-sup')];
+    const old = nextVersion();
+    await h.runtime.ledger.recordSignOut({ platform: 'ios', token: superseded }, { claim: false }); // newer than `old`
+    const message: KeyMessage = {
+      v: 2,
+      phase: 'record',
+      correlationId: fresh('cognito'),
+      attempt: 0,
+      signIns: [
+        { platform: 'ios', token: kept, account: 'cognito-1', v: nextVersion() },
+        { platform: 'ios', token: superseded, account: 'cognito-2', v: old },
+      ],
+    };
+    const { response } = run([message]);
+    expect(await failedIds(response)).toEqual([]);
+    expect(batchCalls(h.stack, 2).flatMap(tokensOf)).toEqual([kept]);
+    expect(h.stack.tpns.accountsOf('ios', kept)).toEqual([{ account: 'cognito-1', accountType: 0 }]);
+    expect(await stateOf('cognito-1', kept)).toBe('applied');
+    expect((await listDevices(h.runtime, { account: 'cognito-2' })).devices).toEqual([]);
+  });
+
+  it('coalesces 40 queued sign-ins across both apps into 2 op-2 calls, and their 40 read-backs into 2 query calls', async () => {
+    const tokens = Array.from({ length: 40 }, (_, i) => ({ token: fresh(`tok-burst-${i}`), platform: i % 2 === 0 ? ('android' as const) : ('ios' as const), account: `burst-${i}` }));
+    await Promise.all(tokens.map(({ token, platform, account }) => recorded(token, account, platform)));
+    const pushes = tokens.map(({ token, platform }) => keyMessage('push', [tokenKey(token, platform)]));
+    const { response } = run(pushes);
+    expect(await failedIds(response)).toEqual([]);
+    const binds = batchCalls(h.stack, 2);
+    expect(binds.length).toBeLessThanOrEqual(2);
+    expect(binds.map((call) => call.platform).sort()).toEqual(['android', 'ios']);
+    expect(binds.flatMap(tokensOf).sort()).toEqual(tokens.map(({ token }) => token).sort());
+
+    // The read-backs they queued, as the next batch.
+    const verifies = (await followUps(pushes[0]!.correlationId)).map(({ message }) => message);
+    expect(verifies.every((message) => message.phase === 'verify')).toBe(true);
+    await h.stack.tpns.idle();
+    const next = run(verifies);
+    expect(await failedIds(next.response)).toEqual([]);
+    expect(readBacks(h.stack).length).toBeLessThanOrEqual(2);
+    expect(batchCalls(h.stack)).toHaveLength(binds.length); // all equal: no repair
+    for (const { token, account } of [tokens[0]!, tokens[39]!]) expect(await stateOf(account, token)).toBe('verified');
+  });
+});
+
+describe('verifying', () => {
+  it('marks the device verified when TPNS holds the intent, writing nothing', async () => {
+    const token = fresh('tok-eq');
+    expect(await signIn(h.runtime, { account: 'equal-1', token, platform: 'ios' }, meta())).toMatchObject({ status: 200 });
+    expect(await stateOf('equal-1', token)).toBe('applied');
+    h.stack.tpns.reset();
+    await h.runtime.tpns.bind('ios', [{ token, account: 'equal-1' }]);
+    const writesBefore = batchCalls(h.stack).length;
+    const message = keyMessage('verify', [tokenKey(token, 'ios')]);
+    expect(await failedIds(run([message]).response)).toEqual([]);
+    expect(readBacks(h.stack)).toHaveLength(1);
+    expect(batchCalls(h.stack)).toHaveLength(writesBefore);
+    expect(await stateOf('equal-1', token)).toBe('verified');
+    expect(await followUps(message.correlationId)).toEqual([]);
+  });
+
+  it('repairs a key TPNS holds differently with one call, and queues another read-back with attempt + 1', async () => {
+    const token = fresh('tok-diff');
+    await signIn(h.runtime, { account: 'rightful-1', token, platform: 'android' }, meta());
+    // Something else (the mobile SDK, a lost task) bound another account of the same type.
+    await h.runtime.tpns.bind('android', [{ token, account: 'intruder-1' }]);
+    const before = batchCalls(h.stack).length;
+    const message = keyMessage('verify', [tokenKey(token)], 1);
+    expect(await failedIds(run([message]).response)).toEqual([]);
+    const repairs = batchCalls(h.stack).slice(before);
+    expect(repairs.map((call) => [call.operatorType, tokensOf(call)])).toEqual([[2, [token]]]);
+    expect(h.stack.tpns.accountsOf('android', token)).toEqual([{ account: 'rightful-1', accountType: 0 }]);
+    expect(await followUps(message.correlationId)).toEqual([
+      // Backed off: the verify delay doubled per attempt so far.
+      { message: { ...message, attempt: 2 }, delaySeconds: TEST_VERIFY_DELAY_SECONDS * 2, sentAt: expect.any(Number) as number },
+    ]);
+    expect(await stateOf('rightful-1', token)).not.toBe('verified');
+  });
+
+  it('repairs a signed-out token that still holds an account with op 4', async () => {
+    const token = fresh('tok-out');
+    await signOut(h.runtime, { account: 'leaver-1', token, platform: 'android' }, meta());
+    await h.runtime.tpns.bind('android', [{ token, account: 'leaver-1' }]);
+    const before = batchCalls(h.stack).length;
+    expect(await failedIds(run([keyMessage('verify', [tokenKey(token)])]).response)).toEqual([]);
+    expect(batchCalls(h.stack).slice(before).map((call) => call.operatorType)).toEqual([4]);
+    expect(h.stack.tpns.accountsOf('android', token)).toEqual([]);
+  });
+
+  it(`dead-letters a key still different after MAX_VERIFY_ATTEMPTS (${MAX_VERIFY_ATTEMPTS}) read-backs, with desired and actual`, async () => {
+    const token = fresh('tok-stuck');
+    await signIn(h.runtime, { account: 'stuck-1', token, platform: 'android' }, meta());
+    await h.runtime.tpns.bind('android', [{ token, account: 'squatter-1' }]);
+    const before = batchCalls(h.stack).length;
+    const message = keyMessage('verify', [tokenKey(token)], MAX_VERIFY_ATTEMPTS - 1);
+    const { records, response } = run([message]);
+    expect(await failedIds(response)).toEqual([]);
+    expect(batchCalls(h.stack)).toHaveLength(before); // no more repairs
+    const { letters } = await h.takeDeadLetters();
+    expect(letters).toEqual([
+      expect.objectContaining({
+        reason: { code: 'NOT_CONVERGING', message: expect.stringMatching(new RegExp(`after ${MAX_VERIFY_ATTEMPTS} read-backs`)) as string },
+        key: tokenKey(token),
+        desired: { empty: false, bound: [{ account: 'stuck-1', accountType: 0 }], absent: [], v: expect.any(Number) as number },
+        actual: [{ account: 'squatter-1', accountType: 0 }],
+        source: { messageId: records[0]!.messageId, correlationId: message.correlationId },
+      }),
+    ]);
+    expect(await followUps(message.correlationId)).toEqual([]);
+    expect(await stateOf('stuck-1', token)).toBe('drift');
+  });
+
+  it('reads back and repairs the key of a dead letter redriven to the queue', async () => {
+    const token = fresh('tok-redriven');
+    await signIn(h.runtime, { account: 'redriven-1', token, platform: 'android' }, meta());
+    await h.runtime.tpns.bind('android', [{ token, account: 'someone-else' }]);
+    const letter = keyLetter(tokenKey(token), { code: 'NOT_CONVERGING', message: 'still different' }, { messageId: 'm-old', correlationId: 'c-old' });
+    expect(await failedIds(run([JSON.stringify(letter)]).response)).toEqual([]);
+    expect(h.stack.tpns.accountsOf('android', token)).toEqual([{ account: 'redriven-1', accountType: 0 }]);
+    expect((await followUps('c-old')).map(({ message }) => [message.phase, message.attempt])).toEqual([['verify', 1]]);
+  });
+});
+
+describe('erasure keys', () => {
+  it('push: op 5 on both apps, applied on the receipt; verify: marked verified', async () => {
+    const account = fresh('erased');
+    const token = fresh('tok-erased');
+    await signIn(h.runtime, { account, token, platform: 'ios' }, meta());
+    await h.runtime.ledger.recordDeletion({ account }, h.runtime.tpns.platforms);
+    const push = keyMessage('push', [{ kind: 'erasure', account }]);
+    expect(await failedIds(run([push]).response)).toEqual([]);
+    expect(batchCalls(h.stack, 5).map((call) => call.platform).sort()).toEqual(['android', 'ios']);
+    expect(h.stack.tpns.tokensOf('ios', account)).toEqual([]);
+    expect(await erasureStatus(h.runtime, { account })).toMatchObject({ state: 'applied' });
+    const verifies = (await followUps(push.correlationId)).map(({ message }) => message);
+    expect(verifies.map((message) => message.phase)).toEqual(['verify']);
+    expect(await failedIds(run(verifies).response)).toEqual([]);
+    expect(await erasureStatus(h.runtime, { account })).toMatchObject({ state: 'verified' });
+  });
+
+  it('verify: an erased account found on a token again is removed from exactly that token (op 3), and read back again', async () => {
+    const account = fresh('erased-again');
+    await h.runtime.ledger.recordDeletion({ account }, h.runtime.tpns.platforms);
+    await h.runtime.tpns.bind('android', [{ token: fresh('tok-ghost'), account }]);
+    const message = keyMessage('verify', [{ kind: 'erasure', account }]);
+    const before = batchCalls(h.stack).length;
+    expect(await failedIds(run([message]).response)).toEqual([]);
+    expect(batchCalls(h.stack).slice(before).map((call) => [call.operatorType, call.platform])).toEqual([[3, 'android']]);
+    expect(h.stack.tpns.tokensOf('android', account)).toEqual([]);
+    expect((await followUps(message.correlationId)).map(({ message: m }) => [m.phase, m.attempt])).toEqual([['verify', 1]]);
+  });
+});
+
+describe('outages', () => {
+  it('a ledger outage fails the records that need it (SQS redelivers them) and writes nothing to TPNS', async () => {
+    const token = fresh('tok-noledger');
+    await recorded(token, 'noledger-1');
+    h.stack.dynamo.faults.add({ kind: 'InternalServerError' });
+    const { records, response } = run([keyMessage('push', [tokenKey(token)]), keyMessage('verify', [tokenKey(fresh('tok-v'))]), 'not json']);
+    expect((await failedIds(response)).sort()).toEqual([records[0]!.messageId, records[1]!.messageId].sort());
+    expect(batchCalls(h.stack)).toHaveLength(0);
+    // The invalid one is still dead-lettered and acknowledged.
+    expect((await h.takeDeadLetters()).letters.map((letter) => letter.source.messageId)).toEqual([records[2]!.messageId]);
+
+    h.stack.dynamo.faults.clear();
+    expect(await failedIds(reconcileBatch(sqsEvent([records[0]!]), h.runtime))).toEqual([]);
+    expect(h.stack.tpns.accountsOf('android', token)).toEqual([{ account: 'noledger-1', accountType: 0 }]);
+  });
+
+  it('fails the whole batch when its follow-ups cannot be queued (a key must not stay unverified)', async () => {
+    const token = fresh('tok-noqueue');
+    await recorded(token, 'noqueue-1');
+    const queue = new SqsKeyQueue({ queueUrl: 'http://127.0.0.1:9/000000000000/unreachable', endpoint: 'http://127.0.0.1:9', maxAttempts: 1 });
+    const records = [sqsRecord(keyMessage('push', [tokenKey(token)])), sqsRecord(keyMessage('push', [tokenKey(fresh('tok-other'))]))];
+    const response = await reconcileBatch(sqsEvent(records), { ...h.runtime, queue });
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(records.map((record) => record.messageId).sort());
+  });
+});
