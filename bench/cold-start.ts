@@ -95,6 +95,7 @@ export async function coldRound(world: BenchWorld, build: BuildResult, round: st
       samples[`coldFirstCallVsBareEquivalent.${name}`] = product.totalMs / baseline.totalMs;
       samples[`cold.${name}.importMs`] = product.importMs;
       samples[`cold.${name}.firstCallMs`] = product.totalMs;
+      samples[`cold.bare.${name}.importMs`] = baseline.importMs;
       samples[`cold.bare.${name}.firstCallMs`] = baseline.totalMs;
     }
   } finally {

@@ -9,6 +9,7 @@
  * handler in this process): its peak RSS must be its own, and it must not share the API
  * handlers' CPU, as it does not in Lambda.
  */
+import type * as NodeHttp from 'node:http';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
@@ -64,7 +65,7 @@ const QUERY_PATH = '/v3/device/account/query';
 const LOCAL_KEEP_ALIVE_MS = 120_000;
 
 async function withPatientServers<T>(start: () => Promise<T>): Promise<T> {
-  const http = createRequire(import.meta.url)('node:http') as typeof import('node:http');
+  const http = createRequire(import.meta.url)('node:http') as typeof NodeHttp;
   const original = http.createServer;
   http.createServer = ((...args: Parameters<typeof original>) => {
     const server = original(...args);

@@ -5,6 +5,7 @@
 import pLimit from 'p-limit';
 import { followUps, pushErasures } from '../convergence/reconciler.js';
 import type { PushStatus } from '../convergence/reconciler.js';
+import { LedgerUnavailableError } from '../ledger/errors.js';
 import { keyMessages } from '../queue/messages.js';
 import type { ErasureReconcileKey } from '../queue/messages.js';
 import { INTERACTIVE_RETRY_BUDGET_MS } from '../tpns/constants.js';
@@ -54,8 +55,10 @@ async function pushDeletions(runtime: Convergence, refs: readonly AccountRef[], 
     // Waits for pushes holding a lease of the account's tokens: none of them may send after this answer.
     results = await pushErasures(runtime, refs, { budgetMs: INTERACTIVE_RETRY_BUDGET_MS, signal, waitForLeasesMs: LEASE_WAIT_MS });
   } catch (error) {
-    if (!signal.aborted) throw error;
-    results = new Map(refs.map((ref) => [runtime.ledger.digestOf(ref), { status: 'retry', code: 'TIMEOUT', message: 'the direct attempt ran out of time' }]));
+    // Recorded already (the tombstones): out of time, or the ledger failing now, only hands the erasure to the worker.
+    if (!signal.aborted && !(error instanceof LedgerUnavailableError)) throw error;
+    const code = signal.aborted ? 'TIMEOUT' : 'LEDGER_UNAVAILABLE';
+    results = new Map(refs.map((ref) => [runtime.ledger.digestOf(ref), { status: 'retry', code, message: 'the direct attempt did not finish' }]));
   }
   const keys = new Map(refs.map((ref) => [runtime.ledger.digestOf(ref), erasureKey(ref)]));
   const messages = followUps(runtime, keys, results, meta.correlationId, -1);

@@ -90,14 +90,12 @@ function tally(results: ReadonlyMap<string, PushStatus>, platformOf: (id: string
  */
 export async function pushRecorded(runtime: Convergence, writes: readonly WriteResult[], meta: CommandMeta, options: PushOptions = {}): Promise<Tally> {
   // While TPNS is struggling, this container queues instead of holding every request for the budget.
-  const direct = !runtime.directBreaker?.isOpen();
-  const { leased, waiting } = direct
-    ? await awaitLeases(runtime, writes, options.leaseWaitMs ?? LEASE_WAIT_MS).catch((error: unknown) => {
-        // Recorded already: a ledger failure now only means the worker pushes it.
-        if (!(error instanceof LedgerUnavailableError)) throw error;
-        return { leased: writes.filter((write) => write.lease), waiting: writes.filter((write) => !write.lease) };
-      })
-    : { leased: [], waiting: [...writes] };
+  if (runtime.directBreaker?.isOpen()) return queueRecorded(runtime, writes, meta);
+  const { leased, waiting } = await awaitLeases(runtime, writes, options.leaseWaitMs ?? LEASE_WAIT_MS).catch((error: unknown) => {
+    // Recorded already: a ledger failure now only means the worker pushes it.
+    if (!(error instanceof LedgerUnavailableError)) throw error;
+    return { leased: writes.filter((write) => write.lease), waiting: writes.filter((write) => !write.lease) };
+  });
   const signal = AbortSignal.timeout(options.deadlineMs ?? DIRECT_DEADLINE_MS);
   let results: Map<string, PushStatus>;
   try {
@@ -110,7 +108,6 @@ export async function pushRecorded(runtime: Convergence, writes: readonly WriteR
     results = new Map(leased.map((write) => [tokenKeyId(write.record), { status: 'retry', code, message: 'the direct attempt did not finish' }]));
   }
   if ([...results.values()].some((result) => result.status === 'retry' && isStrugglingCode(result.code))) runtime.directBreaker?.trip();
-  // Writes recorded without a lease (breaker open) have none to give back.
   const keys = new Map(writes.map((write) => [tokenKeyId(write.record), tokenKeyOf(write.record)]));
   const retried = [...results.values()].filter((result) => result.status === 'retry').length;
   const messages: OutgoingKeyMessage[] = [
@@ -131,7 +128,8 @@ export async function pushRecorded(runtime: Convergence, writes: readonly WriteR
 async function awaitOtherPushes(runtime: Convergence, writes: readonly WriteResult[], waitMs: number): Promise<void> {
   const deadline = performance.now() + waitMs;
   const active = (record: TokenRecord | undefined) => record?.lease !== undefined && record.lease.until > Date.now();
-  let held = writes.map((write) => write.record).filter(active);
+  // Leases the writes took themselves were given back before.
+  let held = writes.filter((write) => !write.lease).map((write) => write.record).filter(active);
   while (held.length > 0 && performance.now() < deadline) {
     await sleep(LEASE_POLL_MS);
     const fresh = await runtime.ledger.getTokens(held);
@@ -141,6 +139,8 @@ async function awaitOtherPushes(runtime: Convergence, writes: readonly WriteResu
 
 /** Queues recorded token intents to be pushed by the worker (work larger than one TPNS call). */
 export async function queueRecorded(runtime: Convergence, writes: readonly WriteResult[], meta: CommandMeta): Promise<Tally> {
+  // A lease this request took (the breaker opened meanwhile) is given back: the worker takes it.
+  await Promise.all(writes.flatMap((write) => (write.lease ? [runtime.ledger.release(write.record, write.lease)] : [])));
   await awaitOtherPushes(runtime, writes, LEASE_WAIT_MS);
   const messages = keyMessages(writes.map((write) => tokenKeyOf(write.record)), { phase: 'push', correlationId: meta.correlationId });
   await runtime.queue.send(messages);

@@ -166,19 +166,27 @@ export async function pushTokens(c: Convergence, leased: readonly WriteResult[],
 }
 
 /** The queue follow-ups of pushes: a read-back later for what TPNS took, a queued push for the rest. */
-export function followUps(c: Convergence, keys: ReadonlyMap<string, ReconcileKey>, results: ReadonlyMap<string, PushStatus>, correlationId: string, attempt = 0): OutgoingKeyMessage[] {
-  const verify: ReconcileKey[] = [];
-  const retry: ReconcileKey[] = [];
+export function followUps(
+  c: Convergence,
+  keys: ReadonlyMap<string, ReconcileKey>,
+  results: ReadonlyMap<string, PushStatus>,
+  correlationOf: string | ((key: ReconcileKey) => string),
+  attempt = 0,
+): OutgoingKeyMessage[] {
+  const groups = new Map<string, { verify: ReconcileKey[]; retry: ReconcileKey[] }>();
   for (const [id, result] of results) {
     const key = keys.get(id);
-    if (!key) continue;
-    if (result.status === 'applied') verify.push(key);
-    if (result.status === 'retry') retry.push(key);
+    if (!key || result.status === 'failed') continue;
+    const correlationId = typeof correlationOf === 'string' ? correlationOf : correlationOf(key);
+    const group = groups.get(correlationId) ?? { verify: [], retry: [] };
+    (result.status === 'applied' ? group.verify : group.retry).push(key);
+    groups.set(correlationId, group);
   }
-  return [
+  // One request's keys per message: its correlation id follows them into the worker's logs.
+  return [...groups].flatMap(([correlationId, { verify, retry }]) => [
     ...keyMessages(verify, { phase: 'verify', correlationId, delaySeconds: c.settings.verifyDelaySeconds }),
     ...keyMessages(retry, { phase: 'push', correlationId, attempt: attempt + 1, delaySeconds: pushRetryDelaySeconds(attempt) }),
-  ];
+  ]);
 }
 
 /**
@@ -223,16 +231,16 @@ export const emptyReport = (): BatchReport => ({
 });
 
 /** The worker's push of token keys: take each lease, push, queue the follow-ups. */
-export async function pushTokenKeys(c: Convergence, keys: readonly TokenKey[], attempt: number, correlationId: string, report: BatchReport, sourceOf: SourceOf): Promise<void> {
+export async function pushTokenKeys(c: Convergence, keys: readonly TokenKey[], attempt: number, report: BatchReport, sourceOf: SourceOf): Promise<void> {
   const claims = await Promise.all(keys.map(async (key) => ({ key, claim: await c.ledger.claim(key) })));
   const held = claims.filter(({ claim }) => !claim).map(({ key }) => tokenKey(key));
   report.counts.leaseHeld += held.length;
-  report.messages.push(...keyMessages(held, { phase: 'push', correlationId, attempt, delaySeconds: LEASE_HELD_RETRY_SECONDS }));
+  for (const key of held) report.messages.push(...keyMessages([key], { phase: 'push', correlationId: sourceOf(key).correlationId, attempt, delaySeconds: LEASE_HELD_RETRY_SECONDS }));
   const leased = claims.flatMap(({ claim }) => (claim ? [claim] : []));
   const results = await pushTokens(c, leased, { budgetMs: 0 });
   const byId = new Map(leased.map(({ record }) => [tokenKeyId(record), tokenKey(record)]));
   exhausted(byId, results, attempt, report, sourceOf);
-  report.messages.push(...followUps(c, byId, results, correlationId, attempt));
+  report.messages.push(...followUps(c, byId, results, (key) => sourceOf(key).correlationId, attempt));
   for (const [id, result] of results) {
     if (result.status === 'applied') report.counts.applied += 1;
     if (result.status === 'failed') {
@@ -251,7 +259,7 @@ const describeIntent = (intent: TokenIntent) => ({
 });
 
 /** The worker's read-back of token keys: verified, or repaired and read back again later. */
-export async function verifyTokenKeys(c: Convergence, keys: readonly { key: TokenKey; attempt: number }[], correlationId: string, report: BatchReport, sourceOf: SourceOf): Promise<void> {
+export async function verifyTokenKeys(c: Convergence, keys: readonly { key: TokenKey; attempt: number }[], report: BatchReport, sourceOf: SourceOf): Promise<void> {
   // TPNS first, then the ledger: an intent recorded in between is compared as the newer one (and repaired), never missed.
   const actual = new Map<string, AccountRef[]>();
   try {
@@ -264,7 +272,7 @@ export async function verifyTokenKeys(c: Convergence, keys: readonly { key: Toke
   } catch (error) {
     if (!(error instanceof TpnsError) || !error.retryable) throw error;
     // TPNS did not answer the read-back: look again later, no attempt is spent.
-    for (const { key, attempt } of keys) report.messages.push(...keyMessages([tokenKey(key)], { phase: 'verify', correlationId, attempt, delaySeconds: c.settings.verifyDelaySeconds }));
+    for (const { key, attempt } of keys) report.messages.push(...keyMessages([tokenKey(key)], { phase: 'verify', correlationId: sourceOf(tokenKey(key)).correlationId, attempt, delaySeconds: c.settings.verifyDelaySeconds }));
     return;
   }
   const records = await c.ledger.getTokens(keys.map(({ key }) => key));
@@ -279,7 +287,7 @@ export async function verifyTokenKeys(c: Convergence, keys: readonly { key: Toke
     if (record.lease && record.lease.until >= Date.now()) {
       // A push is under way; its holder queues its own read-back. Look again later in case it crashed.
       report.counts.leaseHeld += 1;
-      report.messages.push(...keyMessages([tokenKey(key)], { phase: 'verify', correlationId, attempt, delaySeconds: c.settings.verifyDelaySeconds }));
+      report.messages.push(...keyMessages([tokenKey(key)], { phase: 'verify', correlationId: sourceOf(tokenKey(key)).correlationId, attempt, delaySeconds: c.settings.verifyDelaySeconds }));
       continue;
     }
     const intent = tokenIntent(record, lookup);
@@ -331,7 +339,7 @@ export async function verifyTokenKeys(c: Convergence, keys: readonly { key: Toke
   for (const { key, attempt, claim } of claims) {
     if (!claim) {
       report.counts.leaseHeld += 1;
-      report.messages.push(...keyMessages([tokenKey(key)], { phase: 'verify', correlationId, attempt, delaySeconds: LEASE_HELD_RETRY_SECONDS }));
+      report.messages.push(...keyMessages([tokenKey(key)], { phase: 'verify', correlationId: sourceOf(tokenKey(key)).correlationId, attempt, delaySeconds: LEASE_HELD_RETRY_SECONDS }));
       continue;
     }
     const status = statusOf(outcomes.get(tokenKeyId(key)) ?? []);
@@ -342,7 +350,7 @@ export async function verifyTokenKeys(c: Convergence, keys: readonly { key: Toke
     }
     report.counts.repaired += 1;
     // A retryable failure is read back too: the next read-back repairs again.
-    report.messages.push(...keyMessages([tokenKey(key)], { phase: 'verify', correlationId, attempt: attempt + 1, delaySeconds: verifyRetryDelaySeconds(c, attempt) }));
+    report.messages.push(...keyMessages([tokenKey(key)], { phase: 'verify', correlationId: sourceOf(tokenKey(key)).correlationId, attempt: attempt + 1, delaySeconds: verifyRetryDelaySeconds(c, attempt) }));
   }
 }
 
@@ -450,12 +458,12 @@ export async function pushErasures(c: Convergence, refs: readonly AccountRef[], 
 }
 
 /** The worker's push of erasure keys. */
-export async function pushErasureKeys(c: Convergence, keys: readonly ErasureReconcileKey[], attempt: number, correlationId: string, report: BatchReport, sourceOf: SourceOf): Promise<void> {
+export async function pushErasureKeys(c: Convergence, keys: readonly ErasureReconcileKey[], attempt: number, report: BatchReport, sourceOf: SourceOf): Promise<void> {
   const refs = keys.map(refOf);
   const results = await pushErasures(c, refs, { budgetMs: 0 });
   const byId = new Map(refs.map((ref) => [c.ledger.digestOf(ref), erasureKey(ref)]));
   exhausted(byId, results, attempt, report, sourceOf);
-  report.messages.push(...followUps(c, byId, results, correlationId, attempt));
+  report.messages.push(...followUps(c, byId, results, (key) => sourceOf(key).correlationId, attempt));
   for (const [id, result] of results) {
     if (result.status === 'applied') report.counts.applied += 1;
     if (result.status === 'failed') {
@@ -466,21 +474,21 @@ export async function pushErasureKeys(c: Convergence, keys: readonly ErasureReco
 }
 
 /** The worker's read-back of erasure keys on every configured app; each key on its own, so one failed read delays only its key. */
-export async function verifyErasureKeys(c: Convergence, keys: readonly { key: ErasureReconcileKey; attempt: number }[], correlationId: string, report: BatchReport, sourceOf: SourceOf): Promise<void> {
+export async function verifyErasureKeys(c: Convergence, keys: readonly { key: ErasureReconcileKey; attempt: number }[], report: BatchReport, sourceOf: SourceOf): Promise<void> {
   await Promise.all(
     keys.map(async ({ key, attempt }) => {
       try {
-        await verifyErasure(c, key, attempt, correlationId, report, sourceOf);
+        await verifyErasure(c, key, attempt, report, sourceOf);
       } catch (error) {
         if (!(error instanceof TpnsError) || !error.retryable) throw error;
         // TPNS did not answer the read-back: look again later, the attempt is not spent.
-        report.messages.push(...keyMessages([key], { phase: 'verify', correlationId, attempt, delaySeconds: c.settings.verifyDelaySeconds }));
+        report.messages.push(...keyMessages([key], { phase: 'verify', correlationId: sourceOf(key).correlationId, attempt, delaySeconds: c.settings.verifyDelaySeconds }));
       }
     }),
   );
 }
 
-async function verifyErasure(c: Convergence, key: ErasureReconcileKey, attempt: number, correlationId: string, report: BatchReport, sourceOf: SourceOf): Promise<void> {
+async function verifyErasure(c: Convergence, key: ErasureReconcileKey, attempt: number, report: BatchReport, sourceOf: SourceOf): Promise<void> {
   const ref = refOf(key);
   const first = await c.ledger.getTombstone(ref);
   if (!first) return;
@@ -505,7 +513,7 @@ async function verifyErasure(c: Convergence, key: ErasureReconcileKey, attempt: 
   if (planned.length === 0) {
     report.counts.verified += 1;
     // TPNS is clean, but a push still held a token holding the account's plaintext: look again.
-    if (!forgotten) report.messages.push(...keyMessages([key], { phase: 'verify', correlationId, attempt, delaySeconds: LEASE_HELD_RETRY_SECONDS }));
+    if (!forgotten) report.messages.push(...keyMessages([key], { phase: 'verify', correlationId: sourceOf(key).correlationId, attempt, delaySeconds: LEASE_HELD_RETRY_SECONDS }));
     return;
   }
   if (attempt + 1 >= c.settings.maxVerifyAttempts) {
@@ -521,5 +529,5 @@ async function verifyErasure(c: Convergence, key: ErasureReconcileKey, attempt: 
   }
   await sendOps(c.tpns, planned, { retryBudgetMs: 0 });
   report.counts.repaired += 1;
-  report.messages.push(...keyMessages([key], { phase: 'verify', correlationId, attempt: attempt + 1, delaySeconds: verifyRetryDelaySeconds(c, attempt) }));
+  report.messages.push(...keyMessages([key], { phase: 'verify', correlationId: sourceOf(key).correlationId, attempt: attempt + 1, delaySeconds: verifyRetryDelaySeconds(c, attempt) }));
 }

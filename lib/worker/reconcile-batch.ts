@@ -63,6 +63,7 @@ class KeySet {
   }
 }
 
+/** Pushes of one attempt go together (coalesced across requests; each key's follow-ups keep its own correlation id). */
 const byAttempt = <K>(entries: readonly Collected<K>[]): Collected<K>[][] => {
   const groups = new Map<number, Collected<K>[]>();
   for (const entry of entries) groups.set(entry.attempt, [...(groups.get(entry.attempt) ?? []), entry]);
@@ -128,13 +129,13 @@ export async function reconcileBatch(event: SQSEvent, c: Convergence): Promise<S
   const verifyErasures = keys.get('verify', 'erasure');
   await Promise.all([
     ...byAttempt(pushTokens).map((group) =>
-      part(group, () => pushTokenKeys(c, group.map(({ key }) => key), group[0]!.attempt, group[0]!.correlationId, report, sourcesOf(group))),
+      part(group, () => pushTokenKeys(c, group.map(({ key }) => key), group[0]!.attempt, report, sourcesOf(group))),
     ),
     ...byAttempt(pushErasures).map((group) =>
-      part(group, () => pushErasureKeys(c, group.map(({ key }) => key), group[0]!.attempt, group[0]!.correlationId, report, sourcesOf(group))),
+      part(group, () => pushErasureKeys(c, group.map(({ key }) => key), group[0]!.attempt, report, sourcesOf(group))),
     ),
-    part(verifyTokens, () => verifyTokenKeys(c, verifyTokens.map(({ key, attempt }) => ({ key, attempt })), verifyTokens[0]!.correlationId, report, sourcesOf(verifyTokens))),
-    part(verifyErasures, () => verifyErasureKeys(c, verifyErasures.map(({ key, attempt }) => ({ key, attempt })), verifyErasures[0]!.correlationId, report, sourcesOf(verifyErasures))),
+    part(verifyTokens, () => verifyTokenKeys(c, verifyTokens.map(({ key, attempt }) => ({ key, attempt })), report, sourcesOf(verifyTokens))),
+    part(verifyErasures, () => verifyErasureKeys(c, verifyErasures.map(({ key, attempt }) => ({ key, attempt })), report, sourcesOf(verifyErasures))),
   ]);
 
   try {

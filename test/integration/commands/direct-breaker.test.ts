@@ -4,6 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as login } from '../../../functions/login.js';
+import { handler as logout } from '../../../functions/logout.js';
+import { getRuntime } from '../../../lib/config/runtime.js';
 import { startStack } from '../../support/stack.js';
 import type { Stack } from '../../support/stack.js';
 import { batchCalls, httpEvent, invokeHttp } from '../functions/harness.js';
@@ -27,6 +29,12 @@ describe('direct-path breaker', () => {
     const queued = await signIn('breaker-2', 'breaker-token-2');
     expect(queued).toMatchObject({ statusCode: 202, body: { queued: 1 } });
     expect(batchCalls(stack.tpns, 2)).toHaveLength(callsBefore);
+    // A sign-out in the cool-down is queued too, and leaves no lease behind for the worker to wait out.
+    const signedOut = await invokeHttp(logout, httpEvent('DELETE /v1/me/devices/{token}', { account: 'breaker-2', pathParameters: { token: 'breaker-token-2' }, query: { platform: 'android' } }));
+    expect(signedOut).toMatchObject({ statusCode: 202, body: { queued: 1 } });
+    const record = await (await getRuntime()).ledger.getToken({ platform: 'android', token: 'breaker-token-2' });
+    expect(record?.clearV).toBeGreaterThan(0);
+    expect(record?.lease).toBeUndefined();
     await new Promise((resolve) => setTimeout(resolve, COOL_DOWN_MS + 100));
     expect(await signIn('breaker-3', 'breaker-token-3')).toMatchObject({ statusCode: 200, body: { applied: 1 } });
   });
