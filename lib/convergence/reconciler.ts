@@ -230,6 +230,20 @@ export const emptyReport = (): BatchReport => ({
   counts: { applied: 0, verified: 0, repaired: 0, deadLettered: 0, superseded: 0, leaseHeld: 0 },
 });
 
+/** A worker push's results into the batch report: read-backs and retries to queue, refusals and exhausted retries to dead-letter. */
+function reportPushes(c: Convergence, byId: ReadonlyMap<string, ReconcileKey>, results: Map<string, PushStatus>, attempt: number, report: BatchReport, sourceOf: SourceOf): void {
+  exhausted(byId, results, attempt, report, sourceOf);
+  report.messages.push(...followUps(c, byId, results, (key) => sourceOf(key).correlationId, attempt));
+  for (const [id, result] of results) {
+    const key = byId.get(id);
+    if (result.status === 'applied') report.counts.applied += 1;
+    if (result.status === 'failed' && key) {
+      report.counts.deadLettered += 1;
+      report.deadLetters.push(keyLetter(key, { code: result.code, message: result.message }, sourceOf(key)));
+    }
+  }
+}
+
 /** The worker's push of token keys: take each lease, push, queue the follow-ups. */
 export async function pushTokenKeys(c: Convergence, keys: readonly TokenKey[], attempt: number, report: BatchReport, sourceOf: SourceOf): Promise<void> {
   const claims = await Promise.all(keys.map(async (key) => ({ key, claim: await c.ledger.claim(key) })));
@@ -239,15 +253,7 @@ export async function pushTokenKeys(c: Convergence, keys: readonly TokenKey[], a
   const leased = claims.flatMap(({ claim }) => (claim ? [claim] : []));
   const results = await pushTokens(c, leased, { budgetMs: 0 });
   const byId = new Map(leased.map(({ record }) => [tokenKeyId(record), tokenKey(record)]));
-  exhausted(byId, results, attempt, report, sourceOf);
-  report.messages.push(...followUps(c, byId, results, (key) => sourceOf(key).correlationId, attempt));
-  for (const [id, result] of results) {
-    if (result.status === 'applied') report.counts.applied += 1;
-    if (result.status === 'failed') {
-      report.counts.deadLettered += 1;
-      report.deadLetters.push(keyLetter(byId.get(id)!, { code: result.code, message: result.message }, sourceOf(byId.get(id)!)));
-    }
-  }
+  reportPushes(c, byId, results, attempt, report, sourceOf);
 }
 
 /** Describes an intent for a dead letter. */
@@ -462,15 +468,7 @@ export async function pushErasureKeys(c: Convergence, keys: readonly ErasureReco
   const refs = keys.map(refOf);
   const results = await pushErasures(c, refs, { budgetMs: 0 });
   const byId = new Map(refs.map((ref) => [c.ledger.digestOf(ref), erasureKey(ref)]));
-  exhausted(byId, results, attempt, report, sourceOf);
-  report.messages.push(...followUps(c, byId, results, (key) => sourceOf(key).correlationId, attempt));
-  for (const [id, result] of results) {
-    if (result.status === 'applied') report.counts.applied += 1;
-    if (result.status === 'failed') {
-      report.counts.deadLettered += 1;
-      report.deadLetters.push(keyLetter(byId.get(id)!, { code: result.code, message: result.message }, sourceOf(byId.get(id)!)));
-    }
-  }
+  reportPushes(c, byId, results, attempt, report, sourceOf);
 }
 
 /** The worker's read-back of erasure keys on every configured app; each key on its own, so one failed read delays only its key. */
