@@ -12,13 +12,17 @@ import { getRuntime } from '../lib/config/runtime.js';
 import { logger } from '../lib/observability/logger.js';
 import { metrics } from '../lib/observability/metrics.js';
 import { parseSqsEvent, reconcileBatch, workerSettingsFromEnv } from '../lib/worker/index.js';
+import type { WorkerSettings } from '../lib/worker/index.js';
+
+/** Read once per cold start, like the runtime. */
+let settings: WorkerSettings | undefined;
 
 export const handler = middy<unknown, SQSBatchResponse, Error, Context>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics, { captureColdStartMetric: true }))
   .handler(async (event) => {
     const batch = parseSqsEvent(event);
-    const settings = workerSettingsFromEnv(process.env);
+    settings ??= workerSettingsFromEnv(process.env);
     const runtime = await getRuntime(process.env, { tpnsConcurrency: settings.tpnsConcurrency });
     return reconcileBatch(batch, runtime);
   });
