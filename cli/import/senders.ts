@@ -5,7 +5,6 @@
  * the run instead of failing a million lines one by one.
  */
 import { randomUUID } from 'node:crypto';
-import pLimit from 'p-limit';
 import { MAX_KEYS_PER_MESSAGE } from '../../lib/queue/messages.js';
 import { MAX_TOKENS_PER_TOKEN_ACCOUNTS_CALL, TpnsAppError, TpnsAuthError, TpnsError } from '../../lib/tpns/index.js';
 import type { AccountRef, Binding, Platform, TpnsAccountApi } from '../../lib/tpns/types.js';
@@ -43,9 +42,6 @@ export function directSender(client: TpnsAccountApi): Sender {
   };
 }
 
-/** Ledger writes in flight per chunk (one conditional write per token), as the admin bulk does. */
-const LEDGER_WRITE_CONCURRENCY = 32;
-
 /**
  * `--via-queue`, pointed at a deployment: each chunk is recorded in the intent ledger
  * (BINDINGS_TABLE), which it so seeds, each sign-in versioned above its account's erasure
@@ -56,29 +52,16 @@ const LEDGER_WRITE_CONCURRENCY = 32;
 export async function queueSender(env: NodeJS.ProcessEnv): Promise<Sender> {
   const runtime = await deploymentRuntime(env, '--via-queue', ['BINDING_QUEUE_URL', 'BINDINGS_TABLE', 'ERASURE_KEY', 'AWS_REGION']);
   // Loaded only here: a direct import never pays for the AWS SDK.
-  const { queueRecorded } = await import('../../lib/commands/work.js');
-  const { ledger } = runtime;
-  const limit = pLimit(LEDGER_WRITE_CONCURRENCY);
+  const [{ queueRecorded }, { recordSignIns }] = await Promise.all([import('../../lib/commands/work.js'), import('../../lib/commands/sign-in.js')]);
   const runId = randomUUID();
   let sequence = 0;
   return {
     chunkSize: QUEUE_CHUNK_SIZE,
     async send(platform, bindings) {
       sequence += 1;
+      // Recorded as the admin bulk records (tombstone floors, index, a token's lines in file order), then queued.
       const items = bindings.map((binding) => ({ key: { platform, token: binding.token }, ref: refOf(binding) }));
-      const [tombstones] = await Promise.all([ledger.getTombstones(items.map(({ ref }) => ref)), ledger.indexAccount(items)]);
-      // A token's lines in file order (the later one wins); different tokens in parallel.
-      const byToken = new Map<string, typeof items>();
-      for (const item of items) byToken.set(item.key.token, [...(byToken.get(item.key.token) ?? []), item]);
-      const writes = await Promise.all(
-        [...byToken.values()].map((lines) =>
-          limit(async () => {
-            let last;
-            for (const { key, ref } of lines) last = await ledger.recordSignIn(key, ref, { claim: false, floor: tombstones.get(ledger.digestOf(ref))?.v ?? 0 });
-            return last!;
-          }),
-        ),
-      );
+      const writes = await recordSignIns(runtime, items, false);
       await queueRecorded(runtime, writes, { correlationId: `cli-import:${runId}:${sequence}` });
       return bindings.map(() => ({ ok: true }));
     },

@@ -21,7 +21,7 @@ const BULK_WRITE_CONCURRENCY = 32;
  * Records sign-ins, each versioned above its account's tombstone: a deletion answered before the
  * sign-in began orders before it even if another container's clock runs a little ahead.
  */
-async function recordSignIns(runtime: Convergence, items: readonly { key: TokenKey; ref: AccountRef }[], claim: boolean): Promise<WriteResult[]> {
+export async function recordSignIns(runtime: Convergence, items: readonly { key: TokenKey; ref: AccountRef }[], claim: boolean): Promise<WriteResult[]> {
   const { ledger } = runtime;
   const [tombstones] = await Promise.all([
     ledger.getTombstones(items.map(({ ref }) => ref)),
