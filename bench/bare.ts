@@ -234,21 +234,22 @@ export class Bare {
   }
 
   /**
-   * The same calls the login function makes for a sign-in, plainly: the versioned write, the
-   * tombstone read and the account index at once, the tombstones again, the push, the lease
-   * given back, the read-back queued. Tells the cost of the calls from the cost of the code.
+   * The same calls the login function makes for a sign-in, plainly and in the same order: the
+   * tombstone read and the account index at once, the versioned write with the lease, the record
+   * and tombstones read again right before the send, the push, the lease given back, the
+   * read-back queued. Tells the cost of the calls from the cost of the code.
    */
   async signInSameCalls(platform: Platform, token: string, account: string): Promise<void> {
     const table = this.#target.tableName;
     const tombstone = { pk: S(`E#${this.#digest(account)}`), sk: S('#') };
     await Promise.all([
-      this.recordSignIn(platform, token, account),
       this.#dynamo.send(new GetItemCommand({ TableName: table, Key: tombstone, ConsistentRead: true })),
       this.#dynamo.send(
         new BatchWriteItemCommand({ RequestItems: { [table]: [{ PutRequest: { Item: { pk: S(`I#${this.#digest(account)}`), sk: S(`T#${platform}#${token}`) } } }] } }),
       ),
     ]);
-    await this.#dynamo.send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: [tombstone], ConsistentRead: true } } }));
+    await this.recordSignIn(platform, token, account);
+    await this.#dynamo.send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: [this.#tokenKey(platform, token), tombstone], ConsistentRead: true } } }));
     await this.tpns(platform, { operator_type: 2, token_accounts: [{ token, account_list: [{ account }] }] });
     await this.#dynamo.send(
       new UpdateItemCommand({

@@ -23,6 +23,8 @@ export interface Figure extends Summary {
   targetText: string;
   /** null for report-only figures. */
   met: boolean | null;
+  /** Why there is no median (its scenario failed in every round); the median is then NaN (null in the JSON). */
+  error?: string;
 }
 
 type Figures = Record<string, Figure | Record<string, Figure>>;
@@ -39,10 +41,12 @@ export interface BenchResults {
   options: Omit<BenchOptions, 'out' | 'distDir'>;
   /** Every other sample, by `<scenario>.<figure>`. */
   details: Record<string, Summary>;
+  /** Rounds a scenario could not finish, with the error (the other scenarios went on). */
+  failures: { scenario: string; round: number; error: string }[];
   [figure: string]: unknown;
 }
 
-const META = new Set(['generatedAt', 'command', 'machine', 'options', 'details']);
+const META = new Set(['generatedAt', 'command', 'machine', 'options', 'details', 'failures']);
 
 type Log = (line: string) => void;
 
@@ -56,17 +60,20 @@ export function headlineFigures(results: BenchResults): [string, Figure][] {
     });
 }
 
-function aggregate(samples: ReadonlyMap<string, number[]>): { figures: Figures; details: Record<string, Summary> } {
+function aggregate(samples: ReadonlyMap<string, number[]>, missing: ReadonlyMap<string, string>): { figures: Figures; details: Record<string, Summary> } {
   const figures: Figures = {};
   const details: Record<string, Summary> = {};
-  for (const [key, values] of [...samples].sort(([a], [b]) => a.localeCompare(b))) {
-    const summary = summarize(values);
+  const keys = [...new Set([...samples.keys(), ...missing.keys()])].sort((a, b) => a.localeCompare(b));
+  for (const key of keys) {
+    const values = samples.get(key);
     const target = targetOf(key);
     if (!target) {
-      details[key] = summary;
+      if (values) details[key] = summarize(values);
       continue;
     }
-    const figure: Figure = { ...summary, target, targetText: describeTarget(target), met: meets(target, summary.median) };
+    const figure: Figure = values
+      ? { ...summarize(values), target, targetText: describeTarget(target), met: meets(target, summarize(values).median) }
+      : { median: Number.NaN, min: Number.NaN, max: Number.NaN, samples: [], target, targetText: describeTarget(target), met: target.op === 'report' ? null : false, error: missing.get(key) ?? 'not measured' };
     const dot = key.indexOf('.');
     if (dot < 0) figures[key] = figure;
     else {
@@ -82,6 +89,7 @@ export async function runBenchmarks(options: BenchOptions, command: string, log:
   const build = await buildBundles(options.distDir);
   const world = await BenchWorld.start(build.bundles, { workerConcurrency: options.workerConcurrency });
   const samples = new Map<string, number[]>();
+  const failures: BenchResults['failures'] = [];
   const add = (taken: Samples) => {
     for (const [key, value] of Object.entries(taken)) {
       if (!Number.isFinite(value)) throw new Error(`figure ${key} is not a number: ${value}`);
@@ -93,15 +101,28 @@ export async function runBenchmarks(options: BenchOptions, command: string, log:
     for (let round = 1; round <= rounds; round++) {
       for (const scenario of scenarios.filter((candidate) => round <= candidate.rounds(options))) {
         log(`round ${round}/${scenario.rounds(options)}: ${scenario.name}`);
-        // Every scenario starts from a quiet world: nothing queued, TPNS idle, the emulator's counters at zero.
-        await world.settle();
-        add(await scenario.run({ world, build, options, round, log }));
+        try {
+          // Every scenario starts from a quiet world: nothing queued, TPNS idle, the emulator's counters at zero.
+          await world.settle();
+          add(await scenario.run({ world, build, options, round, log }));
+        } catch (error) {
+          // One scenario's failure must not cost the others' figures: recorded, the queue purged, on to the next.
+          const message = error instanceof Error ? error.message : String(error);
+          log(`  ${scenario.name} FAILED: ${message}`);
+          failures.push({ scenario: scenario.name, round, error: message });
+          await world.stopWorkers();
+          await world.purgeQueue();
+          world.stack.tpns.clearFaults();
+        }
       }
     }
   } finally {
     await world.close();
   }
   const { out: _out, distDir: _distDir, ...sizes } = options;
-  const { figures, details } = aggregate(samples);
-  return { generatedAt: new Date().toISOString(), command, machine: describeMachine(), options: sizes, ...figures, details };
+  const missing = new Map(
+    failures.flatMap(({ scenario, error }) => (scenarios.find((candidate) => candidate.name === scenario)?.figures ?? []).map((key) => [key, error] as const)),
+  );
+  const { figures, details } = aggregate(samples, missing);
+  return { generatedAt: new Date().toISOString(), command, machine: describeMachine(), options: sizes, ...figures, details, failures };
 }

@@ -19,7 +19,8 @@ const LABELS: Record<string, string> = {
 
 const digits = (value: number) => (Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : Math.abs(value) >= 1 ? 2 : 3);
 const show = (value: number) => value.toFixed(digits(value));
-const range = (summary: Summary) => (summary.samples.length > 1 ? `${show(summary.median)} (${show(summary.min)}–${show(summary.max)})` : show(summary.median));
+const range = (summary: Summary) =>
+  Number.isNaN(summary.median) ? 'not measured' : summary.samples.length > 1 ? `${show(summary.median)} (${show(summary.min)}–${show(summary.max)})` : show(summary.median);
 const verdict = (figure: Figure) => (figure.met === null ? '' : figure.met ? 'met' : '**missed**');
 
 function label(key: string): string {
@@ -35,6 +36,8 @@ export function resultsTable(results: BenchResults): string {
     line(['---', '---', '---', '---', '---']),
     ...headlineFigures(results).map(([key, figure]) => line([label(key), `\`${key}\``, range(figure), figure.targetText, verdict(figure)])),
     '',
+    ...results.failures.map(({ scenario, round, error }) => `Scenario \`${scenario}\` failed in round ${round}: ${error}`),
+    ...(results.failures.length > 0 ? [''] : []),
     `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGb} GB, ${machine.os}, Node ${machine.node}. ` +
       `${options.runs} run(s) of ${options.items} bulk binds, ${options.signIns} healthy and ${options.signIns} queued sign-ins, ${options.warmRequests} warm requests; ` +
       `${options.coldRuns} cold-start process(es) per function. Command: \`${results.command}\`.`,

@@ -18,6 +18,8 @@ import type { HandlerBundle } from '../bin/build.js';
 import { DynamoLedger } from '../lib/ledger/dynamo-ledger.js';
 import { httpApiRoutes, readServerlessConfig } from '../local/serverless-config.js';
 import type { HttpApiRoute, ServerlessConfig } from '../local/serverless-config.js';
+import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
+import { localSqsClient } from '../local/sqs/client.js';
 import { startEventSource } from '../local/sqs/event-source.js';
 import type { EventSource } from '../local/sqs/event-source.js';
 import { createLambdaContext } from '../local/stack/lambda-context.js';
@@ -64,6 +66,15 @@ const QUERY_PATH = '/v3/device/account/query';
  */
 const LOCAL_KEEP_ALIVE_MS = 120_000;
 
+/**
+ * The emulator shares this process with dynalite and the handlers, on a 2-core box the worker
+ * containers share too: while the bulk saturates it, a batchoperate call of the worker waits
+ * longer than TPNS's 5 s request timeout for an answer the emulator has not had the CPU to write,
+ * is retried, and the retries pile onto the same CPU. The bench counts calls; a timeout here is
+ * the box's, not TPNS's, so calls may take 30 s.
+ */
+const LOCAL_TPNS_TIMEOUT_MS = 30_000;
+
 async function withPatientServers<T>(start: () => Promise<T>): Promise<T> {
   const http = createRequire(import.meta.url)('node:http') as typeof NodeHttp;
   const original = http.createServer;
@@ -85,6 +96,8 @@ async function withPatientServers<T>(start: () => Promise<T>): Promise<T> {
 export class BenchWorld {
   #pool: WorkerPool | undefined;
   #source: EventSource | undefined;
+  /** Worker invocations at once of the running pool (serverless.yml's unless a scenario asked for fewer). */
+  #concurrency: number | undefined;
   #ledger: DynamoLedger | undefined;
 
   private constructor(
@@ -99,7 +112,7 @@ export class BenchWorld {
     const deployed = readServerlessConfig();
     const config = options.workerConcurrency ? { ...deployed, worker: { ...deployed.worker, maximumConcurrency: options.workerConcurrency } } : deployed;
     // As in `npm start`: handlers log at WARN (set before their bundles load: the logger reads it then).
-    const stack = await withPatientServers(() => startStack({ emulator: { env: {} }, env: { POWERTOOLS_LOG_LEVEL: 'WARN' } }));
+    const stack = await withPatientServers(() => startStack({ emulator: { env: {} }, env: { POWERTOOLS_LOG_LEVEL: 'WARN', TPNS_TIMEOUT_MS: String(LOCAL_TPNS_TIMEOUT_MS) } }));
     const file = (name: string) => {
       const found = bundles.find((candidate) => candidate.name === name);
       if (!found) throw new Error(`no bundle for ${name}`);
@@ -139,15 +152,16 @@ export class BenchWorld {
   }
 
   /** Fresh worker containers (their peak RSS starts over) and the event source feeding them. */
-  async restartWorkers(): Promise<void> {
+  async restartWorkers(concurrency = this.workerConcurrency): Promise<void> {
     await this.stopWorkers();
-    this.#pool = await startWorkerPool({ bundle: this.workerBundle, size: this.workerConcurrency, env: { ...process.env } });
+    this.#concurrency = concurrency;
+    this.#pool = await startWorkerPool({ bundle: this.workerBundle, size: concurrency, env: { ...process.env } });
     this.resumeWorkers();
   }
 
   /** Workers polling, started if they never were. */
   async ensureWorkers(): Promise<void> {
-    if (!this.#pool) await this.restartWorkers();
+    if (!this.#pool || this.#concurrency !== this.workerConcurrency) await this.restartWorkers();
     else this.resumeWorkers();
   }
 
@@ -187,7 +201,7 @@ export class BenchWorld {
       handler: pool.handler,
       batchSize: worker.batchSize,
       maximumBatchingWindowSeconds: worker.maximumBatchingWindowSeconds,
-      concurrency: this.workerConcurrency,
+      concurrency: this.#concurrency ?? this.workerConcurrency,
       functionName: worker.functionName,
       timeoutSeconds: worker.timeoutSeconds,
       // The queue's own visibility timeout (serverless.yml's 360 s): a long batch is not handed out twice.
@@ -201,6 +215,16 @@ export class BenchWorld {
     if (!this.#source) throw new Error('the workers are paused: nothing would drain the queue');
     await this.#source.drained({ pollMs: 20 });
     await this.stack.tpns.idle();
+  }
+
+  /** Deletes everything queued (after a scenario the product could not finish, so it does not leak into the next). */
+  async purgeQueue(): Promise<void> {
+    const client = localSqsClient(this.stack.sqs.endpoint);
+    try {
+      await client.send(new PurgeQueueCommand({ QueueUrl: this.stack.sqs.queueUrl }));
+    } finally {
+      client.destroy();
+    }
   }
 
   async stopWorkers(): Promise<void> {

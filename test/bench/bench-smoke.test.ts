@@ -68,6 +68,7 @@ describe('npm run bench, tiny', () => {
     expect(written.details['bulk.items']?.median).toBe(100);
     expect(written.machine.node).toMatch(/^v24\./);
     expect(written.command).toBe('vitest');
+    expect(written.failures).toEqual([]);
     expect(resultsTable(written)).toContain('`coldFirstCallVsBareEquivalent.bind-worker`');
   }, 120_000);
 });
