@@ -11,7 +11,7 @@
  * the push to the queue): it answers only after the older push was sent.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { logger } from '../observability/logger.js';
+import { logger, redactToken } from '../observability/logger.js';
 import type { DynamoLedger, WriteResult } from '../ledger/dynamo-ledger.js';
 import { tokenKeyId } from '../ledger/records.js';
 import type { Lease, TokenKey, TokenRecord, Tombstone } from '../ledger/records.js';
@@ -214,6 +214,10 @@ const verifyRetryDelaySeconds = (c: Convergence, attempt: number): number => Mat
 
 const tokenKey = ({ platform, token }: TokenKey): ReconcileKey => ({ kind: 'token', platform, token });
 
+/** A key as a log line may name it: a token by its hash, an erased account not at all. */
+const loggableKey = (key: ReconcileKey): Record<string, string> =>
+  key.kind === 'token' ? { platform: key.platform, token: redactToken(key.token) } : { kind: 'erasure' };
+
 /** Which message a key came from, for its dead letter. */
 export type SourceOf = (key: ReconcileKey) => { messageId: string; correlationId: string };
 
@@ -240,12 +244,29 @@ function reportPushes(c: Convergence, byId: ReadonlyMap<string, ReconcileKey>, r
     if (result.status === 'failed' && key) {
       report.counts.deadLettered += 1;
       report.deadLetters.push(keyLetter(key, { code: result.code, message: result.message }, sourceOf(key)));
+      logger.warn('Key refused by TPNS for good; dead-lettered', { ...loggableKey(key), code: result.code });
     }
   }
 }
 
-/** The worker's push of token keys: take each lease, push, queue the follow-ups. */
+/**
+ * Keys claimed, pushed and released at a time, per app. A batch claimed all at once (up to 2 000
+ * keys) could spend its leases' send margin on claiming and re-reading, and drop every key as
+ * LEASE_LOST without sending anything. 200 is ten full TPNS calls of 20 accounts, the worker's
+ * default TPNS concurrency (WORKER_TPNS_CONCURRENCY), so slicing costs no call and no parallelism.
+ */
+export const PUSH_SLICE = 200;
+
+/** The worker's push of token keys: per slice, take each lease, push, queue the follow-ups. */
 export async function pushTokenKeys(c: Convergence, keys: readonly TokenKey[], attempt: number, report: BatchReport, sourceOf: SourceOf): Promise<void> {
+  for (const platform of new Set(keys.map((key) => key.platform))) {
+    const ofApp = keys.filter((key) => key.platform === platform);
+    for (let start = 0; start < ofApp.length; start += PUSH_SLICE) await pushSlice(c, ofApp.slice(start, start + PUSH_SLICE), attempt, report, sourceOf);
+  }
+}
+
+async function pushSlice(c: Convergence, keys: readonly TokenKey[], attempt: number, report: BatchReport, sourceOf: SourceOf): Promise<void> {
+  // A failed claim fails the part: SQS redelivers it, and its redrive policy bounds an outage.
   const claims = await Promise.all(keys.map(async (key) => ({ key, claim: await c.ledger.claim(key) })));
   const held = claims.filter(({ claim }) => !claim).map(({ key }) => tokenKey(key));
   report.counts.leaseHeld += held.length;
@@ -316,7 +337,7 @@ export async function verifyTokenKeys(c: Convergence, keys: readonly { key: Toke
           actual: held,
         }),
       );
-      logger.error('Key does not converge; dead-lettered', { platform: key.platform, attempts: attempt + 1 });
+      logger.error('Key does not converge; dead-lettered', { ...loggableKey(tokenKey(key)), attempts: attempt + 1 });
       continue;
     }
     repair.push({ key, attempt });

@@ -47,7 +47,6 @@ const run = (messages: (KeyMessage | string)[]) => {
 };
 const failedIds = async (response: Promise<{ batchItemFailures: { itemIdentifier: string }[] }>) =>
   (await response).batchItemFailures.map((failure) => failure.itemIdentifier);
-/** Follow-ups queued under a correlation id (ready and delayed). */
 /** Follow-ups queued under any of these correlation ids (each key's follow-up carries the request that named it). */
 const followUps = async (...correlationIds: string[]) =>
   (await queuedKeyMessages(h.stack.sqs)).filter(({ message }) => correlationIds.includes(message.correlationId));
@@ -88,6 +87,18 @@ describe('invalid messages', () => {
 });
 
 describe('pushing', () => {
+  it('pushes 250 keys of one app in full calls of 20, each key read back later', async () => {
+    const tokens = Array.from({ length: 250 }, (_, i) => fresh(`tok-slice-${i}`));
+    await Promise.all(tokens.map((token, i) => recorded(token, `slice-${i}`)));
+    const messages = Array.from({ length: 13 }, (_, m) => keyMessage('push', tokens.slice(m * 20, m * 20 + 20).map((token) => tokenKey(token))));
+    expect(await failedIds(run(messages).response)).toEqual([]);
+    const binds = batchCalls(h.stack, 2);
+    expect(binds).toHaveLength(13);
+    expect(binds.flatMap(tokensOf).sort()).toEqual([...tokens].sort());
+    const verifies = (await followUps(...messages.map((message) => message.correlationId))).flatMap(({ message }) => (message.phase === 'verify' ? message.keys : []));
+    expect(verifies).toHaveLength(250);
+  });
+
   it('pushes a key named by several messages of the batch once, and queues one read-back of each key', async () => {
     const [a, b] = [fresh('tok-dup-a'), fresh('tok-dup-b')];
     await recorded(a, 'dup-alice');
