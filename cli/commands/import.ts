@@ -14,8 +14,7 @@ import { EXIT, UsageError } from '../exit.js';
 import { ChunkDispatcher } from '../chunk-dispatcher.js';
 import { FailuresFile } from '../import/failures-file.js';
 import type { FailedLine } from '../import/failures-file.js';
-import { ImportProgress } from '../import/progress.js';
-import type { ImportCounts } from '../import/progress.js';
+import { Progress } from '../import/progress.js';
 import { directSender, queueSender } from '../import/senders.js';
 import type { Sender } from '../import/senders.js';
 import { BINDING_LINE_SHAPE, bindingLineSchema, checkedLines } from '../input/line-schemas.js';
@@ -73,14 +72,20 @@ export function importCommand(): Command {
     const sender = mode === 'dry-run' ? undefined : await senderFor(mode, options);
 
     const failures = await FailuresFile.open(failuresPath);
-    const counts: ImportCounts = { lines: 0, succeeded: 0, failed: 0 };
-    const progress = new ImportProgress(source.totalBytes, { quiet: options.quiet ?? false, succeededLabel: SUCCEEDED_LABEL[mode] });
+    // `failed`: lines TPNS (or the ledger) refused; invalid lines are counted apart, as in the summary.
+    const counts = { lines: 0, succeeded: 0, invalid: 0, failed: 0 };
+    const progress = new Progress<Omit<typeof counts, 'lines'>>(source.totalBytes, {
+      label: 'import',
+      quiet: options.quiet ?? false,
+      counters: { succeeded: SUCCEEDED_LABEL[mode], invalid: 'invalid', failed: 'failed' },
+    });
+    const showProgress = (): void => progress.update(source.bytesRead(), counts.lines, counts);
     const startedAt = Date.now();
-    let invalid = 0;
 
     const fail = async (failed: FailedLine): Promise<void> => {
-      counts.failed += 1;
-      if (failures.count < MAX_ERRORS_SHOWN) process.stderr.write(`line ${failed.line}: ${failed.code}: ${failed.reason}\n`);
+      if (failed.code === INVALID_LINE) counts.invalid += 1;
+      else counts.failed += 1;
+      if (failures.count < MAX_ERRORS_SHOWN) progress.log(`line ${failed.line}: ${failed.code}: ${failed.reason}`);
       await failures.write(failed);
     };
     const dispatcher =
@@ -93,7 +98,7 @@ export function importCommand(): Command {
             if (result.ok) counts.succeeded += 1;
             else await fail({ line, item, code: result.code, reason: result.reason, retryable: result.retryable });
           }
-          progress.update(source.bytesRead(), counts);
+          showProgress();
         },
         { concurrency: options.concurrency, chunkSize: sender.chunkSize, orderKey: (line) => line.token },
       );
@@ -103,18 +108,18 @@ export function importCommand(): Command {
       for await (const checked of checkedLines(source.records, bindingLineSchema)) {
         counts.lines += 1;
         if (!checked.ok) {
-          invalid += 1;
           await fail({ line: checked.line, item: checked.item, code: INVALID_LINE, reason: checked.reason });
         } else if (dispatcher) await dispatcher.add({ ...checked.value, line: checked.line });
         else counts.succeeded += 1;
-        if (counts.lines % 1000 === 0) progress.update(source.bytesRead(), counts);
+        if (counts.lines % 1000 === 0) showProgress();
       }
       await dispatcher?.flush();
     } catch (error) {
       stopped = error;
       await dispatcher?.settle();
     }
-    progress.update(source.totalBytes, counts);
+    // A stopped import keeps the bar where it stopped.
+    if (stopped === undefined) progress.finish(counts.lines, counts);
     progress.stop();
     await failures.close();
 
@@ -123,8 +128,8 @@ export function importCommand(): Command {
       mode,
       lines: counts.lines,
       [SUCCEEDED_LABEL[mode]]: counts.succeeded,
-      invalid,
-      failed: counts.failed - invalid,
+      invalid: counts.invalid,
+      failed: counts.failed,
       ...(failures.count > 0 ? { failuresFile: failuresPath } : {}),
       ...(stopped === undefined ? {} : { stoppedAfterLine: counts.lines }),
       seconds: Math.round((Date.now() - startedAt) / 100) / 10,
@@ -135,7 +140,7 @@ export function importCommand(): Command {
       stopped.message += ' (nothing after the reported line was recorded or queued; re-run the import: recording is idempotent)';
     }
     if (stopped !== undefined) throw stopped;
-    process.exitCode = counts.failed > 0 ? EXIT.itemsFailed : EXIT.ok;
+    process.exitCode = counts.invalid + counts.failed > 0 ? EXIT.itemsFailed : EXIT.ok;
   });
 }
 

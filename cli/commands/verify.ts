@@ -11,6 +11,7 @@
 import { Command, Option } from 'commander';
 import type { AccountRef, Platform, TpnsAccountApi } from '../../lib/tpns/types.js';
 import { ChunkDispatcher } from '../chunk-dispatcher.js';
+import { Progress } from '../import/progress.js';
 import { EXIT, UsageError } from '../exit.js';
 import { ACCOUNT_LINE_SHAPE, accountLineSchema, BINDING_LINE_SHAPE, bindingLineSchema, checkedLines } from '../input/line-schemas.js';
 import type { AccountLine, BindingLine } from '../input/line-schemas.js';
@@ -25,6 +26,7 @@ interface VerifyOptions extends TpnsFlags {
   deleted?: string;
   format?: InputFormat;
   concurrency: number;
+  quiet?: boolean;
   json?: boolean;
 }
 
@@ -55,13 +57,14 @@ export function verifyCommand(): Command {
       .option('--deleted <file>', 'accounts that must have no tokens left: .csv (account[,accountType]) or .jsonl')
       .addOption(new Option('--format <format>', 'input format (default: from the file extension)').choices(INPUT_FORMATS))
       .option('--concurrency <n>', 'queries in flight at once', parsePositiveInt, DEFAULT_CONCURRENCY)
+      .option('--quiet', 'no progress output')
       .addOption(jsonOption()),
   ).action(async (file: string | undefined, options: VerifyOptions) => {
     if ((file === undefined) === (options.deleted === undefined)) {
       throw new UsageError('verify needs exactly one of <file> (expected bindings) or --deleted <file> (accounts)');
     }
     const client = await createTpnsClient(options);
-    const audit = new Audit(client, options.concurrency);
+    const audit = new Audit(client, options.concurrency, options.quiet ?? false);
     if (file !== undefined) await audit.run(file, BINDING_LINE_SHAPE, options.format);
     else await audit.runDeleted(options.deleted!, ACCOUNT_LINE_SHAPE, options.format);
     process.exitCode = audit.report(options.json ?? false);
@@ -74,34 +77,55 @@ class Audit {
   checked = 0;
   readonly #client: TpnsAccountApi;
   readonly #concurrency: number;
+  readonly #quiet: boolean;
+  /** Set while a file is read. */
+  #progress: Progress<{ checked: number; drift: number; invalid: number }> | undefined;
+  #showProgress: () => void = () => undefined;
 
-  constructor(client: TpnsAccountApi, concurrency: number) {
+  constructor(client: TpnsAccountApi, concurrency: number, quiet: boolean) {
     this.#client = client;
     this.#concurrency = concurrency;
+    this.#quiet = quiet;
   }
 
   /** Expected bindings: one accountsOfTokens query per chunk of 20 tokens. */
   async run(file: string, shape: RecordShape, format?: InputFormat): Promise<void> {
     type Expected = BindingLine & { line: number };
-    const dispatcher = new ChunkDispatcher<Expected>((platform, lines) => this.#compareTokens(platform, lines), {
-      concurrency: this.#concurrency,
-      chunkSize: QUERY_CHUNK_SIZE,
-    });
-    for await (const value of this.#lines(file, shape, format, bindingLineSchema)) await dispatcher.add(value);
-    await dispatcher.flush();
+    const dispatcher = new ChunkDispatcher<Expected>(
+      async (platform, lines) => {
+        await this.#compareTokens(platform, lines);
+        this.#showProgress();
+      },
+      { concurrency: this.#concurrency, chunkSize: QUERY_CHUNK_SIZE },
+    );
+    try {
+      for await (const value of this.#lines(file, shape, format, bindingLineSchema)) await dispatcher.add(value);
+      await dispatcher.flush();
+      this.#finishProgress();
+    } finally {
+      this.#stopProgress();
+    }
   }
 
   /** Erased accounts: one tokensOfAccounts query per chunk of 20 accounts, on every platform. */
   async runDeleted(file: string, shape: RecordShape, format?: InputFormat): Promise<void> {
     type Erased = AccountLine & { line: number; platform: Platform };
-    const dispatcher = new ChunkDispatcher<Erased>((platform, lines) => this.#checkErased(platform, lines), {
-      concurrency: this.#concurrency,
-      chunkSize: QUERY_CHUNK_SIZE,
-    });
-    for await (const value of this.#lines(file, shape, format, accountLineSchema)) {
-      for (const platform of this.#client.platforms) await dispatcher.add({ ...value, platform });
+    const dispatcher = new ChunkDispatcher<Erased>(
+      async (platform, lines) => {
+        await this.#checkErased(platform, lines);
+        this.#showProgress();
+      },
+      { concurrency: this.#concurrency, chunkSize: QUERY_CHUNK_SIZE },
+    );
+    try {
+      for await (const value of this.#lines(file, shape, format, accountLineSchema)) {
+        for (const platform of this.#client.platforms) await dispatcher.add({ ...value, platform });
+      }
+      await dispatcher.flush();
+      this.#finishProgress();
+    } finally {
+      this.#stopProgress();
     }
-    await dispatcher.flush();
   }
 
   report(json: boolean): number {
@@ -129,13 +153,36 @@ class Audit {
 
   async *#lines<T>(file: string, shape: RecordShape, format: InputFormat | undefined, schema: Parameters<typeof checkedLines<T>>[1]) {
     const source = await openRecords(file, formatOf(file, format), shape);
+    const progress = new Progress<{ checked: number; drift: number; invalid: number }>(source.totalBytes, {
+      label: 'verify',
+      quiet: this.#quiet,
+      counters: { checked: 'checked', drift: 'drift', invalid: 'invalid' },
+    });
+    this.#progress = progress;
+    this.#showProgress = () => progress.update(source.bytesRead(), this.checked + this.invalid.length, this.#counts());
     for await (const checked of checkedLines(source.records, schema)) {
       if (!checked.ok) this.invalid.push({ line: checked.line, reason: checked.reason });
       else {
         this.checked += 1;
         yield { ...checked.value, line: checked.line };
       }
+      if ((this.checked + this.invalid.length) % 1000 === 0) this.#showProgress();
     }
+  }
+
+  #counts(): { checked: number; drift: number; invalid: number } {
+    return { checked: this.checked, drift: this.drift.length, invalid: this.invalid.length };
+  }
+
+  /** The final state, before the report is printed below it. */
+  #finishProgress(): void {
+    this.#progress?.finish(this.checked + this.invalid.length, this.#counts());
+  }
+
+  /** Also when a query failed: the terminal gets its cursor back before the error is printed. */
+  #stopProgress(): void {
+    this.#progress?.stop();
+    this.#progress = undefined;
   }
 
   async #compareTokens(platform: Platform, lines: (BindingLine & { line: number })[]): Promise<void> {
