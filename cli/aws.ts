@@ -63,6 +63,6 @@ export async function requireAws(env: NodeJS.ProcessEnv, command: string, requir
  */
 export async function deploymentRuntime(env: NodeJS.ProcessEnv, command: string, required: readonly AwsNeed[]): Promise<Runtime> {
   await requireAws(env, command, required);
-  const { createRuntime } = await import('../lib/config/runtime.js');
-  return createRuntime(env);
+  const [{ createRuntime }, { loadConfig }] = await Promise.all([import('../lib/config/runtime.js'), import('../lib/config/config.js')]);
+  return createRuntime(await loadConfig(env));
 }

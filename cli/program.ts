@@ -1,7 +1,7 @@
 /** The `tpns-accounts` command line: the commands, the exit-code contract and error reporting. */
 import { Command, CommanderError } from 'commander';
 import { SecretParameterError } from '../lib/config/secrets.js';
-import { ConfigurationError } from '../lib/config/settings.js';
+import { ConfigurationError } from '../lib/config/config.js';
 import {
   TpnsAppError,
   TpnsAuthError,

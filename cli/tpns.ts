@@ -4,9 +4,9 @@
  * `--endpoint` taking precedence.
  */
 import type { Command } from 'commander';
-import { resolveSecretKeys } from '../lib/config/secrets.js';
+import { loadConfig } from '../lib/config/config.js';
+import { TpnsClient } from '../lib/tpns/client.js';
 import { WORKER_RETRY_BUDGET_MS } from '../lib/tpns/constants.js';
-import { TpnsClient, tpnsClientOptionsFromEnv } from '../lib/tpns/index.js';
 import type { TpnsAccountApi } from '../lib/tpns/types.js';
 import { UsageError } from './exit.js';
 
@@ -23,13 +23,13 @@ export function withTpnsFlags(command: Command): Command {
 }
 
 export async function createTpnsClient(flags: TpnsFlags, env: NodeJS.ProcessEnv = process.env): Promise<TpnsAccountApi> {
-  const resolved = await resolveSecretKeys({
+  const config = await loadConfig({
     ...env,
     ...(flags.region ? { TPNS_REGION: flags.region } : {}),
     ...(flags.endpoint ? { TPNS_ENDPOINT: flags.endpoint } : {}),
   });
   // An operator can wait out a rate-limit burst: the queue worker's budget, not a user's.
-  const client = new TpnsClient({ ...tpnsClientOptionsFromEnv(resolved), retry: { budgetMs: WORKER_RETRY_BUDGET_MS } });
+  const client = new TpnsClient({ ...config.tpns, retry: { budgetMs: WORKER_RETRY_BUDGET_MS } });
   if (client.platforms.length === 0) {
     throw new UsageError(
       'No TPNS platform is configured: set TPNS_ANDROID_ACCESS_ID/TPNS_ANDROID_SECRET_KEY and/or TPNS_IOS_ACCESS_ID/TPNS_IOS_SECRET_KEY',

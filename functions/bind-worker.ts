@@ -11,18 +11,13 @@ import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { getRuntime } from '../lib/config/runtime.js';
 import { logger } from '../lib/observability/logger.js';
 import { metrics } from '../lib/observability/metrics.js';
-import { parseSqsEvent, reconcileBatch, workerSettingsFromEnv } from '../lib/worker/index.js';
-import type { WorkerSettings } from '../lib/worker/index.js';
-
-/** Read once per cold start, like the runtime. */
-let settings: WorkerSettings | undefined;
+import { parseSqsEvent, reconcileBatch } from '../lib/worker/index.js';
 
 export const handler = middy<unknown, SQSBatchResponse, Error, Context>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics, { captureColdStartMetric: true }))
   .handler(async (event) => {
     const batch = parseSqsEvent(event);
-    settings ??= workerSettingsFromEnv(process.env);
-    const runtime = await getRuntime(process.env, { tpnsConcurrency: settings.tpnsConcurrency });
+    const runtime = await getRuntime(process.env, { worker: true });
     return reconcileBatch(batch, runtime);
   });

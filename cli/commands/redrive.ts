@@ -4,6 +4,7 @@
  * repairs it, so order and duplicates do not matter.
  */
 import { Command, Option } from 'commander';
+import { loadConfig } from '../../lib/config/config.js';
 import { requireAws } from '../aws.js';
 import { jsonOption, parsePositiveInt } from '../options.js';
 import { printJson } from '../output.js';
@@ -24,13 +25,12 @@ export function redriveCommand(): Command {
     .addOption(new Option('--limit <n>', 'move at most n messages').argParser(parsePositiveInt))
     .addOption(jsonOption())
     .action(async (flags: RedriveFlags) => {
-      const env = process.env;
-      await requireAws(env, 'redrive', ['BINDING_DLQ_URL', 'BINDING_QUEUE_URL', 'AWS_REGION']);
+      await requireAws(process.env, 'redrive', ['BINDING_DLQ_URL', 'BINDING_QUEUE_URL', 'AWS_REGION']);
+      const { settings } = await loadConfig(process.env);
+      // Region and endpoint (AWS_REGION, AWS_ENDPOINT_URL_SQS) are the SDK's own business.
       const options = {
-        dlqUrl: env.BINDING_DLQ_URL as string,
-        queueUrl: env.BINDING_QUEUE_URL as string,
-        ...(env.AWS_ENDPOINT_URL_SQS ? { endpoint: env.AWS_ENDPOINT_URL_SQS } : {}),
-        ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
+        dlqUrl: settings.dlqUrl ?? '',
+        queueUrl: settings.queueUrl ?? '',
         ...(flags.includeRefused ? { includeRefused: true } : {}),
         ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
       };

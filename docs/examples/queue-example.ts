@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { handler } from '../../functions/bind-worker.js';
 import { listDevices, signIn } from '../../lib/commands/index.js';
+import { loadConfig } from '../../lib/config/config.js';
 import { createRuntime } from '../../lib/config/runtime.js';
 import { startLocalDynamo } from '../../local/dynamodb/local-dynamo.js';
 import { localSqsClient } from '../../local/sqs/client.js';
@@ -23,7 +24,7 @@ export async function queueExample() {
   const dynamo = await startLocalDynamo(); // the ledger's table, likewise
   // What the deployed functions read from their environment (TPNS, queues, table), and a 1 s read-back delay.
   Object.assign(process.env, emulator.env, sqs.env, dynamo.env, { VERIFY_DELAY_SECONDS: '1' });
-  const runtime = await createRuntime(process.env);
+  const runtime = createRuntime(await loadConfig(process.env));
 
   // TPNS answers HTTP 500 for now: each sign-in is recorded, tried for ~2 s, then queued (202).
   emulator.injectFault({ kind: 'http500', path: 'batchoperate' });

@@ -12,12 +12,9 @@ import type { DeadLetterQueue } from '../queue/dead-letter.js';
 import { QueueUnavailableError } from '../queue/errors.js';
 import type { KeyQueue } from '../queue/messages.js';
 import { SqsKeyQueue } from '../queue/sqs-key-queue.js';
-import { TpnsClient, tpnsClientOptionsFromEnv } from '../tpns/index.js';
-import { resolveSecretKeys } from './secrets.js';
-import { ConfigurationError, settingsFromEnv } from './settings.js';
-import type { Settings } from './settings.js';
-
-export type { Settings } from './settings.js';
+import { TpnsClient } from '../tpns/client.js';
+import { ConfigurationError, loadConfig } from './config.js';
+import type { Config, Settings } from './config.js';
 
 export interface Runtime extends Convergence {
   settings: Settings & Convergence['settings'];
@@ -31,25 +28,23 @@ const missingQueue: KeyQueue = {
 /** Local runs and tests only: deployed functions read ERASURE_KEY_PARAM (serverless.yml). */
 export const LOCAL_ERASURE_KEY = 'tpns-account-sync-local-erasure-key';
 
-/** What a function sets for itself rather than from TPNS_* (e.g. the worker's TPNS concurrency). */
 export interface RuntimeOptions {
-  /** TPNS calls in flight per operation; overrides TPNS_CONCURRENCY. */
-  tpnsConcurrency?: number;
+  /** The queue worker: its TPNS concurrency is WORKER_TPNS_CONCURRENCY, not TPNS_CONCURRENCY. */
+  worker?: boolean;
 }
 
-export async function createRuntime(env: NodeJS.ProcessEnv, options: RuntimeOptions = {}): Promise<Runtime> {
-  const settings = settingsFromEnv(env);
+export function createRuntime(config: Config, options: RuntimeOptions = {}): Runtime {
+  const { settings } = config;
   if (!settings.tableName) throw new ConfigurationError('BINDINGS_TABLE is not set: the intent ledger has no table');
-  const resolved = await resolveSecretKeys(env);
   const tpns = new TpnsClient({
-    ...tpnsClientOptionsFromEnv(resolved),
-    ...(options.tpnsConcurrency === undefined ? {} : { concurrency: options.tpnsConcurrency }),
+    ...config.tpns,
+    ...(options.worker ? { concurrency: settings.workerTpnsConcurrency } : {}),
     onEvent: recordTpnsEvent,
   });
-  if (!resolved.ERASURE_KEY) logger.warn('ERASURE_KEY / ERASURE_KEY_PARAM not set: tombstones are keyed with the local development key');
+  if (!config.erasureKey) logger.warn('ERASURE_KEY / ERASURE_KEY_PARAM not set: tombstones are keyed with the local development key');
   const ledger = new DynamoLedger({
     tableName: settings.tableName,
-    erasureKey: resolved.ERASURE_KEY || LOCAL_ERASURE_KEY,
+    erasureKey: config.erasureKey ?? LOCAL_ERASURE_KEY,
     retentionDays: settings.erasureRetentionDays,
   });
   // Region and endpoint are the SDK's own business (AWS_REGION, AWS_ENDPOINT_URL_SQS).
@@ -61,12 +56,15 @@ export async function createRuntime(env: NodeJS.ProcessEnv, options: RuntimeOpti
 /** Keyed by the options: the local stack runs every function in one process. */
 const cached = new Map<string, Promise<Runtime>>();
 
-/** The cached runtime; a failed build (e.g. SSM unreachable) is not cached, the next call retries. */
+/**
+ * The runtime of this container: the configuration loaded once (cold start) and reused. A failed
+ * build (e.g. SSM unreachable) is not cached, the next call retries.
+ */
 export function getRuntime(env: NodeJS.ProcessEnv = process.env, options: RuntimeOptions = {}): Promise<Runtime> {
-  const key = String(options.tpnsConcurrency ?? '');
+  const key = options.worker ? 'worker' : 'function';
   let runtime = cached.get(key);
   if (!runtime) {
-    runtime = createRuntime(env, options).catch((error: unknown) => {
+    runtime = loadConfig(env).then((config) => createRuntime(config, options)).catch((error: unknown) => {
       cached.delete(key);
       throw error;
     });

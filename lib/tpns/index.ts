@@ -1,6 +1,5 @@
 /** Public surface of the TPNS account client. */
 export { TpnsClient } from './client.js';
-export { tpnsClientOptionsFromEnv } from './config.js';
 export {
   BATCH_OPERATE_PATH,
   DEFAULT_CHUNK_SIZE,

@@ -2,5 +2,3 @@ export { reconcileBatch } from './reconcile-batch.js';
 export { readKeyRecord } from './key-record.js';
 export type { KeyRecord } from './key-record.js';
 export { SQS_EVENT_EXPECTED, parseSqsEvent } from './sqs-event.js';
-export { WORKER_TPNS_CONCURRENCY, workerSettingsFromEnv } from './settings.js';
-export type { WorkerSettings } from './settings.js';

@@ -9,7 +9,7 @@
  */
 import { errors, jwtVerify, SignJWT } from 'jose';
 import type { JWTPayload } from 'jose';
-import { DEFAULT_ACCOUNT_CLAIM, DEFAULT_ADMIN_SCOPE } from '../../lib/config/settings.js';
+import { DEFAULT_ACCOUNT_CLAIM, DEFAULT_ADMIN_SCOPE } from '../../lib/config/config.js';
 
 /** Dev-only HS256 secret (exported for tests that forge bad claims). Never use it outside loopback. */
 export const DEV_SIGNING_SECRET = new TextEncoder().encode('tpns-account-sync local stack, development only, not a secret');

@@ -8,6 +8,7 @@
  * instead of the emulator.
  */
 import { createServer } from 'node:net';
+import { ConfigurationError } from '../../lib/config/config.js';
 import { TpnsConfigError } from '../../lib/tpns/errors.js';
 import { DEFAULT_PORT as DEFAULT_EMULATOR_PORT } from '../tpns-emulator/config.js';
 import { LocalDynamoPortInUseError } from '../dynamodb/local-dynamo.js';
@@ -58,7 +59,7 @@ function describeStartFailure(error: unknown): string | undefined {
   if (error instanceof LocalSqsPortInUseError) return `${error.message} (choose another with SQS_PORT=...)`;
   if (error instanceof LocalDynamoPortInUseError) return `${error.message} (choose another with DYNAMODB_PORT=...)`;
   if (error instanceof UsageError || error instanceof TpnsCredentialsError) return error.message;
-  if (error instanceof TpnsConfigError) return error.message;
+  if (error instanceof TpnsConfigError || error instanceof ConfigurationError) return error.message;
   if (error instanceof Error && error.message.startsWith('serverless.yml:')) return error.message;
   return undefined;
 }

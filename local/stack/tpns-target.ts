@@ -3,7 +3,8 @@
  * (TPNS_{ANDROID,IOS}_ACCESS_ID + _SECRET_KEY) are in the environment — then Tencent's access
  * point for TPNS_REGION (or TPNS_ENDPOINT), with only the platforms whose pair is set.
  */
-import { resolveClientSettings, tpnsClientOptionsFromEnv } from '../../lib/tpns/config.js';
+import { configFromEnv } from '../../lib/config/config.js';
+import { resolveClientSettings } from '../../lib/tpns/config.js';
 import { PLATFORMS } from '../../lib/tpns/types.js';
 import type { Platform } from '../../lib/tpns/types.js';
 
@@ -25,7 +26,7 @@ export function chooseTpnsTarget(env: Readonly<Record<string, string | undefined
       throw new TpnsCredentialsError(`${prefix}_${present} is set but ${prefix}_${missing} is not: set both for real TPNS, or neither for the emulator`);
     }
   }
-  const options = tpnsClientOptionsFromEnv(env);
+  const options = configFromEnv(env).tpns;
   const platforms = PLATFORMS.filter((platform) => options.apps[platform]);
   if (platforms.length === 0) return { kind: 'emulator' };
   return {

@@ -125,7 +125,7 @@ describe('usage and configuration errors exit 2 with a clear message and send no
     ['--type with --token', ['query', '--token', 't1', '--type', '1'], /cannot be used with/],
     ['an unknown command', ['frobnicate'], /unknown command 'frobnicate'/],
     ['an unknown option', ['query', '--acount', 'alice'], /unknown option '--acount'/],
-    ['an invalid region', ['query', '--account', 'alice', '--region', 'mars'], /TPNS_REGION must be one of/],
+    ['an invalid region', ['query', '--account', 'alice', '--region', 'mars'], /TPNS_REGION: must be one of/],
   ];
   it.each(cases)('%s', async (_name, args, message) => {
     const run = await runCli(args, world.env);

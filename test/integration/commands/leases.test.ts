@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { listDevices, signIn } from '../../../lib/commands/index.js';
 import { LEASE_WAIT_MS } from '../../../lib/commands/work.js';
+import { loadConfig } from '../../../lib/config/config.js';
 import { createRuntime } from '../../../lib/config/runtime.js';
 import type { Runtime } from '../../../lib/config/runtime.js';
 import { batchCalls, queuedForToken } from '../functions/harness.js';
@@ -18,7 +19,7 @@ let stack: Stack;
 let runtime: Runtime;
 beforeAll(async () => {
   stack = await startStack({ env: { POWERTOOLS_LOG_LEVEL: 'ERROR' } });
-  runtime = await createRuntime(process.env);
+  runtime = createRuntime(await loadConfig(process.env));
 });
 afterAll(() => stack.close());
 beforeEach(() => stack.tpns.reset());

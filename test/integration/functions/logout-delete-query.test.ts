@@ -65,8 +65,8 @@ describe('logout', () => {
     const token = freshToken('tok-sdk');
     await bind('user-1001', token, 'ios');
     // Bound by the mobile SDK, behind the ledger's back, on another account type.
-    const { TpnsClient, tpnsClientOptionsFromEnv } = await import('../../../lib/tpns/index.js');
-    await new TpnsClient(tpnsClientOptionsFromEnv(stack.tpns.env)).bind('ios', [{ token, account: 'sdk-user', accountType: 7 }]);
+    const [{ TpnsClient }, { configFromEnv }] = await Promise.all([import('../../../lib/tpns/client.js'), import('../../../lib/config/config.js')]);
+    await new TpnsClient(configFromEnv(stack.tpns.env).tpns).bind('ios', [{ token, account: 'sdk-user', accountType: 7 }]);
     expect(stack.tpns.accountsOf('ios', token)).toHaveLength(2);
     expect((await signOut('user-1001', token, 'ios')).statusCode).toBe(200);
     expect(stack.tpns.accountsOf('ios', token)).toEqual([]);

@@ -8,6 +8,7 @@
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { handler } from '../../../functions/bind-worker.js';
+import { loadConfig } from '../../../lib/config/config.js';
 import { createRuntime } from '../../../lib/config/runtime.js';
 import type { Runtime } from '../../../lib/config/runtime.js';
 import { deadLetterSchema } from '../../../lib/queue/dead-letter.js';
@@ -41,7 +42,7 @@ export const deployedWorker: SqsBatchHandler = (event, context) => handler(event
 
 export async function startWorkerHarness(options: StackOptions = {}): Promise<WorkerHarness> {
   const stack = await startStack({ ...options, env: { POWERTOOLS_LOG_LEVEL: 'ERROR', ...options.env } });
-  const runtime = await createRuntime(process.env);
+  const runtime = createRuntime(await loadConfig(process.env));
   const client = localSqsClient(stack.sqs.endpoint);
   const sources: EventSource[] = [];
   const receiveAll = async (queueUrl: string, waitForDelayed = false): Promise<string[]> => {

@@ -5,6 +5,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../lib/config/config.js';
 import { createRuntime, getRuntime, resetRuntimeForTests } from '../../../lib/config/runtime.js';
 import { resolveSecretKeys, SecretParameterError } from '../../../lib/config/secrets.js';
 
@@ -90,9 +91,9 @@ describe('SSM SecureString secret keys', () => {
     const resolved = await resolveSecretKeys({ ...env, ERASURE_KEY_PARAM: '/tpns/erasure-key' });
     expect(resolved.ERASURE_KEY).toBe('erasure-key-from-ssm');
     expect(calls.map((call) => call.name)).toContain('/tpns/erasure-key');
-    const fromParameter = await createRuntime({ ...env, ERASURE_KEY_PARAM: '/tpns/erasure-key' });
-    const plain = await createRuntime({ ...env, ERASURE_KEY: 'erasure-key-from-ssm' });
-    const other = await createRuntime({ ...env, ERASURE_KEY: 'another-key' });
+    const fromParameter = createRuntime(await loadConfig({ ...env, ERASURE_KEY_PARAM: '/tpns/erasure-key' }));
+    const plain = createRuntime(await loadConfig({ ...env, ERASURE_KEY: 'erasure-key-from-ssm' }));
+    const other = createRuntime(await loadConfig({ ...env, ERASURE_KEY: 'another-key' }));
     const ref = { account: 'alice' };
     expect(fromParameter.ledger.digestOf(ref)).toBe(plain.ledger.digestOf(ref));
     expect(fromParameter.ledger.digestOf(ref)).not.toBe(other.ledger.digestOf(ref));
