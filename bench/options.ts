@@ -5,6 +5,8 @@
  *     npm run bench -- --runs 5 --cold-runs 25
  *     BENCH_RUNS=5 npm run bench
  *     npm run bench -- --worker-concurrency 20        # more worker invocations than serverless.yml's 5
+ *     npm run bench -- --quick                        # every scenario at a tiny size, nothing written
+ *     npm run bench -- --only warm,cold               # some scenarios (bench/scenarios.ts) only
  */
 import { parseArgs } from 'node:util';
 
@@ -25,6 +27,8 @@ export interface BenchOptions {
   out: string | undefined;
   /** Where bundles are built. */
   distDir: string;
+  /** Scenario names to run (default all). */
+  only?: string[] | undefined;
 }
 
 export const DEFAULT_OPTIONS: BenchOptions = {
@@ -37,6 +41,9 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   out: 'bench/results.json',
   distDir: 'dist/bench',
 };
+
+/** `--quick`: each scenario once, at a size that checks the code (what test/bench/bench-smoke.test.ts runs), not the product. */
+export const QUICK_SIZES = { items: 100, signIns: 40, runs: 1, warmRequests: 5, coldRuns: 1 } as const;
 
 const NUMERIC = ['items', 'signIns', 'runs', 'warmRequests', 'coldRuns', 'workerConcurrency'] as const;
 
@@ -51,9 +58,13 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
     options: {
       ...Object.fromEntries(NUMERIC.map((name) => [kebab(name), { type: 'string' as const }])),
       out: { type: 'string' },
+      only: { type: 'string' },
+      quick: { type: 'boolean' },
     },
   });
-  const options: BenchOptions = { ...DEFAULT_OPTIONS };
+  const quick = values.quick === true || env.BENCH_QUICK === '1';
+  // A quick run's figures mean nothing: it writes results only where --out says.
+  const options: BenchOptions = quick ? { ...DEFAULT_OPTIONS, ...QUICK_SIZES, out: undefined } : { ...DEFAULT_OPTIONS };
   for (const name of NUMERIC) {
     const raw = (values as Record<string, string | undefined>)[kebab(name)] ?? env[envName(name)];
     if (raw === undefined) continue;
@@ -63,5 +74,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
   }
   if (options.items > 10_000) throw new Error("--items must be at most 10000 (one admin request; the spec's bulk limit)");
   if (typeof values.out === 'string') options.out = values.out;
+  const only = typeof values.only === 'string' ? values.only : env.BENCH_ONLY;
+  if (only) options.only = only.split(',').map((name) => name.trim());
   return options;
 }

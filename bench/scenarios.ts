@@ -2,28 +2,28 @@
  * The benchmark's scenarios, each through the real path (handler bundle -> ledger -> fauxqs ->
  * worker containers -> emulator). A scenario runs once per round and returns its samples: the
  * headline figures (keys with a target in ./targets.ts) and details (`<scenario>.<figure>`).
- * The harness runs them, aggregates medians and reports; a scenario only measures.
+ * The harness runs them, aggregates medians and reports; a scenario only measures. Adding a
+ * figure: return it from its scenario, and give it a line in ./targets.ts if it is a headline.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
-import type { BuildResult } from '../bin/build.js';
 import { DIRECT_COOL_DOWN_MS } from '../lib/commands/direct-breaker.js';
 import { tokenKeyId } from '../lib/ledger/records.js';
+import { keyMessages } from '../lib/queue/messages.js';
 import { MAX_TOKENS_PER_TOKEN_ACCOUNTS_CALL } from '../lib/tpns/constants.js';
 import { PLATFORMS } from '../lib/tpns/types.js';
 import type { Platform } from '../lib/tpns/types.js';
 import { Bare, bareTargetFromEnv } from './bare.js';
-import { FUNCTIONS, coldRound } from './cold-start.js';
+import { Container } from './containers.js';
 import type { BenchOptions } from './options.js';
-import { percentile } from './stats.js';
-import type { ApiAnswer, BenchWorld, CallCounts } from './world.js';
+import { BARE, FUNCTIONS } from './world.js';
+import type { ApiAnswer, BenchWorld, CallCounts, FunctionName } from './world.js';
 
 export type Samples = Record<string, number>;
 
 export interface ScenarioContext {
   world: BenchWorld;
-  build: BuildResult;
   options: BenchOptions;
   /** 1-based. */
   round: number;
@@ -31,9 +31,8 @@ export interface ScenarioContext {
 }
 
 export interface Scenario {
+  /** Its headline figures in ./targets.ts name it: if it fails in every round they are reported missed, with the error. */
   name: string;
-  /** The headline figures (./targets.ts) it measures: reported missed, with the error, if it fails. */
-  figures: readonly string[];
   /** How many rounds it takes part in. */
   rounds(options: BenchOptions): number;
   run(context: ScenarioContext): Promise<Samples>;
@@ -56,6 +55,14 @@ const HEALTHY_SENDERS = 50;
 const BURST_SENDERS = 100;
 /** Requests before the warm run measures: JIT, connection pools and the runtime cache warm up. */
 const WARM_UP = 50;
+
+/** The value below which `p` (0-100) percent of `values` fall (nearest rank). */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) throw new RangeError('percentile of no values');
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
+}
 
 /** `count` fresh devices (TPNS-like 36-character tokens), alternating Android and iOS. */
 function devices(count: number, label: string): Device[] {
@@ -136,13 +143,11 @@ const signIn = (world: BenchWorld, { token, account, platform }: Device) =>
 /** eagerKb.<function>: what a cold start loads before the handler runs. */
 const bundles: Scenario = {
   name: 'bundles',
-  figures: FUNCTIONS.map((name) => `eagerKb.${name}`),
   rounds: () => 1,
-  run: ({ build }) => {
+  run: ({ world }) => {
     const samples: Samples = {};
     for (const name of FUNCTIONS) {
-      const bundle = build.bundles.find((candidate) => candidate.name === name);
-      if (!bundle) throw new Error(`no bundle ${name}`);
+      const bundle = world.bundle(name);
       samples[`eagerKb.${name}`] = bundle.eagerBytes / 1024;
       samples[`bundles.${name}.lazyKb`] = bundle.lazyBytes / 1024;
     }
@@ -200,7 +205,6 @@ async function bulkOnce({ world, options, round, log }: ScenarioContext, concurr
  */
 const bulk: Scenario = {
   name: 'bulk',
-  figures: ['opCallsPerMinimum', 'verifyCallsPerItem', 'workerPeakRssMb'],
   rounds: (options) => options.runs,
   async run(context) {
     const { world, log } = context;
@@ -222,7 +226,6 @@ const bulk: Scenario = {
 /** `signIns` sign-ins through the login function with TPNS healthy, 50 at a time, the workers polling. */
 const healthy: Scenario = {
   name: 'healthy',
-  figures: ['opCallsPerSignInHealthy', 'verifyCallsPerSignInHealthy'],
   rounds: (options) => options.runs,
   async run({ world, options, round, log }) {
     const items = devices(options.signIns, `healthy-${round}`);
@@ -262,7 +265,6 @@ const healthy: Scenario = {
  */
 const burst: Scenario = {
   name: 'burst',
-  figures: ['opCallsPerSignInBurst'],
   rounds: (options) => options.runs,
   async run({ world, options, round, log }) {
     await world.pauseWorkers();
@@ -278,7 +280,7 @@ const burst: Scenario = {
     const answeredMs = sinceMs(started);
     const before = world.counts();
     const recovered = performance.now();
-    world.resumeWorkers();
+    await world.resumeWorkers();
     const appliedMs = await applied(world, before, items.length, recovered);
     await world.quiet();
     const after = world.counts();
@@ -311,7 +313,6 @@ async function timed(action: () => Promise<unknown>): Promise<number> {
  */
 const warm: Scenario = {
   name: 'warm',
-  figures: ['warmP50VsPlainFetch', 'warmP50VsBareEquivalent'],
   rounds: (options) => options.runs,
   async run({ world, options, log }) {
     await world.pauseWorkers();
@@ -365,13 +366,60 @@ const warm: Scenario = {
   },
 };
 
-/** Each function's first invocation in a fresh process against its bare equivalent's (bench/cold-start.ts). */
+/** The first invocation `name` gets, as its trigger would send it; `who` keeps tokens and accounts fresh. */
+function firstEvent(world: BenchWorld, name: FunctionName, who: string): unknown {
+  const user = { account: `cold-${who}`, pathParameters: { token: `cold-${who}-device` } };
+  switch (name) {
+    case 'login':
+      return world.apiEvent('PUT /v1/me/devices/{token}', { ...user, body: { platform: 'android' } });
+    case 'logout':
+      return world.apiEvent('DELETE /v1/me/devices/{token}', { ...user, pathParameters: { token: `cold-${who}-out` }, query: { platform: 'android' } });
+    case 'delete-account':
+      return world.apiEvent('DELETE /v1/me', { ...user, account: `cold-${who}-deleted` });
+    case 'query':
+      return world.apiEvent('GET /v1/me/devices', user);
+    case 'bind-worker':
+      return world.sqsEvent(keyMessages([{ kind: 'token', platform: 'android', token: `cold-${who}-device` }], { phase: 'push', correlationId: `cold-${who}` }).map(({ message }) => message));
+  }
+}
+
+/** A fresh container (process) imports `bundle` and serves `event` as its first invocation. */
+async function coldStart(world: BenchWorld, bundle: string, name: FunctionName, event: unknown): Promise<{ importMs: number; totalMs: number }> {
+  const container = await Container.start(world.host, bundle, process.env, { quiet: true });
+  try {
+    const { result, durationMs } = await container.invoke(event, name, 10_000);
+    const answer = result as { statusCode?: number; batchItemFailures?: unknown[] } | null;
+    const ok = (answer?.statusCode !== undefined && answer.statusCode >= 200 && answer.statusCode < 300) || answer?.batchItemFailures?.length === 0;
+    if (!ok) throw new Error(`${bundle}: first invocation answered ${JSON.stringify(result)}`);
+    return { importMs: container.importMs, totalMs: container.importMs + durationMs };
+  } finally {
+    await container.close();
+  }
+}
+
+/**
+ * Each function's cold start against its bare equivalent's (bench/bare.ts, bundled the same way,
+ * serving the same kind of event): a fresh process imports the bundle and serves its first
+ * invocation; the function's and the bare one's interleaved, function by function.
+ */
 const cold: Scenario = {
   name: 'cold',
-  figures: FUNCTIONS.map((name) => `coldFirstCallVsBareEquivalent.${name}`),
   rounds: (options) => options.coldRuns,
-  async run({ world, build, round, log }) {
-    const samples = await coldRound(world, build, `r${round}-${randomUUID().slice(0, 6)}`);
+  async run({ world, round, log }) {
+    const tag = `r${round}-${randomUUID().slice(0, 6)}`;
+    const samples: Samples = {};
+    for (const name of FUNCTIONS) {
+      // The bind-worker's key is the one its round's login just recorded (bare: the bare login's);
+      // both sides read the same account's devices (the bare login writes no account index).
+      const who = (side: string) => (name === 'query' ? `${tag}-product` : `${tag}-${side}`);
+      const product = await coldStart(world, world.bundle(name).file, name, firstEvent(world, name, who('product')));
+      const bare = await coldStart(world, world.bundle(BARE).file, name, firstEvent(world, name, who('bare')));
+      samples[`coldFirstCallVsBareEquivalent.${name}`] = product.totalMs / bare.totalMs;
+      samples[`cold.${name}.importMs`] = product.importMs;
+      samples[`cold.${name}.firstCallMs`] = product.totalMs;
+      samples[`cold.bare.${name}.importMs`] = bare.importMs;
+      samples[`cold.bare.${name}.firstCallMs`] = bare.totalMs;
+    }
     if (round === 1) log(`  cold, first round: ${FUNCTIONS.map((name) => `${name} ${samples[`cold.${name}.firstCallMs`]?.toFixed(0)} ms (bare ${samples[`cold.bare.${name}.firstCallMs`]?.toFixed(0)})`).join(', ')}`);
     return samples;
   },

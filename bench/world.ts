@@ -1,34 +1,45 @@
 /**
- * The benchmarked system on loopback: the test stack (test/support/stack.ts: TPNS emulator,
- * fauxqs with serverless.yml's queues, dynalite with its ledger table), the API functions as built
- * bundles invoked in this process with HTTP API v2 events, and the worker bundle in separate Node
- * processes ("containers", bench/worker-pool.ts) fed by Lambda's event source (local/sqs) with
- * serverless.yml's batch size, batching window and concurrency.
+ * The benchmarked system on loopback: the functions built as serverless.yml deploys them (plus the
+ * bare equivalent, bench/bare.ts), the test stack (test/support/stack.ts: TPNS emulator, fauxqs
+ * with serverless.yml's queues, dynalite with its ledger table), the API functions invoked in this
+ * process with the HTTP API v2 events API Gateway would send, and the worker bundle in containers
+ * of its own (bench/containers.ts) fed by Lambda's event source (local/sqs) with serverless.yml's
+ * batch size, batching window and concurrency.
  *
- * The worker runs in containers of its own rather than through Stack.startWorker (which runs the
- * handler in this process): its peak RSS must be its own, and it must not share the API
- * handlers' CPU, as it does not in Lambda.
+ * The worker runs in containers rather than through Stack.startWorker (which runs the handler in
+ * this process): its peak RSS must be its own, and it must not share the API handlers' CPU, as it
+ * does not in Lambda.
  */
+import { randomUUID } from 'node:crypto';
 import type * as NodeHttp from 'node:http';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pathToFileURL } from 'node:url';
-import type { Context } from 'aws-lambda';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Context, SQSEvent } from 'aws-lambda';
+import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
+import { buildHandlers, handlerEntries } from '../bin/build.js';
 import type { HandlerBundle } from '../bin/build.js';
+import { DEFAULT_ADMIN_SCOPE } from '../lib/config/config.js';
 import { DynamoLedger } from '../lib/ledger/dynamo-ledger.js';
+import type { KeyMessage } from '../lib/queue/messages.js';
 import { httpApiRoutes, readServerlessConfig } from '../local/serverless-config.js';
 import type { HttpApiRoute, ServerlessConfig } from '../local/serverless-config.js';
-import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import { localSqsClient } from '../local/sqs/client.js';
-import { startEventSource } from '../local/sqs/event-source.js';
-import type { EventSource } from '../local/sqs/event-source.js';
+import { buildHttpApiEvent, newRequestId } from '../local/stack/api-gateway-event.js';
+import type { GatewayHttpEvent } from '../local/stack/api-gateway-event.js';
 import { createLambdaContext } from '../local/stack/lambda-context.js';
 import { startStack } from '../test/support/stack.js';
 import type { Stack } from '../test/support/stack.js';
-import { apiEvent } from './events.js';
-import type { ApiCall } from './events.js';
-import { startWorkerPool } from './worker-pool.js';
-import type { WorkerPool } from './worker-pool.js';
+import { buildHost, startWorkerPool } from './containers.js';
+import type { WorkerPool } from './containers.js';
+import type { BenchOptions } from './options.js';
+
+/** The deployed functions, by bundle name. */
+export const FUNCTIONS = ['login', 'logout', 'delete-account', 'query', 'bind-worker'] as const;
+export type FunctionName = (typeof FUNCTIONS)[number];
+/** The bare equivalent's bundle (bench/bare.ts exports its handler). */
+export const BARE = 'bare';
+const BARE_ENTRY = fileURLToPath(new URL('./bare.ts', import.meta.url));
 
 export type ApiFunction = 'login' | 'logout' | 'delete-account' | 'query';
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
@@ -46,6 +57,61 @@ export interface CallCounts {
   query: number;
   itemsApplied: number;
   itemsFailed: number;
+}
+
+export interface ApiCall {
+  /** The signed-in account (the JWT's `sub`). */
+  account: string;
+  admin?: boolean;
+  pathParameters?: Record<string, string>;
+  query?: Record<string, string>;
+  body?: unknown;
+}
+
+/** An HTTP API v2 event for `routeKey` (`PUT /v1/me/devices/{token}`), as API Gateway would send it. */
+function apiEvent(routes: readonly HttpApiRoute[], routeKey: string, call: ApiCall): GatewayHttpEvent {
+  const [method = '', path = ''] = routeKey.split(' ');
+  const route = routes.find((candidate) => candidate.method === method && candidate.path === path);
+  if (!route) throw new Error(`serverless.yml has no route ${routeKey}`);
+  const pathParameters = call.pathParameters ?? {};
+  const rawPath = path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(pathParameters[name] ?? ''));
+  const query = new URLSearchParams(call.query ?? {}).toString();
+  const body = call.body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(call.body));
+  const now = Math.floor(Date.now() / 1000);
+  return buildHttpApiEvent(
+    {
+      method,
+      url: query ? `${rawPath}?${query}` : rawPath,
+      headers: { host: 'api.example.com', 'content-type': 'application/json', 'user-agent': 'bench' },
+      body,
+      sourceIp: '127.0.0.1',
+      httpVersion: '1.1',
+    },
+    { route, routeKey, pathParameters },
+    newRequestId(),
+    {
+      claims: { sub: call.account, iat: now, exp: now + 3600, ...(call.admin ? { scope: DEFAULT_ADMIN_SCOPE } : {}) },
+      scopes: null,
+    },
+  );
+}
+
+/** The SQS event of key messages as Lambda's event source delivers them from the standard queue. */
+function sqsEvent(messages: readonly KeyMessage[], queueArn: string): SQSEvent {
+  const now = String(Date.now());
+  return {
+    Records: messages.map((message, index) => ({
+      messageId: randomUUID(),
+      receiptHandle: `bench-${index}`,
+      body: JSON.stringify(message),
+      attributes: { ApproximateReceiveCount: '1', SentTimestamp: now, SenderId: 'bench', ApproximateFirstReceiveTimestamp: now },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: queueArn,
+      awsRegion: queueArn.split(':')[3] ?? 'us-east-1',
+    })),
+  };
 }
 
 /** Short long-polls so a stopped event source lets go quickly. */
@@ -75,6 +141,12 @@ const LOCAL_KEEP_ALIVE_MS = 120_000;
  */
 const LOCAL_TPNS_TIMEOUT_MS = 30_000;
 
+function bundleOf(bundles: readonly HandlerBundle[], name: string): HandlerBundle {
+  const found = bundles.find((candidate) => candidate.name === name);
+  if (!found) throw new Error(`no bundle ${name}`);
+  return found;
+}
+
 async function withPatientServers<T>(start: () => Promise<T>): Promise<T> {
   const http = createRequire(import.meta.url)('node:http') as typeof NodeHttp;
   const original = http.createServer;
@@ -95,7 +167,6 @@ async function withPatientServers<T>(start: () => Promise<T>): Promise<T> {
 
 export class BenchWorld {
   #pool: WorkerPool | undefined;
-  #source: EventSource | undefined;
   /** Worker invocations at once of the running pool (serverless.yml's unless a scenario asked for fewer). */
   #concurrency: number | undefined;
   #ledger: DynamoLedger | undefined;
@@ -104,23 +175,36 @@ export class BenchWorld {
     readonly stack: Stack,
     readonly config: ServerlessConfig,
     readonly routes: HttpApiRoute[],
+    /** Every function's bundle and the bare equivalent's, as built. */
+    readonly bundles: readonly HandlerBundle[],
+    /** bench/container-host.ts, built. */
+    readonly host: string,
     private readonly handlers: Record<ApiFunction, Handler>,
-    private readonly workerBundle: string,
   ) {}
 
-  static async start(bundles: readonly HandlerBundle[], options: { workerConcurrency?: number | undefined } = {}): Promise<BenchWorld> {
+  /** Builds the bundles into `distDir` and starts the stack. */
+  static async start(options: Pick<BenchOptions, 'distDir' | 'workerConcurrency'>): Promise<BenchWorld> {
+    const [{ bundles }, host] = await Promise.all([buildHandlers({ outDir: options.distDir, entries: [...handlerEntries(), BARE_ENTRY] }), buildHost(options.distDir)]);
     const deployed = readServerlessConfig();
     const config = options.workerConcurrency ? { ...deployed, worker: { ...deployed.worker, maximumConcurrency: options.workerConcurrency } } : deployed;
     // As in `npm start`: handlers log at WARN (set before their bundles load: the logger reads it then).
     const stack = await withPatientServers(() => startStack({ emulator: { env: {} }, env: { POWERTOOLS_LOG_LEVEL: 'WARN', TPNS_TIMEOUT_MS: String(LOCAL_TPNS_TIMEOUT_MS) } }));
-    const file = (name: string) => {
-      const found = bundles.find((candidate) => candidate.name === name);
-      if (!found) throw new Error(`no bundle for ${name}`);
-      return found.file;
-    };
+    const file = (name: string) => bundleOf(bundles, name).file;
     const load = async (name: ApiFunction) => ((await import(pathToFileURL(file(name)).href)) as { handler: Handler }).handler;
     const handlers = { login: await load('login'), logout: await load('logout'), 'delete-account': await load('delete-account'), query: await load('query') };
-    return new BenchWorld(stack, config, httpApiRoutes(config), handlers, file('bind-worker'));
+    return new BenchWorld(stack, config, httpApiRoutes(config), bundles, host, handlers);
+  }
+
+  bundle(name: string): HandlerBundle {
+    return bundleOf(this.bundles, name);
+  }
+
+  apiEvent(routeKey: string, call: ApiCall): GatewayHttpEvent {
+    return apiEvent(this.routes, routeKey, call);
+  }
+
+  sqsEvent(messages: readonly KeyMessage[]): SQSEvent {
+    return sqsEvent(messages, this.stack.sqs.queueArn);
   }
 
   get workerConcurrency(): number {
@@ -135,7 +219,7 @@ export class BenchWorld {
 
   /** The same, prepared: the event and context are built now, the returned function only invokes. */
   invocation(name: ApiFunction, routeKey: string, call: ApiCall, timeoutSeconds = 10): () => Promise<{ statusCode: number; body: string }> {
-    const event = apiEvent(this.routes, routeKey, call);
+    const event = this.apiEvent(routeKey, call);
     const context = createLambdaContext(name, timeoutSeconds);
     return async () => (await this.handlers[name](event, context)) as { statusCode: number; body: string };
   }
@@ -155,14 +239,14 @@ export class BenchWorld {
   async restartWorkers(concurrency = this.workerConcurrency): Promise<void> {
     await this.stopWorkers();
     this.#concurrency = concurrency;
-    this.#pool = await startWorkerPool({ bundle: this.workerBundle, size: concurrency, env: { ...process.env } });
-    this.resumeWorkers();
+    this.#pool = await startWorkerPool({ host: this.host, bundle: this.bundle('bind-worker').file, size: concurrency, env: { ...process.env } });
+    await this.resumeWorkers();
   }
 
   /** Workers polling, started if they never were. */
   async ensureWorkers(): Promise<void> {
     if (!this.#pool || this.#concurrency !== this.workerConcurrency) await this.restartWorkers();
-    else this.resumeWorkers();
+    else await this.resumeWorkers();
   }
 
   /** Between scenarios: workers polling, the queue drained, TPNS idle, the emulator's log and counters cleared. */
@@ -185,26 +269,24 @@ export class BenchWorld {
 
   /** Stops polling (what is queued meanwhile waits, as during a Lambda outage or throttling). */
   async pauseWorkers(): Promise<void> {
-    if (!this.#source) return;
-    await this.#source.stop();
-    this.#source = undefined;
+    if (!this.stack.worker) return;
+    await this.stack.stopWorker();
     // A message arriving during an abandoned long poll would go to nobody and stay invisible.
     await sleep(WAIT_TIME_SECONDS * 1000 + ABANDONED_POLL_MARGIN_MS);
   }
 
-  resumeWorkers(): void {
+  async resumeWorkers(): Promise<void> {
     const pool = this.pool;
     const { worker } = this.config;
-    this.#source ??= startEventSource({
-      endpoint: this.stack.sqs.endpoint,
-      queueUrl: this.stack.sqs.queueUrl,
+    await this.stack.startWorker({
       handler: pool.handler,
       batchSize: worker.batchSize,
       maximumBatchingWindowSeconds: worker.maximumBatchingWindowSeconds,
       concurrency: this.#concurrency ?? this.workerConcurrency,
       functionName: worker.functionName,
       timeoutSeconds: worker.timeoutSeconds,
-      // The queue's own visibility timeout (serverless.yml's 360 s): a long batch is not handed out twice.
+      // The queue's own visibility timeout (serverless.yml's 360 s), not the tests' 2 s: a long batch is not handed out twice.
+      visibilityTimeoutSeconds: undefined,
       waitTimeSeconds: WAIT_TIME_SECONDS,
       onError: (error) => console.error('worker:', error),
     });
@@ -212,8 +294,8 @@ export class BenchWorld {
 
   /** Resolves once the queue is empty (delayed read-backs included), no batch runs and TPNS applied everything. */
   async quiet(): Promise<void> {
-    if (!this.#source) throw new Error('the workers are paused: nothing would drain the queue');
-    await this.#source.drained({ pollMs: 20 });
+    if (!this.stack.worker) throw new Error('the workers are paused: nothing would drain the queue');
+    await this.stack.worker.drained({ pollMs: 20 });
     await this.stack.tpns.idle();
   }
 
@@ -231,6 +313,13 @@ export class BenchWorld {
     await this.pauseWorkers();
     await this.#pool?.close();
     this.#pool = undefined;
+  }
+
+  /** After a scenario failed: no workers, nothing queued, no fault left for the next one. */
+  async recover(): Promise<void> {
+    await this.stopWorkers();
+    await this.purgeQueue();
+    this.stack.tpns.clearFaults();
   }
 
   async close(): Promise<void> {

@@ -8,7 +8,7 @@ import { resetRuntimeForTests } from '../../lib/config/runtime.js';
 import { startLocalDynamo } from '../../local/dynamodb/local-dynamo.js';
 import type { LocalDynamo } from '../../local/dynamodb/local-dynamo.js';
 import { startEventSource } from '../../local/sqs/event-source.js';
-import type { EventSource, EventSourceOptions } from '../../local/sqs/event-source.js';
+import type { EventSource, EventSourceOptions, SqsBatchHandler } from '../../local/sqs/event-source.js';
 import { startLocalSqs } from '../../local/sqs/fauxqs.js';
 import type { LocalSqs } from '../../local/sqs/fauxqs.js';
 import { startTpnsEmulator } from '../../local/tpns-emulator/index.js';
@@ -30,8 +30,10 @@ export interface Stack {
   dynamo: LocalDynamo;
   worker?: EventSource;
   env: Readonly<Record<string, string>>;
-  /** Starts the worker if it is not running. */
-  startWorker(options?: StackOptions['worker']): Promise<EventSource>;
+  /** Starts the worker if it is not running; `handler` replaces the bind-worker run in this process (the bench's containers). */
+  startWorker(options?: StackOptions['worker'] & { handler?: SqsBatchHandler }): Promise<EventSource>;
+  /** Stops the worker, if running (what is queued meanwhile waits); startWorker starts a new one. */
+  stopWorker(): Promise<void>;
   /** Resolves once the queue is empty, no batch runs and TPNS has applied every task. */
   quiesce(): Promise<void>;
   close(): Promise<void>;
@@ -70,11 +72,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     async startWorker(workerOptions = options.worker ?? {}) {
       if (worker) return worker;
-      const { handler } = await import('../../functions/bind-worker.js');
+      const handler = workerOptions.handler ?? ((await import('../../functions/bind-worker.js')).handler as SqsBatchHandler);
       worker = startEventSource({
         endpoint: sqs.endpoint,
         queueUrl: sqs.queueUrl,
-        handler: handler as EventSourceOptions['handler'],
+        handler,
         waitTimeSeconds: 1,
         visibilityTimeoutSeconds: 2,
         batchSize: 100,
@@ -82,6 +84,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         ...workerOptions,
       });
       return worker;
+    },
+    async stopWorker() {
+      const running = worker;
+      worker = undefined;
+      await running?.stop();
     },
     async quiesce() {
       if (!worker) throw new Error('quiesce() needs the worker: startWorker() first');

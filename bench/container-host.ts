@@ -1,0 +1,48 @@
+/**
+ * One "Lambda container", a Node process of its own: imports a handler bundle (argv[2]) and serves
+ * invocations from its parent (bench/containers.ts) over IPC, one at a time. Bundled by the bench
+ * (no tsx here), so that its memory and its cold start are the bundle's own.
+ *
+ * Says `{ ready, importMs }` once the bundle is imported. Answers `{ id, event, functionName,
+ * remainingMs }` with `{ id, result, durationMs }` or `{ id, error }`; `{ id, usage: true }` with
+ * the process's peak RSS and the largest V8 heap seen after an invocation (to tell the heap from
+ * the rest); `{ exit: true }` ends it.
+ */
+import type { Context } from 'aws-lambda';
+import { pathToFileURL } from 'node:url';
+import { createLambdaContext } from '../local/stack/lambda-context.js';
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+type Request = { id: number; exit?: true; usage?: true; event?: unknown; functionName?: string; remainingMs?: number };
+
+const send = (message: Record<string, unknown>) => process.send?.(message);
+
+const started = performance.now();
+const { handler } = (await import(pathToFileURL(process.argv[2] ?? '').href)) as { handler: Handler };
+const importMs = performance.now() - started;
+
+/** The largest heap (total and used) and external memory seen at the end of an invocation. */
+const peak = { heapTotal: 0, heapUsed: 0, external: 0 };
+
+process.on('message', (request: Request) => {
+  // A normal exit, so that --cpu-prof (NODE_OPTIONS) can write its profile.
+  if (request.exit) process.exit(0);
+  if (request.usage) {
+    send({ id: request.id, maxRssKb: process.resourceUsage().maxRSS, peakHeapMb: peak.heapTotal / 2 ** 20, peakHeapUsedMb: peak.heapUsed / 2 ** 20, peakExternalMb: peak.external / 2 ** 20 });
+    return;
+  }
+  void (async () => {
+    try {
+      const context = createLambdaContext(request.functionName ?? 'bench', (request.remainingMs ?? 60_000) / 1000);
+      const invoked = performance.now();
+      const result = await handler(request.event, context);
+      const durationMs = performance.now() - invoked;
+      const usage = process.memoryUsage();
+      for (const key of ['heapTotal', 'heapUsed', 'external'] as const) peak[key] = Math.max(peak[key], usage[key]);
+      send({ id: request.id, result: result ?? null, durationMs });
+    } catch (error) {
+      send({ id: request.id, error: error instanceof Error ? error.message : String(error) });
+    }
+  })();
+});
+send({ ready: true, importMs });
