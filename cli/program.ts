@@ -2,13 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { SecretParameterError } from '../lib/config/secrets.js';
 import { ConfigurationError } from '../lib/config/config.js';
-import {
-  TpnsAppError,
-  TpnsAuthError,
-  TpnsConfigError,
-  TpnsPlatformNotConfiguredError,
-  TpnsValidationError,
-} from '../lib/tpns/index.js';
+import { TpnsAppError, TpnsAuthError, TpnsConfigError, TpnsPlatformNotConfiguredError, TpnsValidationError } from '../lib/tpns/errors.js';
 import { bindCommand } from './commands/bind.js';
 import { deleteAccountCommand } from './commands/delete-account.js';
 import { emulatorCommand } from './commands/emulator.js';

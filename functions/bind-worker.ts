@@ -11,7 +11,8 @@ import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { getRuntime } from '../lib/config/runtime.js';
 import { logger } from '../lib/observability/logger.js';
 import { metrics } from '../lib/observability/metrics.js';
-import { parseSqsEvent, reconcileBatch } from '../lib/worker/index.js';
+import { parseSqsEvent } from '../lib/worker/sqs-event.js';
+import { reconcileBatch } from '../lib/worker/reconcile-batch.js';
 
 export const handler = middy<unknown, SQSBatchResponse, Error, Context>()
   .use(injectLambdaContext(logger, { resetKeys: true }))

@@ -2,7 +2,8 @@
  * Account deletion: op 5 on every configured platform (GDPR/PIPL erasure).
  * DELETE /v1/me, POST /v1/admin/delete-accounts, EventBridge `account.deleted`, Auth0 `sdu` log events.
  */
-import { bulkDeleteAccounts, bulkDeleteAccountsInputSchema, deleteAccount } from '../lib/commands/index.js';
+import { bulkDeleteAccounts, deleteAccount } from '../lib/commands/delete-account.js';
+import { bulkDeleteAccountsInputSchema } from '../lib/commands/schemas.js';
 import { bodyOf, callerRequest } from './handler/inputs.js';
 import { lambdaHandler, route } from './handler/index.js';
 

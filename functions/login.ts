@@ -3,8 +3,9 @@
  * PUT /v1/me/devices/{token}, POST /v1/admin/bindings, EventBridge `account.login`, Cognito Post authentication.
  */
 import * as z from 'zod/mini';
-import { bulkBind, bulkBindInputSchema, signIn, signInOrQueue } from '../lib/commands/index.js';
-import type { DeviceInput } from '../lib/commands/index.js';
+import { bulkBind, signIn, signInOrQueue } from '../lib/commands/sign-in.js';
+import { bulkBindInputSchema } from '../lib/commands/schemas.js';
+import type { DeviceInput } from '../lib/commands/schemas.js';
 import { accountSchema, accountTypeSchema, platformSchema, tokenSchema } from '../lib/tpns/validate.js';
 import { bodyOf } from './handler/inputs.js';
 import { lambdaHandler, route } from './handler/index.js';

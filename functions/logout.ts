@@ -3,8 +3,9 @@
  * DELETE /v1/me/devices/{token}?platform=, POST /v1/admin/unbind-tokens, EventBridge `account.logout`.
  */
 import * as z from 'zod/mini';
-import { bulkUnbindTokens, bulkUnbindTokensInputSchema, signOut } from '../lib/commands/index.js';
-import type { DeviceInput } from '../lib/commands/index.js';
+import { bulkUnbindTokens, signOut } from '../lib/commands/sign-out.js';
+import { bulkUnbindTokensInputSchema } from '../lib/commands/schemas.js';
+import type { DeviceInput } from '../lib/commands/schemas.js';
 import { accountSchema, platformSchema, tokenSchema } from '../lib/tpns/validate.js';
 import { accountTypeParam, bodyOf } from './handler/inputs.js';
 import { lambdaHandler, route } from './handler/index.js';

@@ -3,8 +3,9 @@
  * with ?source=tpns) and GET /v1/admin/erasures/{account} (an account deletion's receipt).
  */
 import * as z from 'zod/mini';
-import { erasureStatus, listDevices, listDevicesAtTpns } from '../lib/commands/index.js';
-import type { AccountRefInput } from '../lib/commands/index.js';
+import { erasureStatus } from '../lib/commands/erasure-status.js';
+import { listDevices, listDevicesAtTpns } from '../lib/commands/list-devices.js';
+import type { AccountRefInput } from '../lib/commands/schemas.js';
 import { accountSchema } from '../lib/tpns/validate.js';
 import { accountTypeParam } from './handler/inputs.js';
 import { lambdaHandler, route } from './handler/index.js';

@@ -4,7 +4,7 @@
  * answers it. Reads the ledger only: no TPNS call, no queue.
  */
 import { Command, Option } from 'commander';
-import type { ErasureReceipt } from '../../lib/commands/index.js';
+import type { ErasureReceipt } from '../../lib/commands/erasure-status.js';
 import type { Platform } from '../../lib/tpns/types.js';
 import { deploymentRuntime } from '../aws.js';
 import { EXIT, UsageError } from '../exit.js';
@@ -38,7 +38,7 @@ export function erasureStatusCommand(): Command {
       }
       const accountType = options.accountType ?? options.type;
       const runtime = await deploymentRuntime(process.env, 'erasure-status', ['BINDINGS_TABLE', 'ERASURE_KEY', 'AWS_REGION']);
-      const { erasureStatus } = await import('../../lib/commands/index.js');
+      const { erasureStatus } = await import('../../lib/commands/erasure-status.js');
       const receipt = await erasureStatus(runtime, { account: options.account, ...(accountType === undefined ? {} : { accountType }) });
       if (!receipt) {
         if (options.json) printJson({ account: options.account, accountType: accountType ?? 0, error: NOT_FOUND });

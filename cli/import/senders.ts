@@ -6,7 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MAX_KEYS_PER_MESSAGE } from '../../lib/queue/messages.js';
-import { MAX_TOKENS_PER_TOKEN_ACCOUNTS_CALL, TpnsAppError, TpnsAuthError, TpnsError } from '../../lib/tpns/index.js';
+import { MAX_TOKENS_PER_TOKEN_ACCOUNTS_CALL } from '../../lib/tpns/constants.js';
+import { TpnsAppError, TpnsAuthError, TpnsError } from '../../lib/tpns/errors.js';
 import type { AccountRef, Binding, Platform, TpnsAccountApi } from '../../lib/tpns/types.js';
 import { deploymentRuntime } from '../aws.js';
 

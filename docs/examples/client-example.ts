@@ -3,7 +3,9 @@
  * `npx tsx docs/examples/client-example.ts` (pass another emulator URL as the first argument).
  */
 import { pathToFileURL } from 'node:url';
-import { TpnsClient, TpnsError, WORKER_RETRY_BUDGET_MS } from '../../lib/tpns/index.js';
+import { TpnsClient } from '../../lib/tpns/client.js';
+import { TpnsError } from '../../lib/tpns/errors.js';
+import { WORKER_RETRY_BUDGET_MS } from '../../lib/tpns/constants.js';
 
 export async function clientExample(endpoint = 'http://127.0.0.1:4010') {
   const tpns = new TpnsClient({

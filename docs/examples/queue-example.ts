@@ -9,7 +9,8 @@
 import { pathToFileURL } from 'node:url';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { handler } from '../../functions/bind-worker.js';
-import { listDevices, signIn } from '../../lib/commands/index.js';
+import { listDevices } from '../../lib/commands/list-devices.js';
+import { signIn } from '../../lib/commands/sign-in.js';
 import { loadConfig } from '../../lib/config/config.js';
 import { createRuntime } from '../../lib/config/runtime.js';
 import { startLocalDynamo } from '../../local/dynamodb/local-dynamo.js';

@@ -8,8 +8,8 @@ import { HttpError } from '@middy/util';
 import { LedgerUnavailableError } from '../../lib/ledger/errors.js';
 import { QueueUnavailableError } from '../../lib/queue/errors.js';
 import { TpnsConfigError, TpnsError, TpnsPlatformNotConfiguredError, TpnsValidationError } from '../../lib/tpns/errors.js';
-import { InvalidInputError } from '../../lib/triggers/index.js';
-import type { Issue } from '../../lib/triggers/index.js';
+import { InvalidInputError } from '../../lib/triggers/issues.js';
+import type { Issue } from '../../lib/triggers/issues.js';
 
 /** SQS and DynamoDB outages are short: a client retrying after a few seconds most likely gets through. */
 export const RETRY_AFTER_SECONDS = 5;

@@ -6,12 +6,15 @@
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { CommandMeta } from '../../lib/commands/index.js';
+import type { CommandMeta } from '../../lib/commands/answer.js';
 import { getRuntime } from '../../lib/config/runtime.js';
 import type { Runtime } from '../../lib/config/runtime.js';
 import { logger } from '../../lib/observability/logger.js';
-import { recognizeTrigger, UnrecognizedEventError } from '../../lib/triggers/index.js';
-import type { AccountEventTrigger, Auth0DeletionTrigger, CognitoSignInTrigger } from '../../lib/triggers/index.js';
+import { recognizeTrigger } from '../../lib/triggers/recognize.js';
+import { UnrecognizedEventError } from '../../lib/triggers/errors.js';
+import type { AccountEventTrigger } from '../../lib/triggers/account-event.js';
+import type { Auth0DeletionTrigger } from '../../lib/triggers/auth0-event.js';
+import type { CognitoSignInTrigger } from '../../lib/triggers/cognito-post-auth.js';
 import { observe, recordAnswer } from './observe.js';
 
 type Handle<T> = (runtime: Runtime, trigger: T, meta: CommandMeta) => Promise<unknown>;

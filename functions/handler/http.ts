@@ -12,12 +12,13 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import { createError } from '@middy/util';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import type { CommandMeta } from '../../lib/commands/index.js';
+import type { CommandMeta } from '../../lib/commands/answer.js';
 import { getRuntime } from '../../lib/config/runtime.js';
 import type { Runtime } from '../../lib/config/runtime.js';
 import { logger } from '../../lib/observability/logger.js';
 import { metrics, MetricUnit } from '../../lib/observability/metrics.js';
-import { grantedScopes, jwtClaims, matchHttpApi, parseOrThrow } from '../../lib/triggers/index.js';
+import { grantedScopes, jwtClaims, matchHttpApi } from '../../lib/triggers/http-api.js';
+import { parseOrThrow } from '../../lib/triggers/issues.js';
 import { errorAnswer } from './answers.js';
 import { observe, recordAnswer } from './observe.js';
 

@@ -3,7 +3,8 @@
  * dispatch on the event's shape, since Lambda does not say which trigger invoked it.
  */
 import type { Context } from 'aws-lambda';
-import { isCognitoTrigger, isHttpApiEvent } from '../../lib/triggers/index.js';
+import { isCognitoTrigger } from '../../lib/triggers/cognito-post-auth.js';
+import { isHttpApiEvent } from '../../lib/triggers/http-api.js';
 import { cognitoChain, eventChain } from './events.js';
 import type { CognitoHandler, EventHandlers } from './events.js';
 import { httpChain } from './http.js';

@@ -1,6 +1,6 @@
 /** zod/mini pieces shared by the routes' input schemas (path and query values arrive as strings). */
 import * as z from 'zod/mini';
-import type { AccountRefInput } from '../../lib/commands/index.js';
+import type { AccountRefInput } from '../../lib/commands/schemas.js';
 import { accountSchema, accountTypeSchema } from '../../lib/tpns/validate.js';
 
 /** `?accountType=3`: digits, then TPNS's own rule. */

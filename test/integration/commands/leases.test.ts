@@ -6,7 +6,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { listDevices, signIn } from '../../../lib/commands/index.js';
+import { listDevices } from '../../../lib/commands/list-devices.js';
+import { signIn } from '../../../lib/commands/sign-in.js';
 import { LEASE_WAIT_MS } from '../../../lib/commands/work.js';
 import { loadConfig } from '../../../lib/config/config.js';
 import { createRuntime } from '../../../lib/config/runtime.js';

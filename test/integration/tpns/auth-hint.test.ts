@@ -1,6 +1,7 @@
 /** A TPNS authentication failure (1008003) says which app and which variables to check, never the secret. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TpnsAuthError, TpnsClient } from '../../../lib/tpns/index.js';
+import { TpnsAuthError } from '../../../lib/tpns/errors.js';
+import { TpnsClient } from '../../../lib/tpns/client.js';
 import { startTpnsEmulator } from '../../../local/tpns-emulator/index.js';
 import type { TpnsEmulator } from '../../../local/tpns-emulator/index.js';
 

@@ -1,6 +1,6 @@
 /** Every operation of the client against the real emulator over HTTP, checked in its state. */
 import { describe, expect, it } from 'vitest';
-import { TpnsAuthError, TpnsBadRequestError } from '../../../lib/tpns/index.js';
+import { TpnsAuthError, TpnsBadRequestError } from '../../../lib/tpns/errors.js';
 import { callsTo, clientFor, useEmulator } from './emulator.js';
 
 const emulator = useEmulator();

@@ -2,8 +2,8 @@
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { startTpnsEmulator } from '../../../local/tpns-emulator/index.js';
 import type { TpnsEmulator, TpnsEmulatorOptions } from '../../../local/tpns-emulator/index.js';
-import { TpnsClient } from '../../../lib/tpns/index.js';
-import type { TpnsClientEvent, TpnsClientOptions } from '../../../lib/tpns/index.js';
+import { TpnsClient } from '../../../lib/tpns/client.js';
+import type { TpnsClientEvent, TpnsClientOptions } from '../../../lib/tpns/types.js';
 
 /** Small delays so retry paths run in milliseconds; budgets are set per test where they matter. */
 export const FAST_RETRY = { budgetMs: 5_000, baseDelayMs: 5, maxDelayMs: 50 };

@@ -2,7 +2,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { TpnsClient, TpnsUnavailableError } from '../../../lib/tpns/index.js';
+import { TpnsClient } from '../../../lib/tpns/client.js';
+import { TpnsUnavailableError } from '../../../lib/tpns/errors.js';
 import type { FaultKind } from '../../../local/tpns-emulator/index.js';
 import { callsTo, clientFor, useEmulator } from './emulator.js';
 

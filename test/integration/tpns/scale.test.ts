@@ -1,6 +1,6 @@
 /** Large inputs: split into TPNS-sized calls, and the "done when" under 30% faults. */
 import { describe, expect, it } from 'vitest';
-import { WORKER_RETRY_BUDGET_MS } from '../../../lib/tpns/index.js';
+import { WORKER_RETRY_BUDGET_MS } from '../../../lib/tpns/constants.js';
 import type { FaultKind } from '../../../local/tpns-emulator/index.js';
 import { callsTo, clientFor, useEmulator } from './emulator.js';
 

@@ -5,7 +5,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { handler as login } from '../../../functions/login.js';
-import { bulkBind, listDevices } from '../../../lib/commands/index.js';
+import { bulkBind } from '../../../lib/commands/sign-in.js';
+import { listDevices } from '../../../lib/commands/list-devices.js';
 import { httpEvent, invokeHttp } from '../functions/harness.js';
 import { batchCalls, deployedWorker, keyMessage, readBacks, startWorkerHarness, tokenKey, tokensOf } from './harness.js';
 import type { WorkerHarness } from './harness.js';

@@ -5,13 +5,16 @@
  * sends to TPNS, what it queues next and what it dead-letters.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { listDevices, erasureStatus, signIn, signOut } from '../../../lib/commands/index.js';
+import { listDevices } from '../../../lib/commands/list-devices.js';
+import { erasureStatus } from '../../../lib/commands/erasure-status.js';
+import { signIn } from '../../../lib/commands/sign-in.js';
+import { signOut } from '../../../lib/commands/sign-out.js';
 import { keyLetter } from '../../../lib/queue/dead-letter.js';
 import type { KeyMessage } from '../../../lib/queue/messages.js';
 import { SqsKeyQueue } from '../../../lib/queue/sqs-key-queue.js';
 import { nextVersion } from '../../../lib/ledger/version.js';
 import { MAX_PUSH_ATTEMPTS } from '../../../lib/convergence/reconciler.js';
-import { reconcileBatch } from '../../../lib/worker/index.js';
+import { reconcileBatch } from '../../../lib/worker/reconcile-batch.js';
 import { TEST_VERIFY_DELAY_SECONDS } from '../../support/stack.js';
 import { queuedKeyMessages } from '../functions/harness.js';
 import { batchCalls, keyMessage, readBacks, sqsEvent, sqsRecord, startWorkerHarness, tokenKey, tokensOf } from './harness.js';

@@ -3,9 +3,10 @@
  * part that failed). Reconciling is idempotent: the end state is the ledger's, whatever came twice.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listDevices } from '../../../lib/commands/index.js';
-import type { TpnsAccountApi } from '../../../lib/tpns/index.js';
-import { parseSqsEvent, reconcileBatch } from '../../../lib/worker/index.js';
+import { listDevices } from '../../../lib/commands/list-devices.js';
+import type { TpnsAccountApi } from '../../../lib/tpns/types.js';
+import { parseSqsEvent } from '../../../lib/worker/sqs-event.js';
+import { reconcileBatch } from '../../../lib/worker/reconcile-batch.js';
 import type { SqsBatchHandler } from '../../../local/sqs/event-source.js';
 import { batchCalls, deployedWorker, keyMessage, sqsEvent, sqsRecord, startWorkerHarness, tokenKey, tokensOf } from './harness.js';
 import type { WorkerHarness } from './harness.js';

@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { grantedScopes, InvalidInputError, recognizeTrigger, UnrecognizedEventError } from '../../../lib/triggers/index.js';
-import type { HttpApiEvent, TriggerKind } from '../../../lib/triggers/index.js';
+import { grantedScopes } from '../../../lib/triggers/http-api.js';
+import { InvalidInputError } from '../../../lib/triggers/issues.js';
+import { recognizeTrigger } from '../../../lib/triggers/recognize.js';
+import { UnrecognizedEventError } from '../../../lib/triggers/errors.js';
+import type { HttpApiEvent } from '../../../lib/triggers/http-api.js';
+import type { TriggerKind } from '../../../lib/triggers/recognize.js';
 
 const fixture = (name: string): Record<string, unknown> =>
   JSON.parse(readFileSync(new URL(`../../fixtures/${name}.json`, import.meta.url), 'utf8')) as Record<string, unknown>;
