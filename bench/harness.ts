@@ -9,7 +9,7 @@ import { cpus, totalmem, type as osType, release, arch } from 'node:os';
 import type { BenchOptions } from './options.js';
 import { SCENARIOS, percentile } from './scenarios.js';
 import type { Samples, Scenario } from './scenarios.js';
-import { describeGoal, goalOf, keysOf, meets, targetOf } from './targets.js';
+import { TARGETS, describeGoal, goalOf, keysOf, meets, targetOf } from './targets.js';
 import type { Goal } from './targets.js';
 import { BenchWorld, FUNCTIONS } from './world.js';
 
@@ -114,6 +114,8 @@ function aggregate(samples: ReadonlyMap<string, number[]>, missing: ReadonlyMap<
 }
 
 export async function runBenchmarks(options: BenchOptions, command: string, log: Log = () => undefined, scenarios: readonly Scenario[] = SCENARIOS): Promise<BenchResults> {
+  const orphans = Object.entries(TARGETS).filter(([, target]) => !SCENARIOS.some((scenario) => scenario.name === target.scenario));
+  if (orphans.length > 0) throw new Error(`targets.ts names no scenario of scenarios.ts: ${orphans.map(([key, target]) => `${key} (${target.scenario})`).join(', ')}`);
   const unknown = options.only?.filter((name) => !scenarios.some((scenario) => scenario.name === name)) ?? [];
   if (unknown.length > 0) throw new Error(`no scenario ${unknown.join(', ')}; there are ${scenarios.map((scenario) => scenario.name).join(', ')}`);
   const chosen = options.only ? scenarios.filter((scenario) => options.only?.includes(scenario.name)) : scenarios;
