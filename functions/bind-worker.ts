@@ -11,7 +11,7 @@ import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { getRuntime } from '../lib/config/runtime.js';
 import { logger } from '../lib/observability/logger.js';
 import { metrics } from '../lib/observability/metrics.js';
-import { parseSqsEvent } from '../lib/worker/sqs-event.js';
+import { parseSqsEvent } from '../lib/worker/key-record.js';
 import { reconcileBatch } from '../lib/worker/reconcile-batch.js';
 
 export const handler = middy<unknown, SQSBatchResponse, Error, Context>()

@@ -7,8 +7,8 @@
  */
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { LedgerUnavailableError } from '../../lib/ledger/errors.js';
-import { QueueUnavailableError } from '../../lib/queue/errors.js';
+import { LedgerUnavailableError } from '../../lib/ledger/records.js';
+import { QueueUnavailableError } from '../../lib/queue/messages.js';
 import type { Binding } from '../../lib/tpns/types.js';
 import { EXIT, UsageError } from '../exit.js';
 import { ChunkDispatcher } from '../chunk-dispatcher.js';

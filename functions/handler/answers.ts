@@ -5,8 +5,8 @@
  * error's message.
  */
 import { HttpError } from '@middy/util';
-import { LedgerUnavailableError } from '../../lib/ledger/errors.js';
-import { QueueUnavailableError } from '../../lib/queue/errors.js';
+import { LedgerUnavailableError } from '../../lib/ledger/records.js';
+import { QueueUnavailableError } from '../../lib/queue/messages.js';
 import { TpnsConfigError, TpnsError, TpnsPlatformNotConfiguredError, TpnsValidationError } from '../../lib/tpns/errors.js';
 import { InvalidInputError } from '../../lib/triggers/issues.js';
 import type { Issue } from '../../lib/triggers/issues.js';

@@ -11,7 +11,7 @@ import { getRuntime } from '../../lib/config/runtime.js';
 import type { Runtime } from '../../lib/config/runtime.js';
 import { logger } from '../../lib/observability/logger.js';
 import { recognizeTrigger } from '../../lib/triggers/recognize.js';
-import { UnrecognizedEventError } from '../../lib/triggers/errors.js';
+import { UnrecognizedEventError } from '../../lib/triggers/issues.js';
 import type { AccountEventTrigger } from '../../lib/triggers/account-event.js';
 import type { Auth0DeletionTrigger } from '../../lib/triggers/auth0-event.js';
 import type { CognitoSignInTrigger } from '../../lib/triggers/cognito-post-auth.js';

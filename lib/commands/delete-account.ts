@@ -5,7 +5,7 @@
 import pLimit from 'p-limit';
 import { followUps, pushErasures } from '../convergence/reconciler.js';
 import type { PushStatus } from '../convergence/reconciler.js';
-import { LedgerUnavailableError } from '../ledger/errors.js';
+import { LedgerUnavailableError } from '../ledger/records.js';
 import { keyMessages } from '../queue/messages.js';
 import type { ErasureReconcileKey } from '../queue/messages.js';
 import { INTERACTIVE_RETRY_BUDGET_MS } from '../tpns/constants.js';

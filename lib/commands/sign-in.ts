@@ -1,9 +1,8 @@
 /** Sign-in on a device: op 2, the token now belongs to this account (for its account type). */
 import pLimit from 'p-limit';
 import type { WriteResult } from '../ledger/dynamo-ledger.js';
-import { LedgerUnavailableError } from '../ledger/errors.js';
+import { LedgerUnavailableError, nextVersion } from '../ledger/records.js';
 import type { TokenKey } from '../ledger/records.js';
-import { nextVersion } from '../ledger/version.js';
 import { keyMessages } from '../queue/messages.js';
 import type { AccountRef } from '../tpns/types.js';
 import { answerOf } from './answer.js';

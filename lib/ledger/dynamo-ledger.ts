@@ -18,10 +18,8 @@ import { createHmac, randomUUID } from 'node:crypto';
 import type { DynamoDBDocumentClient, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type * as LibDynamoDb from '@aws-sdk/lib-dynamodb';
 import type { AccountRef, Platform } from '../tpns/types.js';
-import { LedgerUnavailableError } from './errors.js';
+import { LedgerUnavailableError, nextVersion, tokenKeyId } from './records.js';
 import type { DeviceState, IntentEntry, Lease, TokenKey, TokenRecord, Tombstone } from './records.js';
-import { tokenKeyId } from './records.js';
-import { nextVersion } from './version.js';
 
 type Item = Record<string, unknown>;
 type Sdk = typeof LibDynamoDb;

@@ -1,9 +1,12 @@
 /**
- * CloudWatch Embedded Metric Format via Powertools Metrics: metrics are written as structured
- * log lines, so no PutMetricData call sits on the request path. Handlers flush once per
- * invocation (`metrics.publishStoredMetrics()` or the middy middleware).
+ * Every metric the product emits, in CloudWatch Embedded Metric Format via Powertools Metrics:
+ * metrics are written as structured log lines, so no PutMetricData call sits on the request
+ * path. Handlers flush once per invocation (`metrics.publishStoredMetrics()` or the middy
+ * middleware).
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { BatchReport } from '../convergence/reconciler.js';
+import type { TpnsClientEvent } from '../tpns/types.js';
 import { logger } from './logger.js';
 
 export const metrics = new Metrics({
@@ -29,4 +32,37 @@ export function countWith(name: string, value: number, dimensions: Record<string
   // Powertools drops an empty dimension with a warning per call: name it instead.
   for (const [key, dimension] of Object.entries(dimensions)) single.addDimension(key, dimension === '' ? 'NONE' : dimension);
   single.addMetric(name, MetricUnit.Count, value);
+}
+
+/*
+ * TPNS client events (the client's `onEvent`): calls and their latency, answers by operation and
+ * TPNS code, and retries by operation and code. The plain ones are added to the shared instance
+ * (flushed with the invocation's other metrics); the dimensioned ones are single metrics, so
+ * their dimensions stay on them.
+ */
+
+/** `bind`, `remove-accounts`, `unbind-tokens`, `delete-accounts`, `query-tokens`, `query-accounts`. */
+export function tpnsOperationName(path: string, operatorType: number): string {
+  const names: Record<number, string> = path.endsWith('query')
+    ? { 1: 'query-tokens', 2: 'query-accounts' }
+    : { 1: 'bind', 2: 'bind', 3: 'remove-accounts', 4: 'unbind-tokens', 5: 'delete-accounts' };
+  return names[operatorType] ?? `op-${operatorType}`;
+}
+
+export function recordTpnsEvent(event: TpnsClientEvent): void {
+  if (event.type === 'response') {
+    metrics.addMetric('TpnsCalls', MetricUnit.Count, 1);
+    metrics.addMetric('TpnsLatency', MetricUnit.Milliseconds, event.latencyMs);
+    countWith('TpnsAnswers', 1, { operation: tpnsOperationName(event.path, event.operatorType), code: event.retCode });
+  } else if (event.type === 'retry') {
+    countWith('TpnsRetries', 1, { operation: tpnsOperationName(event.path, event.operatorType), code: event.code });
+  }
+}
+
+/** The worker's metrics, written once per invocation: what reconciling a batch did. */
+export function recordBatch(report: BatchReport, invalid: number): void {
+  for (const [outcome, count] of Object.entries(report.counts)) countWith('KeysReconciled', count, { outcome });
+  // Every dead letter also raises the dead-letter queue alarm (serverless.yml).
+  countWith('KeysDeadLettered', report.deadLetters.length, { reason: 'key' });
+  countWith('KeysDeadLettered', invalid, { reason: 'invalid-message' });
 }

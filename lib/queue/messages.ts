@@ -78,3 +78,12 @@ export function keyMessages(
   }
   return messages;
 }
+
+/** The queue could not durably take the work (unreachable, refused entries after retries). Callers answer 503. Messages name the queue problem, never the queued content. */
+export class QueueUnavailableError extends Error {
+  override name = 'QueueUnavailableError';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

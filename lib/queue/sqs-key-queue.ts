@@ -4,7 +4,7 @@
  */
 import pLimit from 'p-limit';
 import pRetry, { AbortError } from 'p-retry';
-import { QueueUnavailableError } from './errors.js';
+import { QueueUnavailableError } from './messages.js';
 import type { KeyQueue, OutgoingKeyMessage } from './messages.js';
 import { lazySqsConnection } from './sqs-connection.js';
 import type { SqsConnection, SqsConnectionOptions } from './sqs-connection.js';

@@ -12,7 +12,7 @@
  */
 import pLimit from 'p-limit';
 import type * as z from 'zod/mini';
-import { chunk } from './chunk.js';
+import { chunk, groupByToken } from './token-entries.js';
 import { classifyItemStatus, errorForFailedCall, isPerItemVerdict, isSuccessCode, badResponse } from './classify.js';
 import { resolveClientSettings } from './config.js';
 import type { ClientSettings } from './config.js';
@@ -28,7 +28,6 @@ import {
 } from './schemas.js';
 import type { BatchOperateRequest, QueryRequest, QueryResponse, WireAccount } from './schemas.js';
 import { authHeaders } from './sign.js';
-import { groupByToken } from './token-entries.js';
 import type { TokenEntry } from './token-entries.js';
 import type { HttpReply } from './transport.js';
 import { postJson } from './transport.js';

@@ -45,3 +45,12 @@ export function parseOrThrow<T>(schema: z.ZodMiniType<T>, value: unknown, what: 
   if (!parsed.success) throw new InvalidInputError(what, toIssues(parsed.error, prefix));
   return parsed.data;
 }
+
+/** The event matched none of the shapes this function is wired to receive. */
+export class UnrecognizedEventError extends Error {
+  override name = 'UnrecognizedEventError';
+
+  constructor(expected: readonly string[]) {
+    super(`Unrecognized event: expected ${expected.join(', or ')}`);
+  }
+}

@@ -9,7 +9,7 @@ import { AUTH0_DELETION_EXPECTED, matchAuth0Deletion } from './auth0-event.js';
 import type { Auth0DeletionTrigger } from './auth0-event.js';
 import { COGNITO_POST_AUTH_EXPECTED, matchCognitoPostAuth } from './cognito-post-auth.js';
 import type { CognitoSignInTrigger } from './cognito-post-auth.js';
-import { UnrecognizedEventError } from './errors.js';
+import { UnrecognizedEventError } from './issues.js';
 import { HTTP_API_EXPECTED, matchHttpApi } from './http-api.js';
 import type { HttpTrigger } from './http-api.js';
 

@@ -1,12 +1,15 @@
 /**
- * One SQS record read as a key message, or why it is not one. The schema carries TPNS's own
+ * The worker's input: the SQS event checked by shape (anything else is an error naming what was
+ * expected), and each record read as a key message, or why it is not one. The schema carries TPNS's own
  * item rules (tokens, accounts), so the worker never sends what TPNS would reject and a bad
  * message is dead-lettered instead of retried forever.
  */
-import type { SQSRecord } from 'aws-lambda';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import * as z from 'zod/mini';
 import { deadLetterSchema } from '../queue/dead-letter.js';
 import { keyMessageSchema } from '../queue/messages.js';
 import type { KeyMessage } from '../queue/messages.js';
+import { UnrecognizedEventError } from '../triggers/issues.js';
 
 export type KeyRecord = { messageId: string; body: string } & ({ message: KeyMessage } | { invalid: string });
 
@@ -32,4 +35,27 @@ function parseBody(body: string): { message: KeyMessage } | { invalid: string } 
 
 export function readKeyRecord(record: SQSRecord): KeyRecord {
   return { messageId: record.messageId, body: record.body, ...parseBody(record.body) };
+}
+
+const sqsRecordSchema = z.looseObject({
+  messageId: z.string().check(z.minLength(1)),
+  receiptHandle: z.string(),
+  body: z.string(),
+  attributes: z.looseObject({ ApproximateReceiveCount: z.string(), MessageGroupId: z.optional(z.string()) }),
+  eventSource: z.literal('aws:sqs'),
+});
+
+const sqsEventSchema = z.object({ Records: z.array(sqsRecordSchema).check(z.minLength(1)) });
+
+export const SQS_EVENT_EXPECTED =
+  'an SQS event ({ Records: [{ messageId, receiptHandle, body, attributes: { ApproximateReceiveCount, MessageGroupId }, eventSource: "aws:sqs" }] })';
+
+export function parseSqsEvent(event: unknown): SQSEvent {
+  const parsed = sqsEventSchema.safeParse(event);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue ? ` (${issue.path.join('.') || 'event'}: ${issue.message})` : '';
+    throw new UnrecognizedEventError([`${SQS_EVENT_EXPECTED}${where}`]);
+  }
+  return event as SQSEvent;
 }

@@ -14,7 +14,7 @@ import { invalidMessageLetter } from '../queue/dead-letter.js';
 import type { DeadLetter } from '../queue/dead-letter.js';
 import type { ErasureReconcileKey, KeyMessage, TokenReconcileKey } from '../queue/messages.js';
 import { readKeyRecord } from './key-record.js';
-import { recordBatch } from './metrics.js';
+import { recordBatch } from '../observability/metrics.js';
 
 interface Collected<K> {
   key: K;

@@ -12,7 +12,7 @@ import { signOut } from '../../../lib/commands/sign-out.js';
 import { keyLetter } from '../../../lib/queue/dead-letter.js';
 import type { KeyMessage } from '../../../lib/queue/messages.js';
 import { SqsKeyQueue } from '../../../lib/queue/sqs-key-queue.js';
-import { nextVersion } from '../../../lib/ledger/version.js';
+import { nextVersion } from '../../../lib/ledger/records.js';
 import { MAX_PUSH_ATTEMPTS } from '../../../lib/convergence/reconciler.js';
 import { reconcileBatch } from '../../../lib/worker/reconcile-batch.js';
 import { TEST_VERIFY_DELAY_SECONDS } from '../../support/stack.js';

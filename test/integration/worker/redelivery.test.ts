@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listDevices } from '../../../lib/commands/list-devices.js';
 import type { TpnsAccountApi } from '../../../lib/tpns/types.js';
-import { parseSqsEvent } from '../../../lib/worker/sqs-event.js';
+import { parseSqsEvent } from '../../../lib/worker/key-record.js';
 import { reconcileBatch } from '../../../lib/worker/reconcile-batch.js';
 import type { SqsBatchHandler } from '../../../local/sqs/event-source.js';
 import { batchCalls, deployedWorker, keyMessage, sqsEvent, sqsRecord, startWorkerHarness, tokenKey, tokensOf } from './harness.js';

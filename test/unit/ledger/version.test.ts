@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { nextVersion } from '../../../lib/ledger/version.js';
+import { nextVersion } from '../../../lib/ledger/records.js';
 
 describe('nextVersion', () => {
   it('is the clock in microseconds', () => {

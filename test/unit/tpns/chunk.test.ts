@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { chunk } from '../../../lib/tpns/chunk.js';
-import { groupByToken } from '../../../lib/tpns/token-entries.js';
+import { chunk, groupByToken } from '../../../lib/tpns/token-entries.js';
 
 describe('chunk', () => {
   it('splits 1 000 items into 50 chunks of 20', () => {

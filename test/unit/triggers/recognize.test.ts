@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { grantedScopes } from '../../../lib/triggers/http-api.js';
-import { InvalidInputError } from '../../../lib/triggers/issues.js';
+import { InvalidInputError, UnrecognizedEventError } from '../../../lib/triggers/issues.js';
 import { recognizeTrigger } from '../../../lib/triggers/recognize.js';
-import { UnrecognizedEventError } from '../../../lib/triggers/errors.js';
 import type { HttpApiEvent } from '../../../lib/triggers/http-api.js';
 import type { TriggerKind } from '../../../lib/triggers/recognize.js';
 

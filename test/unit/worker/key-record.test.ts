@@ -2,8 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { invalidMessageLetter, keyLetter } from '../../../lib/queue/dead-letter.js';
 import type { KeyMessage } from '../../../lib/queue/messages.js';
-import { parseSqsEvent } from '../../../lib/worker/sqs-event.js';
-import { readKeyRecord } from '../../../lib/worker/key-record.js';
+import { parseSqsEvent, readKeyRecord } from '../../../lib/worker/key-record.js';
 import { recordOf, sqsRecord } from './records.js';
 
 const push: KeyMessage = { v: 2, phase: 'push', correlationId: 'req-1', attempt: 0, keys: [{ kind: 'token', platform: 'android', token: 'tok-1' }] };
