@@ -21,8 +21,12 @@ export interface ProgressOptions<Counts extends Record<string, number>> {
   counters: Readonly<Record<keyof Counts & string, string>>;
 }
 
-/** The bar's width in characters: as wide as the terminal leaves room for, within these bounds. */
-const BAR_WIDTH = { min: 10, max: 40 };
+/**
+ * The bar's width in characters: what the terminal leaves next to the text, within these bounds.
+ * The text is given room for at least `text` characters, so the bar keeps its width while the
+ * counts and the rate gain digits, and it never widens again once narrowed: it does not jitter.
+ */
+const BAR_WIDTH = { min: 10, max: 40, text: 64 };
 
 export class Progress<Counts extends Record<string, number>> {
   /** On a terminal only. */
@@ -33,6 +37,8 @@ export class Progress<Counts extends Record<string, number>> {
   readonly #totalBytes: number;
   readonly #startedAt = Date.now();
   #stopped = false;
+  #barWidth: number = BAR_WIDTH.max;
+  #showRate = true;
   #state: { bytes: number; lines: number; counts: Readonly<Counts> | undefined } = { bytes: 0, lines: 0, counts: undefined };
 
   constructor(totalBytes: number, options: ProgressOptions<Counts>) {
@@ -89,19 +95,25 @@ export class Progress<Counts extends Record<string, number>> {
 
   #barLine(progress: number, maxWidth: number): string {
     const head = `${this.#label} [`;
-    const tail = `] ${percent(progress)}% | ${this.#rest()}`;
+    let tail = `] ${percent(progress)}% | ${this.#rest(this.#showRate)}`;
+    // On a narrow terminal the rate goes first (for good, not to flicker): the counts and the time left matter more.
+    if (this.#showRate && head.length + BAR_WIDTH.min + tail.length + 1 > maxWidth) {
+      this.#showRate = false;
+      tail = `] ${percent(progress)}% | ${this.#rest(false)}`;
+    }
     // One column spare: a line ending in the last column makes some terminals wrap the next write.
-    const width = Math.min(BAR_WIDTH.max, Math.max(BAR_WIDTH.min, maxWidth - head.length - tail.length - 1));
+    const room = maxWidth - head.length - Math.max(tail.length, BAR_WIDTH.text) - 1;
+    const width = (this.#barWidth = Math.max(BAR_WIDTH.min, Math.min(this.#barWidth, room)));
     const done = Math.round(progress * width);
     return `${head}${'='.repeat(done)}${'-'.repeat(width - done)}${tail}`;
   }
 
-  #rest(): string {
+  #rest(withRate = true): string {
     const { bytes, lines, counts } = this.#state;
     const elapsedMs = Date.now() - this.#startedAt;
     const rate = elapsedMs > 0 ? Math.round((lines * 1000) / elapsedMs) : 0;
     const shown = this.#counters.map(([key, label]) => `${counts?.[key] ?? 0} ${label}`).join(', ');
-    return `${shown} | ${rate} lines/s | ETA ${formatEta(elapsedMs, bytes, this.#totalBytes)}`;
+    return `${shown}${withRate ? ` | ${rate} lines/s` : ''} | ETA ${formatEta(elapsedMs, bytes, this.#totalBytes)}`;
   }
 }
 
