@@ -3,7 +3,7 @@
  * `npx tpns-accounts` runs) against the test stack (test/support/stack.ts: TPNS emulator, fauxqs,
  * dynalite) started in the test process.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import type { ChildProcessByStdio } from 'node:child_process';
@@ -54,6 +54,39 @@ export function runCli(args: readonly string[], env: Readonly<Record<string, str
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', reject);
     child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
+  });
+}
+
+export interface TerminalRun {
+  code: number | null;
+  /** Every byte the terminal received, stdout and stderr interleaved as an operator sees them. */
+  output: string;
+}
+
+/** util-linux `script` gives the CLI a pseudo-terminal; without it the terminal tests cannot run. */
+export const HAS_SCRIPT = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
+
+/**
+ * Runs the CLI on a pseudo-terminal `columns` wide (through `script -qec`), in `cwd`, so its
+ * stderr and stdout are a TTY as in an operator's shell.
+ */
+export function runCliInTerminal(
+  args: readonly string[],
+  options: { env?: Readonly<Record<string, string>>; cwd?: string; columns?: number } = {},
+): Promise<TerminalRun> {
+  const quote = (value: string): string => `'${value.replaceAll("'", `'\\''`)}'`;
+  const command = `stty cols ${options.columns ?? 100} rows 40 && exec ${[NODE, LAUNCHER, ...args].map(quote).join(' ')}`;
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], {
+      cwd: options.cwd ?? ROOT,
+      env: { ...baseEnv(), ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, output }));
   });
 }
 
