@@ -28,6 +28,8 @@ export interface ProgressOptions<Counts extends Record<string, number>> {
  */
 const BAR_WIDTH = { min: 10, max: 40, text: 64 };
 
+const INTERRUPTS = ['SIGINT', 'SIGTERM'] as const;
+
 export class Progress<Counts extends Record<string, number>> {
   /** On a terminal only. */
   readonly #multiBar: MultiBar | undefined;
@@ -55,6 +57,7 @@ export class Progress<Counts extends Record<string, number>> {
         forceRedraw: true,
       });
       this.#bar = this.#multiBar.create(this.#totalBytes, 0);
+      for (const signal of INTERRUPTS) process.once(signal, this.#interrupted);
     } else {
       this.#bar = new SingleBar({
         format: (_options, params) => `${this.#label} ${percent(params.progress)}% | ${this.#state.lines} lines | ${this.#rest()}`,
@@ -87,11 +90,22 @@ export class Progress<Counts extends Record<string, number>> {
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
+    for (const signal of INTERRUPTS) process.off(signal, this.#interrupted);
     // MultiBar.stop() draws the bars but drops the messages still waiting for a redraw.
     this.#multiBar?.update();
     if (this.#multiBar) this.#multiBar.stop();
     else this.#bar?.stop();
   }
+
+  /**
+   * Ctrl-C (or a kill) while the bar hides the cursor and turns line wrapping off: give the
+   * terminal both back, then die of the same signal as without the bar (cli-progress's own
+   * gracefulExit would swallow it and let the command run on).
+   */
+  readonly #interrupted = (signal: NodeJS.Signals): void => {
+    this.stop();
+    process.kill(process.pid, signal);
+  };
 
   #barLine(progress: number, maxWidth: number): string {
     const head = `${this.#label} [`;

@@ -68,11 +68,12 @@ export const HAS_SCRIPT = spawnSync('script', ['--version'], { stdio: 'ignore' }
 
 /**
  * Runs the CLI on a pseudo-terminal `columns` wide (through `script -qec`), in `cwd`, so its
- * stderr and stdout are a TTY as in an operator's shell.
+ * stderr and stdout are a TTY as in an operator's shell. `interruptWhen`: the operator presses
+ * Ctrl-C once the output so far satisfies it.
  */
 export function runCliInTerminal(
   args: readonly string[],
-  options: { env?: Readonly<Record<string, string>>; cwd?: string; columns?: number } = {},
+  options: { env?: Readonly<Record<string, string>>; cwd?: string; columns?: number; interruptWhen?: (output: string) => boolean } = {},
 ): Promise<TerminalRun> {
   const quote = (value: string): string => `'${value.replaceAll("'", `'\\''`)}'`;
   const command = `stty cols ${options.columns ?? 100} rows 40 && exec ${[NODE, LAUNCHER, ...args].map(quote).join(' ')}`;
@@ -80,10 +81,17 @@ export function runCliInTerminal(
     const child = spawn('script', ['-qec', command, '/dev/null'], {
       cwd: options.cwd ?? ROOT,
       env: { ...baseEnv(), ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
     let output = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    let interrupted = false;
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk;
+      if (!interrupted && options.interruptWhen?.(output)) {
+        interrupted = true;
+        child.stdin.write('\x03'); // the terminal turns it into SIGINT for the CLI
+      }
+    });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     child.on('error', reject);
     child.on('close', (code) => resolvePromise({ code, output }));

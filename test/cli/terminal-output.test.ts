@@ -109,6 +109,25 @@ describe.skipIf(!HAS_SCRIPT)('import on a terminal', () => {
   });
 });
 
+describe.skipIf(!HAS_SCRIPT)('import on a terminal, interrupted', () => {
+  it('gives the terminal its cursor and line wrapping back on Ctrl-C, and still dies of SIGINT', { timeout: 60_000 }, async () => {
+    const file = await generateFile(world.dir, 'slow.csv', 'token,account,platform', 2000, (index) => `sl-${index},user-${index},android`);
+    world.emulator.injectFault({ kind: 'latency', latencyMs: 500, path: 'batchoperate' });
+    const run = await runCliInTerminal(['import', file], {
+      env: world.tpnsEnv,
+      columns: COLUMNS,
+      interruptWhen: (output) => framesOf(output, IMPORT_FRAME).length > 0,
+    });
+    expect(run.code).toBe(130); // 128 + SIGINT, as without a bar
+    expect(run.output).toContain('^C'); // the terminal's echo: the interrupt came after the bar was drawn
+    // The cursor shown again, and line wrapping on again, after they were last turned off.
+    expect(run.output.lastIndexOf('\x1b[?25h')).toBeGreaterThan(run.output.lastIndexOf('\x1b[?25l'));
+    expect(run.output.lastIndexOf('\x1b[?7h')).toBeGreaterThan(run.output.lastIndexOf('\x1b[?7l'));
+    expect(run.output).not.toContain('import slow.csv'); // no summary: the import did not finish
+    expect(renderTerminal(run.output).filter((line) => line !== '').at(-1)).toMatch(/^import \[[=-]+\] \d+% \| /);
+  });
+});
+
 describe.skipIf(!HAS_SCRIPT)('verify on a terminal', () => {
   it('shows a moving bar while it queries, then the report below it', { timeout: 60_000 }, async () => {
     const lines = 6000;
