@@ -8,7 +8,7 @@
  *
  * FUZZ_RUNS (default 200; properties run 1-6 times that) and FUZZ_SEED size and vary the run.
  */
-import type { Context, SQSRecord } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler as bindWorker } from '../../functions/bind-worker.js';
@@ -20,6 +20,7 @@ import { MAX_BULK_ITEMS } from '../../lib/commands/schemas.js';
 import { MAX_KEYS_PER_MESSAGE } from '../../lib/queue/messages.js';
 import { httpEvent, lambdaContext } from '../integration/functions/harness.js';
 import type { HttpRequest } from '../integration/functions/harness.js';
+import { sqsRecord } from '../integration/worker/harness.js';
 import { ADMIN_SCOPE, accountEvent, auth0DeletionEvent, cognitoSignInEvent } from './support/drive.js';
 import { startReliabilityStack } from './support/stack.js';
 import type { ReliabilityStack } from './support/stack.js';
@@ -307,7 +308,7 @@ describe('fuzz: every event handler rejects hostile events naming the field', ()
       fc.asyncProperty(bodies, async (body) => {
         casesTried += 1;
         sent += 1;
-        const answer = (await bindWorker({ Records: [sqsRecord(body, sent)] }, lambdaContext())) as { batchItemFailures: unknown[] };
+        const answer = (await bindWorker({ Records: [sqsRecord(body)] }, lambdaContext())) as { batchItemFailures: unknown[] };
         expect(answer.batchItemFailures).toEqual([]);
         expect(stack.tpns.requests()).toHaveLength(0);
         expect(ledgerWrites()).toBe(0);
@@ -322,22 +323,3 @@ describe('fuzz: every event handler rejects hostile events naming the field', ()
     }
   });
 });
-
-function sqsRecord(body: string, n: number): SQSRecord {
-  return {
-    messageId: `fuzz-message-${n}`,
-    receiptHandle: `fuzz-receipt-${n}`,
-    body,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: String(Date.now()),
-      SenderId: 'AIDAFUZZ',
-      ApproximateFirstReceiveTimestamp: String(Date.now()),
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: stack.sqs.queueArn,
-    awsRegion: 'us-east-1',
-  };
-}

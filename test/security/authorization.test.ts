@@ -2,13 +2,13 @@
  * The account is only ever the verified JWT claim: nothing in the path, query or body can make a
  * user act on, or read, another account. Admin routes need the admin scope, exactly.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as deleteAccount } from '../../functions/delete-account.js';
 import { handler as login } from '../../functions/login.js';
 import { handler as logout } from '../../functions/logout.js';
 import { handler as query } from '../../functions/query.js';
 import { httpEvent, invokeHttp } from '../integration/functions/harness.js';
-import { startStack } from '../support/stack.js';
+import { useStack } from '../support/use-stack.js';
 import type { Stack } from '../support/stack.js';
 
 const VICTIM = 'victim-0001';
@@ -17,10 +17,7 @@ const VICTIM_TOKEN = 'victimdevicetoken0001';
 const ATTACKER_TOKEN = 'attackerdevicetoken0002';
 
 let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack({ emulator: { env: {} } });
-});
-afterAll(() => stack.close());
+useStack((started) => (stack = started), { emulator: { env: {} } });
 beforeEach(async () => {
   stack.tpns.reset();
   // The victim is signed in on their phone.

@@ -2,7 +2,7 @@
  * Request size limits on every route (413 before anything parses the body) and the spec's
  * 10 000-item cap on admin bulks (10 000 accepted, 10 001 refused).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler as deleteAccount } from '../../functions/delete-account.js';
 import { handler as login } from '../../functions/login.js';
 import { handler as logout } from '../../functions/logout.js';
@@ -12,16 +12,13 @@ import { MAX_BULK_ITEMS } from '../../lib/commands/schemas.js';
 import { createLambdaContext } from '../../local/stack/lambda-context.js';
 import { httpEvent, invokeHttp } from '../integration/functions/harness.js';
 import type { HttpRequest } from '../integration/functions/harness.js';
-import { startStack } from '../support/stack.js';
+import { useStack } from '../support/use-stack.js';
 import type { Stack } from '../support/stack.js';
 
 const ADMIN_SCOPE = 'tpns/admin';
 
 let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack({ emulator: { env: {} } });
-});
-afterAll(() => stack.close());
+useStack((started) => (stack = started), { emulator: { env: {} } });
 
 type Handler = typeof login;
 const routes: [Handler, string, HttpRequest, number][] = [

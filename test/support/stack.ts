@@ -34,10 +34,16 @@ export interface Stack {
   startWorker(options?: StackOptions['worker'] & { handler?: SqsBatchHandler }): Promise<EventSource>;
   /** Stops the worker, if running (what is queued meanwhile waits); startWorker starts a new one. */
   stopWorker(): Promise<void>;
+  /** Between tests: TPNS forgets its state, faults and calls; DynamoDB its faults and their counters. */
+  reset(): void;
   /** Resolves once the queue is empty, no batch runs and TPNS has applied every task. */
   quiesce(): Promise<void>;
   close(): Promise<void>;
 }
+
+let names = 0;
+/** A token or account no other test of the run uses. */
+export const freshName = (prefix: string): string => `${prefix}-${Date.now().toString(36)}${(names++).toString(36)}`;
 
 /** Tests read TPNS back a second after a push, not the deployed 15 s. */
 export const TEST_VERIFY_DELAY_SECONDS = 1;
@@ -89,6 +95,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       const running = worker;
       worker = undefined;
       await running?.stop();
+    },
+    reset() {
+      tpns.reset();
+      dynamo.faults.clear();
+      dynamo.faults.resetCounters();
     },
     async quiesce() {
       if (!worker) throw new Error('quiesce() needs the worker: startWorker() first');

@@ -2,20 +2,17 @@
  * The direct-path breaker: after TPNS struggled on a direct push, the container records and
  * queues for DIRECT_COOL_DOWN_MS instead of holding every request for the budget; then it probes.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler as login } from '../../../functions/login.js';
 import { handler as logout } from '../../../functions/logout.js';
 import { getRuntime } from '../../../lib/config/runtime.js';
-import { startStack } from '../../support/stack.js';
+import { useStack } from '../../support/use-stack.js';
 import type { Stack } from '../../support/stack.js';
 import { batchCalls, httpEvent, invokeHttp } from '../functions/harness.js';
 
 const COOL_DOWN_MS = 1_500;
 let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack({ env: { DIRECT_COOL_DOWN_MS: String(COOL_DOWN_MS), POWERTOOLS_LOG_LEVEL: 'ERROR' } });
-});
-afterAll(() => stack.close());
+useStack((started) => (stack = started), { env: { DIRECT_COOL_DOWN_MS: String(COOL_DOWN_MS), POWERTOOLS_LOG_LEVEL: 'ERROR' } });
 
 const signIn = (account: string, token: string) =>
   invokeHttp(login, httpEvent('PUT /v1/me/devices/{token}', { account, pathParameters: { token }, body: { platform: 'android' } }));

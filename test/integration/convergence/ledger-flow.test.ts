@@ -3,21 +3,18 @@
  * an SQS event source): every operation recorded, pushed, read back and verified.
  */
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as deleteAccount } from '../../../functions/delete-account.js';
 import { handler as login } from '../../../functions/login.js';
 import { handler as logout } from '../../../functions/logout.js';
 import { handler as query } from '../../../functions/query.js';
 import { localDynamoClient } from '../../../local/dynamodb/local-dynamo.js';
-import { startStack } from '../../support/stack.js';
+import { useStack } from '../../support/use-stack.js';
 import type { Stack } from '../../support/stack.js';
 import { httpEvent, invokeHttp } from '../functions/harness.js';
 
 let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack({ worker: {} });
-});
-afterAll(() => stack.close());
+useStack((started) => (stack = started), { worker: {} });
 beforeEach(() => {
   stack.tpns.clearFaults();
   stack.tpns.setApplyWindow(null);

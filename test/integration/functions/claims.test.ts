@@ -2,18 +2,15 @@
  * JWT claims of any shape: only the account claim and the scope are read. Real identity
  * providers send objects (Cognito's `identities`, Auth0's namespaced claims) next to them.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler as login } from '../../../functions/login.js';
 import { handler as query } from '../../../functions/query.js';
-import { startStack } from '../../support/stack.js';
+import { useStack } from '../../support/use-stack.js';
 import type { Stack } from '../../support/stack.js';
 import { httpEvent, invokeHttp } from './harness.js';
 
 let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack({ env: { POWERTOOLS_LOG_LEVEL: 'ERROR' } });
-});
-afterAll(() => stack.close());
+useStack((started) => (stack = started), { env: { POWERTOOLS_LOG_LEVEL: 'ERROR' } });
 
 /** The event with extra claims merged into its verified JWT claims. */
 function withClaims(event: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {

@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { useStack } from '../../support/use-stack.js';
 import { handler } from '../../../functions/login.js';
 import { handler as query } from '../../../functions/query.js';
-import { TEST_VERIFY_DELAY_SECONDS } from '../../support/stack.js';
+import { TEST_VERIFY_DELAY_SECONDS, freshName } from '../../support/stack.js';
 import { QUEUE_DOWN, batchCalls, fixture, httpEvent, invokeHttp, lambdaContext, queuedForToken, queuedKeyMessages, startStack, withEnv } from './harness.js';
 import type { Stack } from './harness.js';
 
@@ -11,18 +12,10 @@ const BULK = 'POST /v1/admin/bindings';
 const COGNITO_USER = 'f4c8e4a2-7b1d-4e6f-9a3c-2d5e8f1a6b7c';
 
 let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(() => stack.close());
-beforeEach(() => {
-  stack.tpns.reset();
-  stack.dynamo.faults.clear();
-  stack.dynamo.faults.resetCounters();
-});
+useStack((started) => (stack = started), {}, startStack);
+beforeEach(() => stack.reset());
 
-let counter = 0;
-const freshToken = (prefix: string) => `${prefix}-${Date.now().toString(36)}${(counter++).toString(36)}`;
+const freshToken = freshName;
 
 const signIn = (account: string, token: string, body: Record<string, unknown> = { platform: 'android' }) =>
   invokeHttp(handler, httpEvent(ROUTE, { account, pathParameters: { token }, body }));

@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { useStack } from '../../support/use-stack.js';
 import { handler as deleteAccount } from '../../../functions/delete-account.js';
 import { handler as login } from '../../../functions/login.js';
 import { handler as logout } from '../../../functions/logout.js';
 import { handler as query } from '../../../functions/query.js';
-import { TEST_VERIFY_DELAY_SECONDS } from '../../support/stack.js';
+import { TEST_VERIFY_DELAY_SECONDS, freshName } from '../../support/stack.js';
 import {
   QUEUE_DOWN,
   batchCalls,
@@ -22,17 +23,10 @@ const TOKEN = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
 const AUTH0_USER = 'auth0|5f7c8ec7c33c6c004bbafe82';
 
 let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(() => stack.close());
-beforeEach(() => {
-  stack.tpns.reset();
-  stack.dynamo.faults.clear();
-});
+useStack((started) => (stack = started), {}, startStack);
+beforeEach(() => stack.reset());
 
-let counter = 0;
-const freshToken = (prefix: string) => `${prefix}-${Date.now().toString(36)}${(counter++).toString(36)}`;
+const freshToken = freshName;
 
 const bind = (account: string, token: string, platform: 'android' | 'ios') =>
   invokeHttp(login, httpEvent('PUT /v1/me/devices/{token}', { account, pathParameters: { token }, body: { platform } }));

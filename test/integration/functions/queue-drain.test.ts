@@ -4,7 +4,8 @@
  * a Lambda-like event source pushes and verifies them.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { useStack } from '../../support/use-stack.js';
 import { handler as bindWorker } from '../../../functions/bind-worker.js';
 import { handler as login } from '../../../functions/login.js';
 import { handler as logout } from '../../../functions/logout.js';
@@ -16,10 +17,7 @@ import { batchCalls, httpEvent, invokeHttp, readBackCalls, startStack } from './
 import type { Stack } from './harness.js';
 
 let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(() => stack.close());
+useStack((started) => (stack = started), {}, startStack);
 beforeEach(() => stack.tpns.reset());
 
 /** Starts a worker (serverless.yml's batch size aside) for this test and waits until the queue is empty and TPNS has applied everything. */

@@ -1,16 +1,13 @@
 /** Unknown body keys are refused by name, in user routes and inside admin items alike, and nothing is recorded or sent. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler as deleteAccount } from '../../../functions/delete-account.js';
 import { handler as login } from '../../../functions/login.js';
-import { startStack } from '../../support/stack.js';
+import { useStack } from '../../support/use-stack.js';
 import type { Stack } from '../../support/stack.js';
 import { httpEvent, invokeHttp } from './harness.js';
 
 let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack({ env: { POWERTOOLS_LOG_LEVEL: 'ERROR' } });
-});
-afterAll(() => stack.close());
+useStack((started) => (stack = started), { env: { POWERTOOLS_LOG_LEVEL: 'ERROR' } });
 
 describe('unknown keys', () => {
   it('PUT /v1/me/devices/{token}: `body.foo: unknown key`', async () => {

@@ -4,6 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freshName } from '../../support/stack.js';
 import { handler as login } from '../../../functions/login.js';
 import { bulkBind } from '../../../lib/commands/sign-in.js';
 import { listDevices } from '../../../lib/commands/list-devices.js';
@@ -25,8 +26,7 @@ afterEach(async () => {
   h.stack.dynamo.faults.clear();
 });
 
-let counter = 0;
-const fresh = (prefix: string) => `${prefix}-${Date.now().toString(36)}${(counter++).toString(36)}`;
+const fresh = freshName;
 const pairs = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => ({ token: `${prefix}-${i}`, account: `${prefix}-user-${i}`, platform: 'android' as const }));
 const accountOf = (token: string, platform: 'android' | 'ios' = 'android') => h.stack.tpns.accountsOf(platform, token).map((a) => a.account);
 const stateOf = async (account: string) => (await listDevices(h.runtime, { account })).devices.map((device) => device.state);

@@ -15,7 +15,7 @@ import { SqsKeyQueue } from '../../../lib/queue/sqs-key-queue.js';
 import { nextVersion } from '../../../lib/ledger/records.js';
 import { MAX_PUSH_ATTEMPTS } from '../../../lib/convergence/reconciler.js';
 import { reconcileBatch } from '../../../lib/worker/reconcile-batch.js';
-import { TEST_VERIFY_DELAY_SECONDS } from '../../support/stack.js';
+import { TEST_VERIFY_DELAY_SECONDS, freshName } from '../../support/stack.js';
 import { queuedKeyMessages } from '../functions/harness.js';
 import { batchCalls, keyMessage, readBacks, sqsEvent, sqsRecord, startWorkerHarness, tokenKey, tokensOf } from './harness.js';
 import type { WorkerHarness } from './harness.js';
@@ -33,8 +33,7 @@ beforeEach(async () => {
   await h.takeDeadLetters();
 });
 
-let counter = 0;
-const fresh = (prefix: string) => `${prefix}-${Date.now().toString(36)}${(counter++).toString(36)}`;
+const fresh = freshName;
 const meta = () => ({ correlationId: fresh('setup') });
 
 /** Records a sign-in in the ledger without pushing it (as a bulk or a failed direct attempt leaves it). */
