@@ -51,7 +51,7 @@ export interface Convergence {
 export type PushStatus =
   | { status: 'applied' }
   /** TPNS did not take it within the budget (retryable): the key goes to the queue. */
-  | { status: 'retry'; code: string; message: string }
+  | { status: 'retry'; code: string; message: string; retryAfterMs?: number }
   /** TPNS refused it for good (e.g. 1008006 invalid token). */
   | { status: 'failed'; code: string; message: string; subject: { token: string } | { account: string } };
 
@@ -78,7 +78,16 @@ function statusOf(outcomes: readonly OpOutcome[]): PushStatus {
     return { status: 'failed', code: outcome.code, message: outcome.message, subject };
   }
   const retry = outcomes.find(({ outcome }) => !outcome.ok);
-  return retry ? { status: 'retry', code: retry.outcome.code, message: retry.outcome.message } : { status: 'applied' };
+  if (!retry) return { status: 'applied' };
+  const retryAfterMs = retryAfterOf(outcomes.map(({ outcome }) => outcome));
+  return { status: 'retry', code: retry.outcome.code, message: retry.outcome.message, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+}
+
+/** The longest Retry-After TPNS asked for among these answers: no retry goes sooner. */
+function retryAfterOf(answers: Iterable<{ retryAfterMs?: number }>): number | undefined {
+  let longest: number | undefined;
+  for (const { retryAfterMs } of answers) if (retryAfterMs !== undefined) longest = Math.max(longest ?? 0, retryAfterMs);
+  return longest;
 }
 
 function byOwner(outcomes: readonly OpOutcome[]): Map<string, OpOutcome[]> {
@@ -148,7 +157,7 @@ export async function pushTokens(c: Convergence, leased: readonly WriteResult[],
       for (const [id, outcomes] of owners) results.set(id, statusOf(outcomes));
       pending = [...owners.keys()].filter((id) => results.get(id)?.status === 'retry');
       if (pending.length === 0) break;
-      const delay = retryDelay(attempt, DEFAULT_RETRY_POLICY, Math.random());
+      const delay = retryDelay(attempt, DEFAULT_RETRY_POLICY, Math.random(), retryAfterOf(pending.flatMap((id) => (owners.get(id) ?? []).map(({ outcome }) => outcome))));
       if (performance.now() + delay >= deadline) break;
       await sleep(delay, undefined, options.signal ? { signal: options.signal } : undefined);
     }
@@ -173,19 +182,24 @@ export function followUps(
   correlationOf: string | ((key: ReconcileKey) => string),
   attempt = 0,
 ): OutgoingKeyMessage[] {
-  const groups = new Map<string, { verify: ReconcileKey[]; retry: ReconcileKey[] }>();
+  const groups = new Map<string, { verify: ReconcileKey[]; retry: ReconcileKey[]; retryAfterMs?: number }>();
   for (const [id, result] of results) {
     const key = keys.get(id);
     if (!key || result.status === 'failed') continue;
     const correlationId = typeof correlationOf === 'string' ? correlationOf : correlationOf(key);
     const group = groups.get(correlationId) ?? { verify: [], retry: [] };
-    (result.status === 'applied' ? group.verify : group.retry).push(key);
+    if (result.status === 'applied') group.verify.push(key);
+    else {
+      group.retry.push(key);
+      const retryAfterMs = retryAfterOf([group, result]);
+      if (retryAfterMs !== undefined) group.retryAfterMs = retryAfterMs;
+    }
     groups.set(correlationId, group);
   }
   // One request's keys per message: its correlation id follows them into the worker's logs.
-  return [...groups].flatMap(([correlationId, { verify, retry }]) => [
+  return [...groups].flatMap(([correlationId, { verify, retry, retryAfterMs = 0 }]) => [
     ...keyMessages(verify, { phase: 'verify', correlationId, delaySeconds: c.settings.verifyDelaySeconds }),
-    ...keyMessages(retry, { phase: 'push', correlationId, attempt: attempt + 1, delaySeconds: pushRetryDelaySeconds(attempt) }),
+    ...keyMessages(retry, { phase: 'push', correlationId, attempt: attempt + 1, delaySeconds: Math.min(MAX_DELAY_SECONDS, Math.max(pushRetryDelaySeconds(attempt), Math.ceil(retryAfterMs / 1000))) }),
   ]);
 }
 
@@ -452,7 +466,7 @@ export async function pushErasures(c: Convergence, refs: readonly AccountRef[], 
           held = (await c.tpns.tokensOfAccounts(platform, [ref], { retryBudgetMs: 0 }))[0]?.tokens ?? [];
         } catch (error) {
           if (!(error instanceof TpnsError) || !error.retryable) throw error;
-          results.set(id, { status: 'retry', code: error.code, message: error.message });
+          results.set(id, { status: 'retry', code: error.code, message: error.message, ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }) });
           continue;
         }
       }
@@ -475,7 +489,7 @@ export async function pushErasures(c: Convergence, refs: readonly AccountRef[], 
       if (!previous || previous.status === 'applied') results.set(id, status);
     }
     pending = pending.filter((item) => retry.has(item.owner));
-    const delay = retryDelay(attempt, DEFAULT_RETRY_POLICY, Math.random());
+    const delay = retryDelay(attempt, DEFAULT_RETRY_POLICY, Math.random(), retryAfterOf([...retry].flatMap((owner) => (owners.get(owner) ?? []).map(({ outcome }) => outcome))));
     if (pending.length === 0 || performance.now() + delay >= deadline) break;
     await sleep(delay);
     for (const owner of retry) results.delete(owner.split('/')[0] ?? '');

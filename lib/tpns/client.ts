@@ -227,7 +227,7 @@ export class TpnsClient implements TpnsAccountApi {
       return await this.#send(call, counter, options, (reply) => batchStatuses(reply, call.items));
     } catch (error) {
       if (!(error instanceof TpnsError) || !error.retryable) throw error;
-      const status = { ok: false, code: error.code, message: error.message, retryable: true };
+      const status = { ok: false, code: error.code, message: error.message, retryable: true, ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }) };
       return Array.from({ length: call.items }, () => ({ ...status }));
     }
   }

@@ -114,6 +114,8 @@ export interface ItemOutcome {
   message: string;
   /** True when trying again later may succeed (the item should be queued, not dropped). */
   retryable: boolean;
+  /** TPNS's Retry-After on the call that failed retryably, when it sent one: do not try sooner. */
+  retryAfterMs?: number;
 }
 
 /** A failed item as answered to users: `{ token | account, code, message, retryable }`. */

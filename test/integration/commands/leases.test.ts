@@ -28,6 +28,17 @@ beforeEach(() => stack.tpns.reset());
 const device = (account: string, token: string) => ({ account, token, platform: 'android' as const });
 const callsFor = (token: string) => batchCalls(stack.tpns, 2).filter((call) => JSON.stringify(call.requested).includes(token));
 
+describe("TPNS's Retry-After on the direct path", () => {
+  it('a throttled sign-in tries again no sooner than TPNS asked (1 s), within its budget', async () => {
+    const token = 'retry-after-token-1';
+    stack.tpns.injectFault({ kind: 'rate-limit', count: 1, retryAfterSeconds: 1, path: 'batchoperate' });
+    expect(await signIn(runtime, device('patient-user', token), { correlationId: 'patient' })).toEqual({ status: 200, body: { applied: 1, failed: [] } });
+    const [throttled, retried] = callsFor(token);
+    expect(callsFor(token)).toHaveLength(2);
+    expect(retried!.receivedAt - throttled!.receivedAt).toBeGreaterThanOrEqual(950);
+  });
+});
+
 describe('a sign-in while another push of the same token is in flight', () => {
   it('waits for the lease, then pushes the newer intent after the older call was answered', async () => {
     const token = 'lease-token-1';

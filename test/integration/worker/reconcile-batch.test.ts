@@ -157,6 +157,17 @@ describe('pushing', () => {
     expect((await h.takeDeadLetters()).letters).toEqual([]);
   });
 
+  it("waits at least TPNS's Retry-After before the re-queued push (20 s asked, the backoff alone would be 4 s)", async () => {
+    const token = fresh('tok-retry-after');
+    await recorded(token, 'retry-after-1');
+    h.stack.tpns.injectFault({ kind: 'rate-limit', path: 'batchoperate', retryAfterSeconds: 20 });
+    const message = keyMessage('push', [tokenKey(token)], 2);
+    expect(await failedIds(run([message]).response)).toEqual([]);
+    expect(batchCalls(h.stack)).toHaveLength(1); // the worker's budget is spent in the queue, not in a sleep
+    const queued = await followUps(message.correlationId);
+    expect(queued.map(({ message: m, delaySeconds }) => [m.phase, m.attempt, delaySeconds])).toEqual([['push', 3, 20]]);
+  });
+
   it('dead-letters a key whose queued pushes kept failing retryably, after MAX_PUSH_ATTEMPTS, instead of queueing it again', async () => {
     const token = fresh('tok-exhausted');
     await recorded(token, 'exhausted-1');
