@@ -89,7 +89,8 @@ export function httpChain(routes: Readonly<Record<string, Route>>) {
         const account = parsed && jwtClaims(parsed)?.[accountClaim];
         if (typeof account !== 'string' || account === '') throw createError(401, `A verified JWT with the "${accountClaim}" claim is required`, { expose: true });
         if (route.access === 'admin' && !(parsed && grantedScopes(parsed).has(adminScope))) throw createError(403, `This route requires the "${adminScope}" scope`, { expose: true });
-        const limit = route.access === 'admin' ? ADMIN_BODY_LIMIT_BYTES : USER_BODY_LIMIT_BYTES;
+        // Only an admin route that reads a body needs megabytes; a bodyless admin route gets the user limit.
+        const limit = route.access === 'admin' && route.takesBody ? ADMIN_BODY_LIMIT_BYTES : USER_BODY_LIMIT_BYTES;
         const bytes = typeof event.body === 'string' ? Buffer.byteLength(event.body, event.isBase64Encoded ? 'base64' : 'utf8') : 0;
         if (bytes > limit) throw createError(413, `The body is ${bytes} bytes; this route accepts at most ${limit}`, { expose: true });
         context.http = { runtime, route, account };

@@ -26,7 +26,7 @@ const routes: [Handler, string, HttpRequest, number][] = [
   [logout, 'DELETE /v1/me/devices/{token}', { account: 'limit-user', pathParameters: { token: 'limittoken01' }, query: { platform: 'ios' } }, USER_BODY_LIMIT_BYTES],
   [deleteAccount, 'DELETE /v1/me', { account: 'limit-user' }, USER_BODY_LIMIT_BYTES],
   [query, 'GET /v1/me/devices', { account: 'limit-user' }, USER_BODY_LIMIT_BYTES],
-  [query, 'GET /v1/admin/erasures/{account}', { account: 'ops', scope: ADMIN_SCOPE, pathParameters: { account: 'limit-user' } }, ADMIN_BODY_LIMIT_BYTES],
+  [query, 'GET /v1/admin/erasures/{account}', { account: 'ops', scope: ADMIN_SCOPE, pathParameters: { account: 'limit-user' } }, USER_BODY_LIMIT_BYTES], // reads no body: no megabytes
   [login, 'POST /v1/admin/bindings', { account: 'ops', scope: ADMIN_SCOPE }, ADMIN_BODY_LIMIT_BYTES],
   [logout, 'POST /v1/admin/unbind-tokens', { account: 'ops', scope: ADMIN_SCOPE }, ADMIN_BODY_LIMIT_BYTES],
   [deleteAccount, 'POST /v1/admin/delete-accounts', { account: 'ops', scope: ADMIN_SCOPE }, ADMIN_BODY_LIMIT_BYTES],
