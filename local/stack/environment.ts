@@ -3,7 +3,8 @@
  * plain values, as Lambda would set them), your shell's values where you set them, and the local
  * wiring (emulator, SQS and DynamoDB emulators, dummy AWS credentials) forced on top.
  */
-import { LOCAL_ERASURE_KEY } from '../../lib/config/runtime.js';
+// Nothing from lib/ that creates the logger or the metrics may be imported here: they read their
+// level and switch when imported, and this module runs before the environment is applied.
 import { LOCAL_CREDENTIALS, LOCAL_SQS_REGION } from '../sqs/client.js';
 import type { ServerlessConfig } from '../serverless-config.js';
 
@@ -27,6 +28,8 @@ export interface LocalWiring {
   tableName: string;
   /** Handler log level unless LOG_LEVEL/POWERTOOLS_LOG_LEVEL is set; default WARN. */
   defaultLogLevel?: string;
+  /** The erasure HMAC key unless the shell sets ERASURE_KEY; when neither, ERASURE_KEY stays unset. */
+  erasureKey?: string;
 }
 
 /** The variables to set, given the deployed config and the shell's current environment. */
@@ -44,7 +47,7 @@ export function localEnvironment(config: ServerlessConfig, shell: NodeJS.Process
     TPNS_ANDROID_SECRET_KEY_PARAM: undefined,
     TPNS_IOS_SECRET_KEY_PARAM: undefined,
     ERASURE_KEY_PARAM: undefined,
-    ERASURE_KEY: shell.ERASURE_KEY ?? LOCAL_ERASURE_KEY,
+    ERASURE_KEY: shell.ERASURE_KEY ?? wiring.erasureKey,
     ...wiring.tpns,
     BINDING_QUEUE_URL: wiring.queueUrl,
     BINDING_DLQ_URL: wiring.dlqUrl,

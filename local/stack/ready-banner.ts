@@ -28,16 +28,24 @@ function tpnsLines(stack: LocalStack): string[] {
   ];
 }
 
-/** What a shell in another terminal needs to reach the local SQS and DynamoDB (dummy credentials). */
+/**
+ * What a shell in another terminal needs to reach the local SQS and DynamoDB (dummy credentials)
+ * and to run tpns-accounts against them: its `--via-queue` and `erasure-status` key tombstones
+ * with ERASURE_KEY, which must be the key the handlers run with (a local, in-memory ledger's).
+ */
 export function cliEnvironment(stack: LocalStack): Record<string, string> {
   const { sqs, dynamo } = stack;
+  const erasureKey = stack.env.ERASURE_KEY;
   return {
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.env.AWS_ENDPOINT_URL_DYNAMODB,
     AWS_ENDPOINT_URL_SQS: sqs.endpoint,
     BINDINGS_TABLE: dynamo.env.BINDINGS_TABLE,
     BINDING_QUEUE_URL: sqs.queueUrl,
     BINDING_DLQ_URL: sqs.dlqUrl,
+    ...(erasureKey === undefined ? {} : { ERASURE_KEY: erasureKey }),
     AWS_REGION: dynamo.env.AWS_REGION,
+    // The AWS CLI v1 reads only this one.
+    AWS_DEFAULT_REGION: dynamo.env.AWS_REGION,
     AWS_ACCESS_KEY_ID: dynamo.env.AWS_ACCESS_KEY_ID,
     AWS_SECRET_ACCESS_KEY: dynamo.env.AWS_SECRET_ACCESS_KEY,
   };

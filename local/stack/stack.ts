@@ -129,7 +129,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (emulator) cleanups.push(() => emulator.close());
 
     // Before any handler module loads: the logger reads its level when it is imported.
-    const env = {
+    const env: Record<string, string | undefined> = {
       ...options.env,
       ...localEnvironment(config, shell, {
         tpns: emulator ? { ...emulator.env } : {},
@@ -143,9 +143,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     cleanups.push(applyEnvironment(env));
     // A stack started earlier in this process must not leave its endpoints in the cached runtime.
-    const { resetRuntimeForTests: forgetCachedRuntime } = await import('../../lib/config/runtime.js');
+    const { resetRuntimeForTests: forgetCachedRuntime, LOCAL_ERASURE_KEY } = await import('../../lib/config/runtime.js');
     forgetCachedRuntime();
     cleanups.push(forgetCachedRuntime);
+    // Set, not left to the code's fallback, so the ready block can export it for the CLI
+    // (`--via-queue`, `erasure-status`), which must key tombstones as the handlers do.
+    env.ERASURE_KEY ??= LOCAL_ERASURE_KEY;
+    cleanups.push(applyEnvironment({ ERASURE_KEY: env.ERASURE_KEY }));
 
     const { startEventSource } = await import('../sqs/event-source.js');
     const worker = startEventSource({

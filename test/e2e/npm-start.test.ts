@@ -82,6 +82,9 @@ describe('npm start', () => {
     expect(stdout).toContain(`export BINDINGS_TABLE=${table}`);
     expect(stdout).toMatch(/^ {2}export AWS_ENDPOINT_URL_DYNAMODB=http:\/\/127\.0\.0\.1:\d+$/m);
     expect(stdout).toMatch(/^ {2}export BINDING_QUEUE_URL=http:\/\/127\.0\.0\.1:\d+\/\S+$/m);
+    // tpns-accounts `erasure-status` and `import --via-queue` key tombstones with the handlers' key.
+    expect(stdout).toMatch(/^ {2}export ERASURE_KEY=tpns-account-sync-local-erasure-key$/m);
+    expect(stdout).toMatch(/^ {2}export AWS_DEFAULT_REGION=us-east-1$/m);
     expect(stdout).toContain('TOKEN=$(npm run --silent token -- alice)');
 
     const { stdout: printed } = await run('npm', ['run', '--silent', 'token', '--', 'alice'], { cwd: PROJECT_ROOT });
@@ -106,6 +109,12 @@ describe('npm start', () => {
     // npm itself dies of the SIGINT as usual; the stack must have shut down on its own terms.
     expect(exit.code === 0 || exit.signal === 'SIGINT').toBe(true);
     expect(stack.output().stdout).toContain('stopped; every port is free.');
+    // One access line per request; handler logs at WARN and no EMF lines, as the ready block says
+    // (the logger and the metrics read their settings when first imported, so this breaks if
+    // local/ imports them before the stack's environment is applied).
+    expect(stack.output().stdout).toContain('PUT /v1/me/devices/{token} -> login: 200 in ');
+    expect(stack.output().stdout).not.toContain('"level":"INFO"');
+    expect(stack.output().stdout).not.toContain('"_aws"');
     const ports = [...stdout.matchAll(/^(?:API|TPNS emulator|SQS|DynamoDB): http:\/\/127\.0\.0\.1:(\d+)/gm)].map((match) => Number(match[1]));
     expect(ports).toHaveLength(4);
     for (const port of ports) expect(await portIsFree(port)).toBe(true);
