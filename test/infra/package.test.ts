@@ -26,6 +26,7 @@ interface Statement {
 const FUNCTIONS = ['Login', 'Logout', 'DeleteAccount', 'Query', 'BindWorker'];
 const QUEUE_ARN = { 'Fn::GetAtt': ['BindingQueue', 'Arn'] };
 const DLQ_ARN = { 'Fn::GetAtt': ['BindingDeadLetterQueue', 'Arn'] };
+const FAILED_EVENTS_ARN = { 'Fn::GetAtt': ['FailedEventsQueue', 'Arn'] };
 const TABLE_ARN = { 'Fn::GetAtt': ['BindingsTable', 'Arn'] };
 /** What each role may do on the ledger table, and nothing more. */
 const LEDGER_ACTIONS: Record<string, string[]> = {
@@ -135,6 +136,20 @@ describe('osls package (offline)', () => {
     }
   });
 
+  it('keeps the events Lambda gave up on (after 2 retries) in the failed-events queue, and alarms on the first', () => {
+    const configs = ofType('AWS::Lambda::EventInvokeConfig').map(([, resource]) => resource.Properties);
+    expect(configs.map((config) => (config.FunctionName as { Ref: string }).Ref).sort()).toEqual(['DeleteAccountLambdaFunction', 'LoginLambdaFunction', 'LogoutLambdaFunction']);
+    for (const config of configs) {
+      expect(config).toMatchObject({ MaximumRetryAttempts: 2, Qualifier: '$LATEST', DestinationConfig: { OnFailure: { Destination: FAILED_EVENTS_ARN } } });
+    }
+    expect(resources.FailedEventsAlarm?.Properties).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['FailedEventsQueue', 'QueueName'] } }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
   it('alarms as soon as the dead-letter queue holds a message', () => {
     const alarm = resources.DeadLetterQueueAlarm?.Properties;
     expect(alarm).toMatchObject({
@@ -173,7 +188,7 @@ describe('osls package (offline)', () => {
       });
     }
     for (const sender of ['LoginRole', 'LogoutRole', 'DeleteAccountRole']) {
-      expect(grants(sender, 'sqs:SendMessage').map((s) => s.Resource)).toEqual([QUEUE_ARN]);
+      expect(grants(sender, 'sqs:SendMessage').map((s) => s.Resource)).toEqual([QUEUE_ARN, FAILED_EVENTS_ARN]);
       expect(grants(sender, 'sqs:ReceiveMessage')).toEqual([]);
     }
     expect(statementsOf('QueryRole').flatMap(actionsOf).filter((action) => action.startsWith('sqs:'))).toEqual([]);
