@@ -3,6 +3,8 @@
  * what is deployed: `${param:x}` from `params.default`, `${self:...}`, `${sls:stage}`, and
  * `${opt:x, 'default'}` resolved; CloudFormation tags (`!Ref`, `!GetAtt`, ...) kept as their
  * JSON forms (`{ Ref }`, `{ 'Fn::GetAtt': [...] }`).
+ *
+ * Why hand-written: `osls print` resolves the same document but takes ~3 s a call; test/infra checks they agree (docs/architecture.md, "Why local/ is hand-written").
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -10,6 +10,8 @@
  * AWS_ENDPOINT_URL_DYNAMODB), generic proxies (toxiproxy, mockttp) know nothing of DynamoDB's
  * error bodies, and dynalite has no fault hooks. DynamoDB's JSON protocol makes it small: the
  * operation is a header, an error is a status and a `__type`.
+ *
+ * Why hand-written: dynalite has no fault injection (docs/architecture.md, "Why local/ is hand-written").
  */
 import { randomUUID } from 'node:crypto';
 import { Agent, createServer, request as httpRequest } from 'node:http';

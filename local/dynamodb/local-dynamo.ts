@@ -10,6 +10,8 @@
  *   past its `expiresAt` as absent anyway; locally that is the only expiry there is.
  * - point-in-time recovery, encryption at rest: nothing to emulate for a table in memory.
  * - transactions (TransactWriteItems, TransactGetItems): not implemented by dynalite.
+ *
+ * Why hand-written: only the wiring; dynalite is the DynamoDB server (docs/architecture.md, "Why local/ is hand-written").
  */
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AddressInfo } from 'node:net';

@@ -1,4 +1,8 @@
-/** SQS clients for the local emulator: explicit endpoint, a fixed region and dummy credentials. */
+/**
+ * SQS clients for the local emulator: explicit endpoint, a fixed region and dummy credentials.
+ *
+ * Why hand-written: only the wiring of the AWS SDK client to the local SQS (docs/architecture.md, "Why local/ is hand-written").
+ */
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 
 export const LOCAL_SQS_REGION = 'us-east-1';

@@ -5,6 +5,8 @@
  * succeeded and leave what failed to come back after the visibility timeout — `batchItemFailures`
  * honoured, a thrown error failing the whole batch, as Lambda does. Redrive to the dead-letter
  * queue after `maxReceiveCount` is the queue's own job (fauxqs does it, like SQS).
+ *
+ * Why hand-written: serverless-offline-sqs deletes a whole batch whatever `batchItemFailures` says (docs/architecture.md, "Why local/ is hand-written").
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';

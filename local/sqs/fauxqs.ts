@@ -4,6 +4,8 @@
  * DelaySeconds, at-least-once, no ordering), visibility timeout, retention, and the RedrivePolicy
  * (fauxqs itself moves a message to the dead-letter queue once it has been received more than
  * `maxReceiveCount` times, as SQS does).
+ *
+ * Why hand-written: only the wiring; fauxqs is the SQS server (docs/architecture.md, "Why local/ is hand-written").
  */
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';

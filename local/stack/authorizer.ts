@@ -2,6 +2,8 @@
  * API Gateway's JWT authorizer, locally: the token from `Authorization` (with or without
  * `Bearer `), verified by `verify`; claims handed to the function the way API Gateway hands
  * them (every value flattened to a string, `scopes` null unless the route requires scopes).
+ *
+ * Why hand-written: serverless-offline only decodes JWTs; the verification itself is jose's (docs/architecture.md, "Why local/ is hand-written").
  */
 import type { APIGatewayEventRequestContextJWTAuthorizer } from 'aws-lambda';
 import type { JWTPayload } from 'jose';

@@ -2,6 +2,8 @@
  * The environment the handlers run with locally: serverless.yml's `provider.environment` (its
  * plain values, as Lambda would set them), your shell's values where you set them, and the local
  * wiring (emulator, SQS and DynamoDB emulators, dummy AWS credentials) forced on top.
+ *
+ * Why hand-written: this service's own wiring and output, which no library knows (docs/architecture.md, "Why local/ is hand-written").
  */
 // Nothing from lib/ that creates the logger or the metrics may be imported here: they read their
 // level and switch when imported, and this module runs before the environment is applied.

@@ -2,6 +2,8 @@
  * Loads a function's handler the way Lambda resolves serverless.yml's `handler:` string
  * (`functions/login.handler` -> export `handler` of `functions/login.ts`). Runs the TypeScript
  * sources directly (tsx under `npm start`, vite under vitest), so edits need no build step.
+ *
+ * Why hand-written: serverless-offline cannot host this HTTP API (JWT authorizer crash, `!Ref` left unresolved) (docs/architecture.md, "Why local/ is hand-written").
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';

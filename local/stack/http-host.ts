@@ -2,6 +2,8 @@
  * The HTTP API, locally: a node:http server on 127.0.0.1 that does what API Gateway does in
  * front of the functions — route selection, the JWT authorizer, the payload 2.0 event, the
  * function's timeout, and the result turned into the HTTP response.
+ *
+ * Why hand-written: serverless-offline cannot host this HTTP API (JWT authorizer crash, `!Ref` left unresolved) (docs/architecture.md, "Why local/ is hand-written").
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';

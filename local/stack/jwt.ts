@@ -6,6 +6,8 @@
  * processes that must agree without sharing anything. It guards nothing but loopback ports;
  * deployed, the authorizer verifies your real IdP's tokens against its JWKS (serverless.yml
  * `jwtIssuer` / `jwtAudience`), and this file is never bundled.
+ *
+ * Why hand-written: serverless-offline only decodes JWTs; the verification itself is jose's (docs/architecture.md, "Why local/ is hand-written").
  */
 import { errors, jwtVerify, SignJWT } from 'jose';
 import type { JWTPayload } from 'jose';

@@ -1,6 +1,8 @@
 /**
  * The Lambda `context` a locally hosted handler receives: the fields Powertools and middy read
  * (function name, request id, remaining time), with the function's configured timeout.
+ *
+ * Why hand-written: serverless-offline cannot host this HTTP API (JWT authorizer crash, `!Ref` left unresolved) (docs/architecture.md, "Why local/ is hand-written").
  */
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';

@@ -6,6 +6,8 @@
  * serverless.yml's), VERIFY_DELAY_SECONDS (default 2 locally), LOG_LEVEL (handler logs, default
  * WARN), and TPNS_{ANDROID,IOS}_{ACCESS_ID,SECRET_KEY} + TPNS_REGION to talk to real TPNS
  * instead of the emulator.
+ *
+ * Why hand-written: this service's own wiring and output, which no library knows (docs/architecture.md, "Why local/ is hand-written").
  */
 import { createServer } from 'node:net';
 import { ConfigurationError } from '../../lib/config/config.js';

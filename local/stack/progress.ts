@@ -4,6 +4,8 @@
  * seconds. Counts are SQS messages (a message names up to 20 keys): waiting, in flight, delayed
  * (read-backs after VERIFY_DELAY_SECONDS and retries with backoff) and dead-lettered. Silent
  * while the queue is empty, except that new dead letters are always reported.
+ *
+ * Why hand-written: this service's own wiring and output, which no library knows (docs/architecture.md, "Why local/ is hand-written").
  */
 export interface QueueSnapshot {
   /** Visible messages waiting for the worker. */

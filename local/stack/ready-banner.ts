@@ -2,6 +2,8 @@
  * The block `npm start` prints once everything listens: where each part is, what the worker is
  * configured with, the exports that point the AWS CLI / SDK / tpns-accounts at the local queues
  * and table, and a sign-in a newcomer can paste. Tests and docs key on the `API: ` line.
+ *
+ * Why hand-written: this service's own wiring and output, which no library knows (docs/architecture.md, "Why local/ is hand-written").
  */
 import type { LocalStack } from './stack.js';
 

@@ -2,6 +2,8 @@
  * Route selection as API Gateway HTTP APIs do it: `{name}` matches one path segment, `{name+}`
  * the rest of the path, `ANY`/`*` any method, and the most specific route wins (fewer
  * parameters first, greedy last).
+ *
+ * Why hand-written: serverless-offline cannot host this HTTP API (JWT authorizer crash, `!Ref` left unresolved) (docs/architecture.md, "Why local/ is hand-written").
  */
 import type { HttpApiRoute } from '../serverless-config.js';
 

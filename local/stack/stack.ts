@@ -7,6 +7,8 @@
  *
  * Handlers read their settings from process.env (as in Lambda), so one process hosts one stack
  * at a time; `stop()` puts the previous environment back.
+ *
+ * Why hand-written: this service's own wiring and output, which no library knows (docs/architecture.md, "Why local/ is hand-written").
  */
 import type { TpnsEmulator, TpnsEmulatorOptions } from '../tpns-emulator/index.js';
 import { startTpnsEmulator } from '../tpns-emulator/index.js';

@@ -2,6 +2,8 @@
  * `npm run --silent token -- <account> [--admin] [--expires-in 15m]`: prints a development JWT
  * for the local stack and nothing else, so `TOKEN=$(npm run --silent token -- alice)` works.
  * Bad usage: a message on stderr and exit code 2.
+ *
+ * Why hand-written: serverless-offline only decodes JWTs; the verification itself is jose's (docs/architecture.md, "Why local/ is hand-written").
  */
 import { parseArgs } from 'node:util';
 import { signDevToken } from './jwt.js';

@@ -2,6 +2,8 @@
  * Which TPNS the local stack talks to: the emulator, unless real app credentials
  * (TPNS_{ANDROID,IOS}_ACCESS_ID + _SECRET_KEY) are in the environment — then Tencent's access
  * point for TPNS_REGION (or TPNS_ENDPOINT), with only the platforms whose pair is set.
+ *
+ * Why hand-written: this service's own wiring and output, which no library knows (docs/architecture.md, "Why local/ is hand-written").
  */
 import { configFromEnv } from '../../lib/config/config.js';
 import { resolveClientSettings } from '../../lib/tpns/config.js';

@@ -1,6 +1,8 @@
 /**
  * One TPNS API call over HTTP: authenticate, apply any injected fault, validate, run the
  * operation, answer, and record the call in the request log.
+ *
+ * Why hand-written: nothing else emulates TPNS (docs/architecture.md, "Why local/ is hand-written").
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';

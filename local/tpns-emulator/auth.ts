@@ -1,6 +1,8 @@
 /**
  * Request authentication the way TPNS does it: the `Sign` header (HMAC-SHA256, hex, then
  * Base64) or the older `Authorization: Basic`. Knows nothing of the client in lib/.
+ *
+ * Why hand-written: nothing else emulates TPNS (docs/architecture.md, "Why local/ is hand-written").
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';

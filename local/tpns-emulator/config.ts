@@ -2,6 +2,8 @@
  * Emulator settings from the same TPNS_* variables the client reads, so one environment makes
  * both agree. Unset credentials fall back to fixed local-only defaults (documented in
  * docs/emulator.md); they are not secrets.
+ *
+ * Why hand-written: nothing else emulates TPNS (docs/architecture.md, "Why local/ is hand-written").
  */
 import type { EmulatorApp, EmulatorPlatform } from './auth.js';
 import type { ApplyWindow } from './runtime.js';

@@ -2,6 +2,8 @@
  * The /_emulator/* control API for tests and demos: request log, counters, state, faults,
  * invalid tokens, propagation delay and reordering window, waiting for idle, reset. Control
  * calls are not recorded as API calls.
+ *
+ * Why hand-written: nothing else emulates TPNS (docs/architecture.md, "Why local/ is hand-written").
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod/mini';

@@ -2,6 +2,8 @@
  * Fault injection: rules that make matching API calls fail (HTTP 500, TPNS 1008004 or 1008028),
  * slow down (added latency) or lose their connection. A rule fires for the next `count` matching
  * calls, or for a fraction `rate` of them drawn from a seeded PRNG so a test run is repeatable.
+ *
+ * Why hand-written: nothing else emulates TPNS (docs/architecture.md, "Why local/ is hand-written").
  */
 import type { EmulatorPlatform } from './auth.js';
 

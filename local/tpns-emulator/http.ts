@@ -1,4 +1,8 @@
-/** Small node:http helpers shared by the API and control routes. */
+/**
+ * Small node:http helpers shared by the API and control routes.
+ *
+ * Why hand-written: nothing else emulates TPNS (docs/architecture.md, "Why local/ is hand-written").
+ */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** TPNS bodies are a few KB (20 tokens); 1 MB leaves room and still stops a runaway client. */

@@ -1,4 +1,8 @@
-/** The TPNS emulator's public surface (knows nothing of the client in lib/). */
+/**
+ * The TPNS emulator's public surface (knows nothing of the client in lib/).
+ *
+ * Why hand-written: nothing else emulates TPNS (docs/architecture.md, "Why local/ is hand-written").
+ */
 export { startTpnsEmulator } from './server.js';
 export type { EmulatorAppCredentials, EmulatorState, TpnsEmulator, TpnsEmulatorOptions } from './server.js';
 export { computeSign } from './auth.js';

@@ -1,4 +1,8 @@
-/** The request log and counters the control API exposes (API calls only, never control calls). */
+/**
+ * The request log and counters the control API exposes (API calls only, never control calls).
+ *
+ * Why hand-written: nothing else emulates TPNS (docs/architecture.md, "Why local/ is hand-written").
+ */
 import type { EmulatorPlatform } from './auth.js';
 import type { FaultKind } from './faults.js';
 import type { AccountKey } from './state.js';

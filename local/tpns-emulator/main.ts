@@ -2,6 +2,8 @@
  * `npm run emulator`: the TPNS emulator standalone on 127.0.0.1 (port TPNS_EMULATOR_PORT or
  * 4010). Prints where it listens and the credentials in use — local dev defaults or the
  * TPNS_* values the user set, which is what a client must be given to talk to it.
+ *
+ * Why hand-written: nothing else emulates TPNS (docs/architecture.md, "Why local/ is hand-written").
  */
 import { emulatorSettingsFromEnv, type EmulatorEnvSettings } from './config.js';
 import { startTpnsEmulator, type TpnsEmulator } from './server.js';

@@ -2,6 +2,8 @@
  * The two TPNS account endpoints as plain functions: parsed, validated body in, TPNS answer out.
  * batchoperate answers in snake_case (`ret_code`, `err_msg`), query in camelCase (`retCode`,
  * `errMsg`) — as Tencent's own pages show them.
+ *
+ * Why hand-written: nothing else emulates TPNS (docs/architecture.md, "Why local/ is hand-written").
  */
 import type { EmulatorApp, EmulatorPlatform } from './auth.js';
 import {

@@ -1,4 +1,8 @@
-/** Everything one running emulator knows: its two apps, their binding stores, faults, log. */
+/**
+ * Everything one running emulator knows: its two apps, their binding stores, faults, log.
+ *
+ * Why hand-written: nothing else emulates TPNS (docs/architecture.md, "Why local/ is hand-written").
+ */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EmulatorApp, EmulatorPlatform } from './auth.js';
 import { FaultInjector, seededRandom } from './faults.js';

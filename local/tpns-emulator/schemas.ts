@@ -2,6 +2,8 @@
  * The emulator's own view of TPNS request bodies (zod/mini), independent of the client's.
  * Presence of the required fields is checked first (1008002), values second (1008007); messages
  * are set here because zod/mini ships no locale (its default message is "Invalid input").
+ *
+ * Why hand-written: nothing else emulates TPNS (docs/architecture.md, "Why local/ is hand-written").
  */
 import { z } from 'zod/mini';
 

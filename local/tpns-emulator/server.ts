@@ -1,6 +1,8 @@
 /**
  * Starts the emulator on node:http. Keep-alive friendly; every socket is tracked by node's
  * server so close() can end them all and leave no handle behind.
+ *
+ * Why hand-written: nothing else emulates TPNS (docs/architecture.md, "Why local/ is hand-written").
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';

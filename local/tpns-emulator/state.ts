@@ -12,6 +12,8 @@
  *   order they were accepted (the default, and the behaviour before reordering existed);
  * - `independent`: its own delay only, so a later change on the same token can land first.
  * A change due now with nothing due before it is applied at once.
+ *
+ * Why hand-written: nothing else emulates TPNS (docs/architecture.md, "Why local/ is hand-written").
  */
 
 /** TPNS keeps at most 100 tokens per account. */

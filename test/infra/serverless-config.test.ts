@@ -3,9 +3,11 @@
  * the emulators create and the event source runs with, so check it against the file, and check
  * that a serverless.yml Lambda or the local table could not honour fails here, loudly.
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SERVERLESS_YML, httpApiRoutes, readServerlessConfig } from '../../local/serverless-config.js';
 
@@ -125,4 +127,52 @@ describe('readServerlessConfig refuses what Lambda or the local table could not 
     const path = variant('no-keys', '        KeySchema:\n', '        KeySchemaX:\n');
     expect(() => readServerlessConfig(path)).toThrow(/resources\.Resources\.BindingsTable\.Properties\.KeySchema/);
   });
+});
+
+const run = promisify(execFile);
+/** `osls print` loads the framework and its plugins: about 3 s and 280 MB (the resolver: ~35 ms). */
+const OSLS_PRINT_TIMEOUT_MS = 60_000;
+
+function record(value: unknown, path: string): Record<string, unknown> {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${path} is not an object: ${JSON.stringify(value)}`);
+  return value as Record<string, unknown>;
+}
+
+describe('readServerlessConfig resolves serverless.yml as the framework does', () => {
+  // The resolver is hand-written because osls print costs seconds per stack start
+  // (docs/architecture.md, "Why local/ is hand-written"); this keeps it honest.
+  it('equals `osls print` but for what the framework adds, which the local stack does not read', async () => {
+    const root = dirname(SERVERLESS_YML);
+    const { stdout } = await run(join(root, 'node_modules/.bin/osls'), ['print', '--format', 'json', '--stage', 'dev'], {
+      cwd: root,
+      env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+      timeout: OSLS_PRINT_TIMEOUT_MS,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const printed = record(JSON.parse(stdout), 'osls print');
+    const resolved = record(structuredClone(readServerlessConfig().document), 'document');
+
+    // Added by the framework: deployment bookkeeping and Lambda function names.
+    const printedProvider = record(printed.provider, 'provider');
+    expect(printedProvider.versionFunctions).toBe(true);
+    delete printedProvider.versionFunctions;
+    const printedPackage = record(printed.package, 'package');
+    expect(printedPackage.artifactsS3KeyDirname).toBe('serverless/tpns-account-sync/dev/code-artifacts');
+    delete printedPackage.artifactsS3KeyDirname;
+    for (const [name, definition] of Object.entries(record(printed.functions, 'functions'))) {
+      const fn = record(definition, `functions.${name}`);
+      expect(fn.name).toBe(`tpns-account-sync-dev-${name}`);
+      delete fn.name;
+    }
+    // Rewritten by the framework: Lambda environment values become strings (the local stack
+    // String()s them too), and a one-audience list becomes its string (the local authorizer
+    // checks its own development audience, not this one).
+    const environment = record(record(resolved.provider, 'provider').environment, 'provider.environment');
+    for (const [name, value] of Object.entries(environment)) if (typeof value === 'number') environment[name] = String(value);
+    const jwt = (document: Record<string, unknown>) => record(record(record(record(document.provider, 'provider').httpApi, 'httpApi').authorizers, 'authorizers').jwt, 'jwt');
+    expect(jwt(resolved).audience).toEqual([jwt(printed).audience]);
+    jwt(printed).audience = jwt(resolved).audience;
+
+    expect(resolved).toEqual(printed);
+  }, OSLS_PRINT_TIMEOUT_MS + 5_000);
 });
