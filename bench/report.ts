@@ -1,7 +1,7 @@
 /** The results as Markdown tables (printed by `npm run bench`, pasted into docs/performance.md). */
 import { headlineFigures } from './harness.js';
 import type { BenchResults, Figure, Summary } from './harness.js';
-import { targetOf } from './targets.js';
+import { TARGETS, targetOf } from './targets.js';
 
 const digits = (value: number) => (Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : Math.abs(value) >= 1 ? 2 : 3);
 const show = (value: number) => value.toFixed(digits(value));
@@ -16,13 +16,19 @@ function label(key: string): string {
   return dot > 0 ? `${text}: \`${key.slice(dot + 1)}\`` : text;
 }
 
+/** Headline figures in the order of bench/targets.ts (results.json holds them sorted by key). */
+const ORDER = Object.keys(TARGETS).map((key) => key.replace(/\*$/, ''));
+const rank = (key: string) => ORDER.findIndex((prefix) => key === prefix || (prefix.endsWith('.') && key.startsWith(prefix)));
+
 export function resultsTable(results: BenchResults): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   const { machine, options } = results;
   return [
     line(['Figure', 'Key', 'Median (min–max)', 'Target', '']),
     line(['---', '---', '---', '---', '---']),
-    ...headlineFigures(results).map(([key, figure]) => line([label(key), `\`${key}\``, range(figure), figure.targetText, verdict(figure)])),
+    ...headlineFigures(results)
+      .sort(([a], [b]) => rank(a) - rank(b))
+      .map(([key, figure]) => line([label(key), `\`${key}\``, range(figure), figure.targetText, verdict(figure)])),
     '',
     ...results.failures.map(({ scenario, round, error }) => `Scenario \`${scenario}\` failed in round ${round}: ${error}`),
     ...(results.failures.length > 0 ? [''] : []),
