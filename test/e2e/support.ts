@@ -7,9 +7,7 @@
  * The worker polls as serverless.yml configures it: batches of up to `workerBatchSize` (100)
  * gathered for up to `maximumBatchingWindow` (1 s), so queued keys are coalesced as deployed.
  */
-import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { httpApiRoutes, readServerlessConfig } from '../../local/serverless-config.js';
-import { localSqsClient } from '../../local/sqs/client.js';
 import { startHttpHost } from '../../local/stack/http-host.js';
 import { signDevToken } from '../../local/stack/jwt.js';
 import { startStack } from '../support/stack.js';
@@ -92,23 +90,5 @@ export function batchoperateCalls(stack: Stack, operatorType?: number) {
 
 /** Takes every message out of the dead-letter queue; their parsed bodies. */
 export async function takeDeadLetters(stack: Stack): Promise<unknown[]> {
-  const client = localSqsClient(stack.sqs.endpoint);
-  const bodies: unknown[] = [];
-  try {
-    for (;;) {
-      const { Messages = [] } = await client.send(
-        new ReceiveMessageCommand({ QueueUrl: stack.sqs.dlqUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 30, WaitTimeSeconds: 0 }),
-      );
-      if (Messages.length === 0) return bodies;
-      bodies.push(...Messages.map((message) => JSON.parse(message.Body ?? 'null') as unknown));
-      await client.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: stack.sqs.dlqUrl,
-          Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
-        }),
-      );
-    }
-  } finally {
-    client.destroy();
-  }
+  return (await stack.take('dead-letters')).map((body) => JSON.parse(body) as unknown);
 }

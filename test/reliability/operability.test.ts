@@ -9,7 +9,7 @@ import { handler as login } from '../../functions/login.js';
 import { handler as logout } from '../../functions/logout.js';
 import { httpEvent, invokeHttp, lambdaContext } from '../integration/functions/harness.js';
 import { ADMIN_SCOPE, accountEvent } from './support/drive.js';
-import { emfPoints, metricSum } from './support/capture.js';
+import { emfPoints, metricSum } from '../support/output.js';
 import { startReliabilityStack } from './support/stack.js';
 import type { ReliabilityStack } from './support/stack.js';
 
@@ -58,7 +58,7 @@ describe('structured logs with a correlation id from trigger to worker', () => {
   });
 
   it("puts the API request id on the handler's lines", () => {
-    expect(lines.filter((line) => line.correlation_id === requestId).map((line) => line.message)).toContain('Request answered');
+    expect(stack.output).toHaveLogged({ correlation_id: requestId, message: 'Request answered' });
   });
 
   it("carries the API request id and the EventBridge event id into the worker's lines", () => {
@@ -77,15 +77,15 @@ describe('metrics in CloudWatch Embedded Metric Format', () => {
     const points = emfPoints(lines);
     const namespaces = new Set(lines.flatMap((line) => ((line._aws as { CloudWatchMetrics?: { Namespace: string }[] } | undefined)?.CloudWatchMetrics ?? []).map((d) => d.Namespace)));
     expect([...namespaces]).toEqual(['TpnsAccountSync']);
-    expect(metricSum(points, 'ItemsQueued')).toBe(1 + 1 + 24); // the sign-in, the sign-out, the bulk
-    expect(metricSum(points, 'TpnsLatency')).toBeGreaterThan(0);
+    expect(stack.output).toHaveEmittedMetric('ItemsQueued', { sum: 1 + 1 + 24 }); // the sign-in, the sign-out, the bulk
+    expect(stack.output).toHaveEmittedMetric('TpnsLatency');
     // The direct attempt retried TPNS's 1008004 within its budget: every failed attempt is an answer by operation and code.
     expect(metricSum(points, 'TpnsAnswers', { operation: 'bind', code: '1008004' })).toBeGreaterThanOrEqual(2);
-    expect(metricSum(points, 'TpnsAnswers', { operation: 'bind', code: '1008026' })).toBeGreaterThan(0); // the bulk chunk with the invalid token
+    expect(stack.output).toHaveEmittedMetric('TpnsAnswers', { dimensions: { operation: 'bind', code: '1008026' } }); // the bulk chunk with the invalid token
     // The worker's pushes: the sign-in, the sign-out and 23 bulk keys applied, the invalid one dead-lettered; all read back.
-    expect(metricSum(points, 'KeysReconciled', { outcome: 'applied' })).toBe(1 + 1 + 23);
+    expect(stack.output).toHaveEmittedMetric('KeysReconciled', { dimensions: { outcome: 'applied' }, sum: 1 + 1 + 23 });
     expect(metricSum(points, 'KeysReconciled', { outcome: 'verified' })).toBeGreaterThanOrEqual(1 + 1 + 23);
-    expect(metricSum(points, 'KeysDeadLettered', { reason: 'key' })).toBe(1);
-    expect(metricSum(points, 'KeysDeadLettered', { reason: 'invalid-message' })).toBe(0);
+    expect(stack.output).toHaveEmittedMetric('KeysDeadLettered', { dimensions: { reason: 'key' }, sum: 1 });
+    expect(stack.output).toHaveEmittedMetric('KeysDeadLettered', { dimensions: { reason: 'invalid-message' }, sum: 0 });
   });
 });

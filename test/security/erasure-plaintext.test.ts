@@ -77,7 +77,7 @@ describe('after an account deletion has been verified', () => {
     // Ledger items remain (tokens' records, receipts, the kept user's index): the scan is not vacuous.
     expect(items).toContain(KEPT);
     expect(items).toContain('"E#');
-    expect(output).toContain('"message":"Batch reconciled"');
+    expect(stack.output).toHaveLogged({ message: 'Batch reconciled' });
     expect(queued).toMatchObject({ queued: 0, inFlight: 0, delayed: 0, deadLettered: 0 });
     for (const { account } of ERASED) {
       const forms = [account, account.toLowerCase(), encodeURIComponent(account), JSON.stringify(account).slice(1, -1)];

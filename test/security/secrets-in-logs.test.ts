@@ -85,7 +85,7 @@ describe('secrets and raw tokens stay out of logs, errors and answers', () => {
     const letters = JSON.stringify(await stack.drainDeadLetters());
     expect(output.length).toBeGreaterThan(1_000); // the run really logged
     // The paths under test really ran: the worker reconciled batches, verified read-backs, TPNS refused the credentials...
-    expect(output).toContain('"message":"Batch reconciled"');
+    expect(stack.output).toHaveLogged({ message: 'Batch reconciled' });
     expect(output).toMatch(/"verified":[1-9]/);
     expect(output).toContain('1008003');
     // ...and the invalid token was dead-lettered with TPNS's reason (a letter names its key: the queue is not a log).

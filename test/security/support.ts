@@ -6,43 +6,13 @@
  */
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { logger } from '../../lib/observability/logger.js';
 import { localDynamoClient } from '../../local/dynamodb/local-dynamo.js';
-import { localSqsClient } from '../../local/sqs/client.js';
 import type { EmulatorAppCredentials } from '../../local/tpns-emulator/index.js';
+import { captureOutput } from '../support/output.js';
+import type { CapturedOutput } from '../support/output.js';
 import { startStack } from '../support/stack.js';
 import type { Stack, StackOptions } from '../support/stack.js';
-
-type Write = typeof process.stdout.write;
-
-export interface CapturedOutput {
-  /** Every complete line written so far. */
-  lines(): string[];
-  /** Everything written so far, as one string. */
-  text(): string;
-  stop(): void;
-}
-
-/** Captures stdout and stderr (where Powertools writes), passing everything on to the writer in place before. */
-export function captureOutput(): CapturedOutput {
-  const chunks: string[] = [];
-  const streams = [process.stdout, process.stderr];
-  const previous = streams.map((stream) => stream.write);
-  streams.forEach((stream, index) => {
-    const before = previous[index] as Write;
-    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      return (before as (...args: unknown[]) => boolean).call(stream, chunk, ...rest);
-    }) as Write;
-  });
-  const text = () => chunks.join('');
-  return {
-    text,
-    lines: () => text().split('\n').filter((line) => line.trim() !== ''),
-    stop: () => streams.forEach((stream, index) => (stream.write = previous[index] as Write)),
-  };
-}
 
 export interface SecurityStackOptions {
   apps?: Partial<Record<'android' | 'ios', EmulatorAppCredentials>>;
@@ -72,7 +42,6 @@ export async function startSecurityStack(options: SecurityStackOptions = {}): Pr
   logger.setLogLevel(options.logLevel ?? 'WARN');
   const output = captureOutput();
   const dynamo = localDynamoClient(stack.dynamo.endpoint);
-  const sqs = localSqsClient(stack.sqs.endpoint);
   const closeStack = stack.close.bind(stack);
   return Object.assign(stack, {
     output,
@@ -86,21 +55,10 @@ export async function startSecurityStack(options: SecurityStackOptions = {}): Pr
       } while (start);
       return items;
     },
-    async drainDeadLetters() {
-      const bodies: string[] = [];
-      for (;;) {
-        const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.sqs.dlqUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 60 }));
-        if (Messages.length === 0) return bodies;
-        for (const message of Messages) {
-          bodies.push(message.Body ?? '');
-          await sqs.send(new DeleteMessageCommand({ QueueUrl: stack.sqs.dlqUrl, ReceiptHandle: message.ReceiptHandle }));
-        }
-      }
-    },
+    drainDeadLetters: () => stack.take('dead-letters'),
     close: async () => {
       output.stop();
       dynamo.destroy();
-      sqs.destroy();
       await closeStack();
     },
   });

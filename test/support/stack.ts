@@ -4,9 +4,12 @@
  * worker fed by a Lambda-like SQS event source. Integration, e2e, reliability, CLI and bench
  * code start their world with `startStack`.
  */
+import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { resetRuntimeForTests } from '../../lib/config/runtime.js';
 import { startLocalDynamo } from '../../local/dynamodb/local-dynamo.js';
 import type { LocalDynamo } from '../../local/dynamodb/local-dynamo.js';
+import { localSqsClient } from '../../local/sqs/client.js';
 import { startEventSource } from '../../local/sqs/event-source.js';
 import type { EventSource, EventSourceOptions, SqsBatchHandler } from '../../local/sqs/event-source.js';
 import { startLocalSqs } from '../../local/sqs/fauxqs.js';
@@ -34,6 +37,11 @@ export interface Stack {
   startWorker(options?: StackOptions['worker'] & { handler?: SqsBatchHandler }): Promise<EventSource>;
   /** Stops the worker, if running (what is queued meanwhile waits); startWorker starts a new one. */
   stopWorker(): Promise<void>;
+  /**
+   * Takes every message out of the dead-letter queue (default) or the binding queue: their raw
+   * bodies. `waitForDelayed`: also waits for the delayed ones to become visible, and takes them.
+   */
+  take(queue?: 'dead-letters' | 'binding', options?: { waitForDelayed?: boolean }): Promise<string[]>;
   /** Between tests: TPNS forgets its state, faults and calls; DynamoDB its faults and their counters. */
   reset(): void;
   /** Resolves once the queue is empty, no batch runs and TPNS has applied every task. */
@@ -68,6 +76,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   Object.assign(process.env, env);
   resetRuntimeForTests();
   let worker: EventSource | undefined;
+  let client: SQSClient | undefined;
   const stack: Stack = {
     tpns,
     sqs,
@@ -96,6 +105,21 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       worker = undefined;
       await running?.stop();
     },
+    async take(queue = 'dead-letters', { waitForDelayed = false } = {}) {
+      client ??= localSqsClient(sqs.endpoint);
+      const queueUrl = queue === 'binding' ? sqs.queueUrl : sqs.dlqUrl;
+      const bodies: string[] = [];
+      for (;;) {
+        const { Messages = [] } = await client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 60 }));
+        if (Messages.length === 0) {
+          if (!waitForDelayed || (await sqs.depth()).delayed === 0) return bodies;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          continue;
+        }
+        bodies.push(...Messages.map((message) => message.Body ?? ''));
+        await client.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })) }));
+      }
+    },
     reset() {
       tpns.reset();
       dynamo.faults.clear();
@@ -108,6 +132,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     async close() {
       await worker?.stop();
+      client?.destroy();
       resetRuntimeForTests();
       await Promise.all([tpns.close(), sqs.close(), dynamo.close()]);
     },

@@ -5,7 +5,7 @@
  * `reconcileBatch` directly), Lambda's event source for the deployed handler, and the
  * dead-letter queue read back.
  */
-import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { handler } from '../../../functions/bind-worker.js';
 import { loadConfig } from '../../../lib/config/config.js';
@@ -45,21 +45,6 @@ export async function startWorkerHarness(options: StackOptions = {}): Promise<Wo
   const runtime = createRuntime(await loadConfig(process.env));
   const client = localSqsClient(stack.sqs.endpoint);
   const sources: EventSource[] = [];
-  const receiveAll = async (queueUrl: string, waitForDelayed = false): Promise<string[]> => {
-    const bodies: string[] = [];
-    for (;;) {
-      const { Messages = [] } = await client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 60 }));
-      if (Messages.length === 0) {
-        if (!waitForDelayed || (await stack.sqs.depth()).delayed === 0) return bodies;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        continue;
-      }
-      for (const message of Messages) {
-        bodies.push(message.Body ?? '');
-        await client.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
-      }
-    }
-  };
   return {
     stack,
     runtime,
@@ -95,7 +80,7 @@ export async function startWorkerHarness(options: StackOptions = {}): Promise<Wo
     async takeDeadLetters() {
       const letters: DeadLetter[] = [];
       const redriven: unknown[] = [];
-      for (const body of await receiveAll(stack.sqs.dlqUrl)) {
+      for (const body of await stack.take('dead-letters')) {
         const parsed: unknown = JSON.parse(body);
         const letter = deadLetterSchema.safeParse(parsed);
         if (letter.success) letters.push(letter.data);
@@ -104,7 +89,7 @@ export async function startWorkerHarness(options: StackOptions = {}): Promise<Wo
       return { letters, redriven };
     },
     async takeQueued({ waitForDelayed = false } = {}) {
-      return (await receiveAll(stack.sqs.queueUrl, waitForDelayed)).map((body) => JSON.parse(body) as KeyMessage);
+      return (await stack.take('binding', { waitForDelayed })).map((body) => JSON.parse(body) as KeyMessage);
     },
     async stopFeeding() {
       await Promise.all(sources.splice(0).map((source) => source.stop()));
