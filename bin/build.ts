@@ -3,7 +3,7 @@
  * (serverless-esbuild with the settings in serverless.yml: ESM, minified, tree-shaken, source
  * maps, Node 22 target) into dist/<name>.mjs, and prints what each function loads eagerly at
  * cold start (its entry plus the chunks it imports statically) and what it leaves to lazy chunks.
- * The benchmarks (bench/cold-start.ts) build the same way, with an empty handler beside them.
+ * The benchmarks (bench/world.ts) build the same way, with the bare equivalent beside them.
  */
 import { build } from 'esbuild';
 import type { Metafile } from 'esbuild';

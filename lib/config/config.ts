@@ -54,6 +54,12 @@ export const DEFAULT_DIRECT_COOL_DOWN_MS = 5_000;
  */
 export const WORKER_TPNS_CONCURRENCY = 10;
 
+/**
+ * Local runs and tests only: deployed functions read ERASURE_KEY_PARAM (serverless.yml). Here,
+ * in a module that loads no logger, so the local stack can import it before its environment is set.
+ */
+export const LOCAL_ERASURE_KEY = 'tpns-account-sync-local-erasure-key';
+
 /** One or more variables are set to something the function set cannot use; the message names each. */
 export class ConfigurationError extends Error {
   override name = 'ConfigurationError';

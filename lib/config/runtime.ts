@@ -13,7 +13,7 @@ import { QueueUnavailableError } from '../queue/messages.js';
 import type { KeyQueue } from '../queue/messages.js';
 import { SqsKeyQueue } from '../queue/sqs-key-queue.js';
 import { TpnsClient } from '../tpns/client.js';
-import { ConfigurationError, loadConfig } from './config.js';
+import { ConfigurationError, LOCAL_ERASURE_KEY, loadConfig } from './config.js';
 import type { Config, Settings } from './config.js';
 
 export interface Runtime extends Convergence {
@@ -25,8 +25,6 @@ const missingQueue: KeyQueue = {
   send: (messages) => (messages.length === 0 ? Promise.resolve() : Promise.reject(new QueueUnavailableError('BINDING_QUEUE_URL is not set'))),
 };
 
-/** Local runs and tests only: deployed functions read ERASURE_KEY_PARAM (serverless.yml). */
-export const LOCAL_ERASURE_KEY = 'tpns-account-sync-local-erasure-key';
 
 export interface RuntimeOptions {
   /** The queue worker: its TPNS concurrency is WORKER_TPNS_CONCURRENCY, not TPNS_CONCURRENCY. */

@@ -17,6 +17,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { DynamoDBDocumentClient, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type * as LibDynamoDb from '@aws-sdk/lib-dynamodb';
+import pLimit from 'p-limit';
 import type { AccountRef, Platform } from '../tpns/types.js';
 import { LedgerUnavailableError, nextVersion, tokenKeyId } from './records.js';
 import type { DeviceState, IntentEntry, Lease, TokenKey, TokenRecord, Tombstone } from './records.js';
@@ -100,6 +101,13 @@ function toTombstone(item: Item): Tombstone {
     expiresAt: item.expiresAt as number,
   };
 }
+
+/**
+ * DynamoDB calls in flight per container, retries included. A 10 000-item bulk records 10 000
+ * items at once; past the SDK's 50 sockets the rest would wait inside the SDK anyway, each holding
+ * its request (memory) and the SDK warning on stderr. Here they wait as plain closures.
+ */
+export const LEDGER_CONCURRENCY = 48;
 
 export class DynamoLedger {
   readonly tableName: string;
@@ -440,13 +448,12 @@ export class DynamoLedger {
   // ---- plumbing ---------------------------------------------------------------------------
 
   #client(): Promise<{ sdk: Sdk; client: DynamoDBDocumentClient }> {
-    this.#connection ??= Promise.all([import('@aws-sdk/lib-dynamodb'), import('@aws-sdk/client-dynamodb')]).then(([sdk, base]) => ({
-      sdk,
-      client: sdk.DynamoDBDocumentClient.from(
-        new base.DynamoDBClient({ ...(this.#options.maxAttempts ? { maxAttempts: this.#options.maxAttempts } : {}) }),
-        { marshallOptions: { removeUndefinedValues: true } },
-      ),
-    }));
+    this.#connection ??= Promise.all([import('@aws-sdk/lib-dynamodb'), import('@aws-sdk/client-dynamodb')]).then(([sdk, base]) => {
+      const dynamo = new base.DynamoDBClient({ ...(this.#options.maxAttempts ? { maxAttempts: this.#options.maxAttempts } : {}) });
+      const limit = pLimit(LEDGER_CONCURRENCY);
+      dynamo.middlewareStack.add((next) => (args) => limit(() => next(args)), { step: 'initialize', name: 'ledgerConcurrency' });
+      return { sdk, client: sdk.DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }) };
+    });
     return this.#connection;
   }
 

@@ -9,11 +9,23 @@ import type { BatchReport } from '../convergence/reconciler.js';
 import type { TpnsClientEvent } from '../tpns/types.js';
 import { logger } from './logger.js';
 
+/**
+ * Powertools' own messages as JSON log lines, not plain text. "No application metrics to publish"
+ * is the normal end of a read or an idle worker batch, not a warning: it goes to DEBUG.
+ */
+const details = (rest: unknown[]) => (rest.length > 0 ? { details: rest } : {});
+const metricsLogger = {
+  debug: (message: unknown, ...rest: unknown[]) => logger.debug(String(message), details(rest)),
+  info: (message: unknown, ...rest: unknown[]) => logger.info(String(message), details(rest)),
+  warn: (message: unknown, ...rest: unknown[]) =>
+    String(message).startsWith('No application metrics to publish') ? logger.debug(String(message)) : logger.warn(String(message), details(rest)),
+  error: (message: unknown, ...rest: unknown[]) => logger.error(String(message), details(rest)),
+};
+
 export const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'TpnsAccountSync',
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'tpns-account-sync',
-  // Its own warnings ("No application metrics to publish") as JSON log lines, not plain text.
-  logger,
+  logger: metricsLogger,
 });
 
 export { MetricUnit } from '@aws-lambda-powertools/metrics';

@@ -103,6 +103,8 @@ export class DynamoFaults {
   #nextId = 1;
   #requests: Record<string, number> = {};
   #injected: Record<string, number> = {};
+  #inFlight = 0;
+  #peakInFlight = 0;
 
   constructor(private readonly defaultSeed = 1) {}
 
@@ -141,9 +143,24 @@ export class DynamoFaults {
     return { ...this.#injected };
   }
 
+  /** The most requests the proxy held at once (arrived, not yet answered) since the counters were reset. */
+  peakInFlight(): number {
+    return this.#peakInFlight;
+  }
+
+  /** The proxy's bookkeeping of a request it holds (from arrival to its answer's end). */
+  held(): () => void {
+    this.#inFlight += 1;
+    this.#peakInFlight = Math.max(this.#peakInFlight, this.#inFlight);
+    return () => {
+      this.#inFlight -= 1;
+    };
+  }
+
   resetCounters(): void {
     this.#requests = {};
     this.#injected = {};
+    this.#peakInFlight = this.#inFlight;
   }
 
   /**
@@ -214,6 +231,7 @@ export async function startFaultProxy(options: { target: string; host: string; p
   const faults = new DynamoFaults(options.seed);
   const agent = new Agent({ keepAlive: true });
   const server = createServer((request, response) => {
+    response.once('close', faults.held());
     const { latencyMs, error } = faults.take(operationOf(request.headers['x-amz-target']));
     const delay = latencyMs > 0 ? sleep(latencyMs) : Promise.resolve();
     void delay.then(() => {

@@ -145,7 +145,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     cleanups.push(applyEnvironment(env));
     // A stack started earlier in this process must not leave its endpoints in the cached runtime.
-    const { resetRuntimeForTests: forgetCachedRuntime, LOCAL_ERASURE_KEY } = await import('../../lib/config/runtime.js');
+    const [{ resetRuntimeForTests: forgetCachedRuntime }, { LOCAL_ERASURE_KEY }] = await Promise.all([import('../../lib/config/runtime.js'), import('../../lib/config/config.js')]);
     forgetCachedRuntime();
     cleanups.push(forgetCachedRuntime);
     // Set, not left to the code's fallback, so the ready block can export it for the CLI

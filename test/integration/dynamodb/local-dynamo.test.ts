@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DynamoLedger, LEDGER_CONCURRENCY } from '../../../lib/ledger/dynamo-ledger.js';
 import { InvalidDynamoFaultRuleError } from '../../../local/dynamodb/fault-proxy.js';
 import type { DynamoFaultKind } from '../../../local/dynamodb/fault-proxy.js';
 import { LocalDynamoPortInUseError, localDynamoClient, startLocalDynamo } from '../../../local/dynamodb/local-dynamo.js';
@@ -209,6 +210,7 @@ describe('fault proxy', () => {
     await putItem('a');
     expect(dynamo.faults.requests()).toEqual({ GetItem: 2, PutItem: 1 });
     expect(dynamo.faults.injected()).toEqual({ GetItem: 1 });
+    expect(dynamo.faults.peakInFlight()).toBe(1); // one at a time
     dynamo.faults.resetCounters();
     expect(dynamo.faults.requests()).toEqual({});
     expect(dynamo.faults.injected()).toEqual({});
@@ -220,6 +222,24 @@ describe('fault proxy', () => {
     // @ts-expect-error: not an operation (a typo must not silently match nothing)
     expect(() => dynamo.faults.add({ kind: 'ThrottlingException', operation: 'UpdateItme' })).toThrow(/operation/);
     expect(dynamo.faults.list()).toEqual([]);
+  });
+});
+
+describe('the ledger against the proxy', () => {
+  it(`keeps at most LEDGER_CONCURRENCY (${LEDGER_CONCURRENCY}) DynamoDB calls in flight, however many it is asked for at once`, async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, dynamo.env);
+    try {
+      const ledger = new DynamoLedger({ tableName: dynamo.tableName, erasureKey: 'test-key', retentionDays: 30 });
+      dynamo.faults.add({ kind: 'latency', latencyMs: 100, operation: 'GetItem' }); // calls overlap
+      const reads = await Promise.all(Array.from({ length: 200 }, (_, i) => ledger.getToken({ platform: 'android', token: `concurrency-${i}` })));
+      expect(reads.every((record) => record === undefined)).toBe(true);
+      expect(dynamo.faults.requests()).toEqual({ GetItem: 200 });
+      expect(dynamo.faults.peakInFlight()).toBeGreaterThan(LEDGER_CONCURRENCY / 2);
+      expect(dynamo.faults.peakInFlight()).toBeLessThanOrEqual(LEDGER_CONCURRENCY);
+    } finally {
+      process.env = saved;
+    }
   });
 });
 

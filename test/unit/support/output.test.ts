@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { logger } from '../../../lib/observability/logger.js';
-import { countWith } from '../../../lib/observability/metrics.js';
+import { countWith, metrics } from '../../../lib/observability/metrics.js';
 import { captureOutput } from '../../support/output.js';
 
 describe('captured output and its matchers', () => {
@@ -28,5 +28,17 @@ describe('captured output and its matchers', () => {
     expect(output).toHaveEmittedMetric('KeysDeadLettered', { dimensions: { reason: 'key' }, sum: 2 });
     expect(output).not.toHaveEmittedMetric('KeysReconciled');
     expect(() => expect(output).toHaveEmittedMetric('KeysDeadLettered', { sum: 4 })).toThrow(/sums to 3/);
+  });
+});
+
+describe('metrics', () => {
+  it('an invocation that counted nothing (a read, an idle batch) publishes without a warning line', () => {
+    const output = captureOutput({ passThrough: false });
+    try {
+      metrics.publishStoredMetrics();
+    } finally {
+      output.stop();
+    }
+    expect(output).not.toHaveLogged({ level: 'WARN' });
   });
 });
