@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import type { Platform } from '../../lib/tpns/types.js';
 import { accountTypeOption, jsonOption, parseAccount, parseToken, platformOption } from '../options.js';
+import { recordOption, runRecorded } from '../record.js';
 import { reportOperation } from '../report-operation.js';
 import { createTpnsClient, withTpnsFlags } from '../tpns.js';
 import type { TpnsFlags } from '../tpns.js';
@@ -12,6 +13,7 @@ interface BindOptions extends TpnsFlags {
   platform: Platform;
   type?: number;
   json?: boolean;
+  record?: boolean;
 }
 
 export function bindCommand(): Command {
@@ -22,8 +24,15 @@ export function bindCommand(): Command {
       .requiredOption('--account <account>', 'account id', parseAccount)
       .addOption(platformOption())
       .addOption(accountTypeOption())
+      .addOption(recordOption())
       .addOption(jsonOption()),
   ).action(async (options: BindOptions) => {
+    if (options.record) {
+      const { signIn } = await import('../../lib/commands/sign-in.js');
+      const device = { token: options.token, account: options.account, platform: options.platform, ...(options.type === undefined ? {} : { accountType: options.type }) };
+      process.exitCode = await runRecorded('bind', options.json ?? false, (runtime, meta) => signIn(runtime, device, meta));
+      return;
+    }
     const client = await createTpnsClient(options);
     const binding = { token: options.token, account: options.account, accountType: options.type };
     const result = await client.bind(options.platform, [binding]);
