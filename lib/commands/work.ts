@@ -96,34 +96,26 @@ export async function pushRecorded(runtime: Convergence, writes: readonly WriteR
     return { leased: writes.filter((write) => write.lease), waiting: writes.filter((write) => !write.lease) };
   });
   const signal = AbortSignal.timeout(options.deadlineMs ?? DIRECT_DEADLINE_MS);
-  const keys = new Map(writes.map((write) => [tokenKeyId(write.record), tokenKeyOf(write.record)]));
-  // The read-backs of what TPNS took and the pushes of the rest (and of the tokens whose lease stayed elsewhere).
-  let messages: OutgoingKeyMessage[] | undefined;
-  const queueFollowUps = async (results: ReadonlyMap<string, PushStatus>) => {
-    messages = [
-      ...followUps(runtime, keys, results, meta.correlationId, -1),
-      ...keyMessages(waiting.map((write) => tokenKeyOf(write.record)), { phase: 'push', correlationId: meta.correlationId }),
-    ];
-    await runtime.queue.send(messages);
-  };
   let results: Map<string, PushStatus>;
   try {
-    // Queued while the leases are given back, not after them.
-    results = await pushTokens(runtime, leased, { budgetMs: (options.deadlineMs ?? DIRECT_DEADLINE_MS) - 500, signal, alongsideRelease: queueFollowUps });
+    results = await pushTokens(runtime, leased, { budgetMs: (options.deadlineMs ?? DIRECT_DEADLINE_MS) - 500, signal });
   } catch (error) {
     // Cut off mid-call (whether TPNS took it is unknown), or the ledger failed after the intent was
     // recorded: the operation is accepted all the same, and all of it is queued (pushes are idempotent).
     if (!signal.aborted && !(error instanceof LedgerUnavailableError)) throw error;
     const code = signal.aborted ? 'TIMEOUT' : 'LEDGER_UNAVAILABLE';
     results = new Map(leased.map((write) => [tokenKeyId(write.record), { status: 'retry', code, message: 'the direct attempt did not finish' }]));
-    await queueFollowUps(results);
   }
   if ([...results.values()].some((result) => result.status === 'retry' && isStrugglingCode(result.code))) runtime.directBreaker?.trip();
+  const keys = new Map(writes.map((write) => [tokenKeyId(write.record), tokenKeyOf(write.record)]));
   const retried = [...results.values()].filter((result) => result.status === 'retry').length;
-  // Assigned by queueFollowUps, which ran (alongside the release, or in the catch) or threw.
-  const queued = messages ?? [];
+  const messages: OutgoingKeyMessage[] = [
+    ...followUps(runtime, keys, results, meta.correlationId, -1),
+    ...keyMessages(waiting.map((write) => tokenKeyOf(write.record)), { phase: 'push', correlationId: meta.correlationId }),
+  ];
+  await runtime.queue.send(messages);
   const platforms = new Map(writes.map((write) => [tokenKeyId(write.record), write.record.platform]));
-  const queuedChunks = queued.filter((message) => message.message.phase === 'push').length;
+  const queuedChunks = messages.filter((message) => message.message.phase === 'push').length;
   return tally(results, (id) => platforms.get(id) ?? 'android', retried + waiting.length, queuedChunks);
 }
 

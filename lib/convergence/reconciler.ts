@@ -59,12 +59,6 @@ export interface PushOptions {
   /** Time for retries of retryable failures (0: one attempt, the worker's way: the queue retries). */
   budgetMs: number;
   signal?: AbortSignal;
-  /**
-   * Run with the results once the sends are done, alongside the leases being given back rather
-   * than after (one round trip less for a request): e.g. queueing the follow-ups. Not run when
-   * the push throws; its error is thrown once the leases are back.
-   */
-  alongsideRelease?: (results: ReadonlyMap<string, PushStatus>) => Promise<void>;
 }
 
 const typeOf = (ref: AccountRef): number => ref.accountType ?? 0;
@@ -137,22 +131,13 @@ async function refreshHeld(c: Convergence, held: Held, ids: readonly string[], r
 
 /**
  * Pushes the current intent of tokens whose leases the caller holds, retrying retryable failures
- * within the budget (re-reading the intent right before every send), then gives every lease back
- * (alongside `options.alongsideRelease`).
+ * within the budget (re-reading the intent right before every send), then gives every lease back.
  */
 export async function pushTokens(c: Convergence, leased: readonly WriteResult[], options: PushOptions): Promise<Map<string, PushStatus>> {
   const held: Held = new Map(leased.flatMap((write) => (write.lease ? [[tokenKeyId(write.record), { ...write, lease: write.lease }] as const] : [])));
   const results = new Map<string, PushStatus>();
   const pushedV = new Map<string, number>();
   const deadline = performance.now() + options.budgetMs;
-  // Every lease is given back, with the verdict of what was sent (a retry leaves the state as it was).
-  const releases = () =>
-    [...held].map(([id, { record, lease }]) => {
-      const result = results.get(id);
-      const v = pushedV.get(id);
-      if (!result || v === undefined || result.status === 'retry') return c.ledger.release(record, lease);
-      return c.ledger.release(record, lease, { pushedV: v, state: result.status === 'applied' ? 'applied' : 'drift' });
-    });
   try {
     let pending = [...held.keys()];
     for (let attempt = 1; pending.length > 0; attempt++) {
@@ -176,13 +161,16 @@ export async function pushTokens(c: Convergence, leased: readonly WriteResult[],
       if (performance.now() + delay >= deadline) break;
       await sleep(delay, undefined, options.signal ? { signal: options.signal } : undefined);
     }
-  } catch (error) {
-    await Promise.allSettled(releases());
-    throw error;
+  } finally {
+    await Promise.all(
+      [...held].map(([id, { record, lease }]) => {
+        const result = results.get(id);
+        const v = pushedV.get(id);
+        if (!result || v === undefined || result.status === 'retry') return c.ledger.release(record, lease);
+        return c.ledger.release(record, lease, { pushedV: v, state: result.status === 'applied' ? 'applied' : 'drift' });
+      }),
+    );
   }
-  const settled = await Promise.allSettled([...releases(), ...(options.alongsideRelease ? [options.alongsideRelease(results)] : [])]);
-  const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
-  if (failure) throw failure.reason;
   return results;
 }
 
