@@ -15,6 +15,7 @@ import { afterAll, beforeAll, beforeEach } from 'vitest';
 import type { TpnsEmulator } from '../../local/tpns-emulator/index.js';
 import { startStack } from '../support/stack.js';
 import type { Stack, StackOptions } from '../support/stack.js';
+import { DynamoLedger } from '../../lib/ledger/dynamo-ledger.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const NODE = join(ROOT, 'node_modules/.bin/node');
@@ -141,6 +142,8 @@ export interface CliWorld {
   env: Record<string, string>;
   /** Only the TPNS emulator and its credentials (the TPNS-only commands need nothing else). */
   tpnsEnv: Record<string, string>;
+  /** The stack's intent ledger, keyed as the CLI's runtime keys it (the stack's erasure key). */
+  ledger: DynamoLedger;
   dir: string;
   /** Writes `content` to a file in the test's temp directory; returns its path. */
   file(name: string, content: string): Promise<string>;
@@ -156,6 +159,7 @@ export async function startCliWorld(options: Pick<StackOptions, 'worker'> = {}):
     emulator: stack.tpns,
     env: { ...stack.env },
     tpnsEnv: { ...stack.tpns.env },
+    ledger: new DynamoLedger({ tableName: stack.env.BINDINGS_TABLE ?? '', erasureKey: stack.env.ERASURE_KEY ?? '', retentionDays: 30 }),
     dir,
     async file(name, content) {
       const path = join(dir, name);

@@ -5,17 +5,14 @@
  * --record they stay the direct TPNS repair tools the other CLI tests cover.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DynamoLedger } from '../../lib/ledger/dynamo-ledger.js';
 import { keyMessageSchema } from '../../lib/queue/messages.js';
 import { queuedBodies, runCli, useCliWorld, without } from './harness.js';
 import type { CliWorld } from './harness.js';
 
 const useWorld = useCliWorld();
 let world: CliWorld;
-let ledger: DynamoLedger;
 beforeEach(() => {
   world = useWorld();
-  ledger ??= new DynamoLedger({ tableName: world.env.BINDINGS_TABLE!, erasureKey: world.env.ERASURE_KEY!, retentionDays: 30 });
 });
 
 const json = <T>(stdout: string) => JSON.parse(stdout) as T;
@@ -32,8 +29,8 @@ describe('--record: through the intent ledger, as the API does', () => {
     const answer = json<{ applied: number; failed: unknown[]; correlationId: string }>(run.stdout);
     expect(answer).toMatchObject({ applied: 1, failed: [] });
     expect(world.emulator.accountsOf('android', 'record-token-1')).toEqual([{ account: 'alice', accountType: 0 }]);
-    expect(await ledger.getToken({ platform: 'android', token: 'record-token-1' })).toMatchObject({ state: 'applied', entries: [{ account: 'alice', accountType: 0 }] });
-    expect(await ledger.tokensOfAccount({ account: 'alice' })).toEqual([{ platform: 'android', token: 'record-token-1' }]);
+    expect(await world.ledger.getToken({ platform: 'android', token: 'record-token-1' })).toMatchObject({ state: 'applied', entries: [{ account: 'alice', accountType: 0 }] });
+    expect(await world.ledger.tokensOfAccount({ account: 'alice' })).toEqual([{ platform: 'android', token: 'record-token-1' }]);
     expect((await readBacksQueuedFor(answer.correlationId)).flatMap((message) => ('keys' in message ? message.keys : []))).toEqual([
       { kind: 'token', platform: 'android', token: 'record-token-1' },
     ]);
@@ -45,7 +42,7 @@ describe('--record: through the intent ledger, as the API does', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^recorded in the intent ledger \(cli-unbind-token:[0-9a-f-]+\): 1 applied at TPNS/);
     expect(world.emulator.accountsOf('ios', 'record-token-2')).toEqual([]);
-    const record = await ledger.getToken({ platform: 'ios', token: 'record-token-2' });
+    const record = await world.ledger.getToken({ platform: 'ios', token: 'record-token-2' });
     const clearV = record?.clearV ?? 0;
     expect(clearV).toBeGreaterThan(0);
     expect(record?.entries.map((entry) => entry.v < clearV)).toEqual([true]); // bob's sign-in, voided
@@ -57,7 +54,7 @@ describe('--record: through the intent ledger, as the API does', () => {
     expect(run.code).toBe(0);
     expect(json(run.stdout)).toMatchObject({ applied: 2, failed: [] }); // the Android and the iOS app
     expect(world.emulator.accountsOf('android', 'record-token-3')).toEqual([]);
-    expect(await ledger.getTombstone({ account: 'carol' })).toBeDefined(); // a later queued sign-in of carol's cannot re-bind her
+    expect(await world.ledger.getTombstone({ account: 'carol' })).toBeDefined(); // a later queued sign-in of carol's cannot re-bind her
     const status = await runCli(['erasure-status', '--account', 'carol', '--json'], without(world.env, ...Object.keys(world.tpnsEnv)));
     expect(status.code).toBe(0);
     expect(json(status.stdout)).toMatchObject({ account: 'carol', apps: { android: { appliedAt: expect.any(String) as string }, ios: { appliedAt: expect.any(String) as string } } });
@@ -68,6 +65,6 @@ describe('--record: through the intent ledger, as the API does', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/bind --record needs BINDINGS_TABLE/);
     expect(world.emulator.requests()).toEqual([]);
-    expect(await ledger.getToken({ platform: 'android', token: 'record-token-4' })).toBeUndefined();
+    expect(await world.ledger.getToken({ platform: 'android', token: 'record-token-4' })).toBeUndefined();
   });
 });

@@ -4,7 +4,6 @@
  * pushes what was recorded and reads it back. Configuration errors exit 2 naming the variable.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DynamoLedger } from '../../lib/ledger/dynamo-ledger.js';
 import { keyMessageSchema } from '../../lib/queue/messages.js';
 import type { KeyMessage } from '../../lib/queue/messages.js';
 import { generateFile, queuedBodies, runCli, useCliWorld, without } from './harness.js';
@@ -12,10 +11,8 @@ import type { CliWorld } from './harness.js';
 
 const useWorld = useCliWorld();
 let world: CliWorld;
-let ledger: DynamoLedger;
 beforeEach(() => {
   world = useWorld();
-  ledger ??= new DynamoLedger({ tableName: world.env.BINDINGS_TABLE!, erasureKey: world.env.ERASURE_KEY!, retentionDays: 30 });
 });
 
 interface Summary {
@@ -46,13 +43,13 @@ describe('import --via-queue', () => {
     expect(world.emulator.requests()).toEqual([]);
 
     // The ledger holds each line's intent, pending until the worker pushed and read it back...
-    const record = await ledger.getToken({ platform: 'ios', token: 'q-301' });
+    const record = await world.ledger.getToken({ platform: 'ios', token: 'q-301' });
     expect(record).toMatchObject({ platform: 'ios', token: 'q-301', state: 'pending', entries: [{ account: 'user-301', accountType: 1 }] });
-    expect(await ledger.getToken({ platform: 'android', token: 'q-301' })).toBeUndefined();
-    const records = await ledger.getTokens(Array.from({ length: 450 }, (_, index) => ({ platform: index < 300 ? 'android' : 'ios', token: `q-${index}` })));
+    expect(await world.ledger.getToken({ platform: 'android', token: 'q-301' })).toBeUndefined();
+    const records = await world.ledger.getTokens(Array.from({ length: 450 }, (_, index) => ({ platform: index < 300 ? 'android' : 'ios', token: `q-${index}` })));
     expect(records.size).toBe(450);
     // ...and the account index that account deletions and GET /v1/me/devices read.
-    expect(await ledger.tokensOfAccount({ account: 'user-301', accountType: 1 })).toEqual([{ platform: 'ios', token: 'q-301' }]);
+    expect(await world.ledger.tokensOfAccount({ account: 'user-301', accountType: 1 })).toEqual([{ platform: 'ios', token: 'q-301' }]);
 
     // The queue holds push keys (never operations), in messages of at most one TPNS call.
     const messages = await queuedMessages();
@@ -72,7 +69,7 @@ describe('import --via-queue', () => {
     expect(summaryOf(run.stdout)).toMatchObject({ lines: 2, queued: 2, failed: 0 });
     expect(world.emulator.requests()).toEqual([]);
     expect(tokenKeys(await queuedMessages(), 'few-').sort()).toEqual(['android:few-1', 'ios:few-2']);
-    expect(await ledger.getToken({ platform: 'ios', token: 'few-2' })).toMatchObject({ entries: [{ account: 'bob-few', accountType: 0 }] });
+    expect(await world.ledger.getToken({ platform: 'ios', token: 'few-2' })).toMatchObject({ entries: [{ account: 'bob-few', accountType: 0 }] });
   });
 
   it('is pushed by the worker: TPNS ends with every line, the later line of a token winning, each read back and verified', { timeout: 60_000 }, async () => {
@@ -83,7 +80,7 @@ describe('import --via-queue', () => {
     const run = await runCli(['import', file, '--via-queue', '--json', '--quiet'], noTpns());
     expect(run.code).toBe(0);
     expect(summaryOf(run.stdout)).toMatchObject({ lines: 260, queued: 260 });
-    expect((await ledger.getToken({ platform: 'android', token: 'vq-shared' }))?.entries).toMatchObject([{ account: 'new-owner' }]);
+    expect((await world.ledger.getToken({ platform: 'android', token: 'vq-shared' }))?.entries).toMatchObject([{ account: 'new-owner' }]);
 
     await world.stack.startWorker();
     await world.stack.quiesce();
@@ -95,7 +92,7 @@ describe('import --via-queue', () => {
     // 210 Android lines (vq-shared twice) and 50 iOS lines (every 5th, but for the shared token's lines).
     expect(world.emulator.state('android').tokens.filter((entry) => entry.token.startsWith('vq-'))).toHaveLength(209);
     expect(world.emulator.state('ios').tokens.filter((entry) => entry.token.startsWith('vq-'))).toHaveLength(50);
-    const records = await ledger.getTokens([{ platform: 'android', token: 'vq-shared' }, { platform: 'ios', token: 'vq-5' }, { platform: 'android', token: 'vq-259' }]);
+    const records = await world.ledger.getTokens([{ platform: 'android', token: 'vq-shared' }, { platform: 'ios', token: 'vq-5' }, { platform: 'android', token: 'vq-259' }]);
     expect([...records.values()].map((record) => record.state)).toEqual(['verified', 'verified', 'verified']);
     // The worker coalesced the keys (this file's and the earlier tests') into TPNS calls of up to 20 tokens, not one call per line.
     const binds = world.emulator.requests().filter((entry) => entry.path.endsWith('batchoperate') && entry.operatorType === 2);
@@ -117,7 +114,7 @@ describe('import --via-queue: configuration', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
     expect(run.stderr).not.toMatch(/\n\s+at /); // one line, no stack trace
-    expect(await ledger.getToken({ platform: 'ios', token: `cfg-${variable}` })).toBeUndefined();
+    expect(await world.ledger.getToken({ platform: 'ios', token: `cfg-${variable}` })).toBeUndefined();
     expect(world.emulator.requests()).toEqual([]);
   });
 
@@ -142,6 +139,6 @@ describe('import --via-queue: configuration', () => {
     const rerun = await runCli(['import', file, '--via-queue', '--json', '--quiet'], world.env);
     expect(rerun.code).toBe(0);
     expect(summaryOf(rerun.stdout)).toMatchObject({ lines: 5, queued: 5 });
-    expect((await ledger.getTokens(Array.from({ length: 5 }, (_, index) => ({ platform: 'android', token: `down-${index}` })))).size).toBe(5);
+    expect((await world.ledger.getTokens(Array.from({ length: 5 }, (_, index) => ({ platform: 'android', token: `down-${index}` })))).size).toBe(5);
   });
 });
