@@ -11,6 +11,7 @@
 import { Command, Option } from 'commander';
 import type { AccountRef, Platform, TpnsAccountApi } from '../../lib/tpns/types.js';
 import { ChunkDispatcher } from '../chunk-dispatcher.js';
+import type { ChunkItem } from '../chunk-dispatcher.js';
 import { Progress } from '../import/progress.js';
 import { EXIT, UsageError } from '../exit.js';
 import { ACCOUNT_LINE_SHAPE, accountLineSchema, BINDING_LINE_SHAPE, bindingLineSchema, checkedLines } from '../input/line-schemas.js';
@@ -88,16 +89,21 @@ class Audit {
     this.#quiet = quiet;
   }
 
-  /** Expected bindings: one accountsOfTokens query per chunk of 20 tokens. */
-  async run(file: string, shape: RecordShape, format?: InputFormat): Promise<void> {
-    type Expected = BindingLine & { line: number };
-    const dispatcher = new ChunkDispatcher<Expected>(
+  /** Chunks of 20 lines per platform, checked `concurrency` at a time, the progress shown after each. */
+  #dispatcher<T extends ChunkItem>(check: (platform: Platform, lines: T[]) => Promise<void>): ChunkDispatcher<T> {
+    return new ChunkDispatcher<T>(
       async (platform, lines) => {
-        await this.#compareTokens(platform, lines);
+        await check(platform, lines);
         this.#showProgress();
       },
       { concurrency: this.#concurrency, chunkSize: QUERY_CHUNK_SIZE },
     );
+  }
+
+  /** Expected bindings: one accountsOfTokens query per chunk of 20 tokens. */
+  async run(file: string, shape: RecordShape, format?: InputFormat): Promise<void> {
+    type Expected = BindingLine & { line: number };
+    const dispatcher = this.#dispatcher<Expected>((platform, lines) => this.#compareTokens(platform, lines));
     try {
       for await (const value of this.#lines(file, shape, format, bindingLineSchema)) await dispatcher.add(value);
       await dispatcher.flush();
@@ -110,13 +116,7 @@ class Audit {
   /** Erased accounts: one tokensOfAccounts query per chunk of 20 accounts, on every platform. */
   async runDeleted(file: string, shape: RecordShape, format?: InputFormat): Promise<void> {
     type Erased = AccountLine & { line: number; platform: Platform };
-    const dispatcher = new ChunkDispatcher<Erased>(
-      async (platform, lines) => {
-        await this.#checkErased(platform, lines);
-        this.#showProgress();
-      },
-      { concurrency: this.#concurrency, chunkSize: QUERY_CHUNK_SIZE },
-    );
+    const dispatcher = this.#dispatcher<Erased>((platform, lines) => this.#checkErased(platform, lines));
     try {
       for await (const value of this.#lines(file, shape, format, accountLineSchema)) {
         for (const platform of this.#client.platforms) await dispatcher.add({ ...value, platform });
