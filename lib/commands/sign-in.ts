@@ -1,8 +1,9 @@
 /** Sign-in on a device: op 2, the token now belongs to this account (for its account type). */
+import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
-import type { WriteResult } from '../ledger/dynamo-ledger.js';
+import type { DynamoLedger, WriteResult } from '../ledger/dynamo-ledger.js';
 import { LedgerUnavailableError, nextVersion } from '../ledger/records.js';
-import type { TokenKey } from '../ledger/records.js';
+import type { TokenKey, Tombstone } from '../ledger/records.js';
 import { keyMessages } from '../queue/messages.js';
 import type { AccountRef } from '../tpns/types.js';
 import { answerOf } from './answer.js';
@@ -10,11 +11,35 @@ import type { Answer, CommandMeta } from './answer.js';
 import type { Convergence } from '../convergence/reconciler.js';
 import { accountRef } from './schemas.js';
 import type { BulkBindInput, DeviceInput } from './schemas.js';
-import { COGNITO_PUSH, DIRECT_ITEM_LIMIT, assertConfigured, pushRecorded, queueRecorded } from './work.js';
+import { COGNITO_PUSH, DIRECT_ITEM_LIMIT, LEASE_WAIT_MS, assertConfigured, pushRecorded, queueRecorded } from './work.js';
 import type { PushOptions } from './work.js';
 
 /** Ledger writes in flight for a bulk: 10 000 items in well under API Gateway's 29 s. */
 const BULK_WRITE_CONCURRENCY = 32;
+
+const ERASURE_POLL_MS = 40;
+
+/**
+ * Waits (up to `waitMs`) while an erasure of a signing-in account is not applied yet on the app
+ * of its sign-in: that erasure's push may have chosen op 5 from a ledger read made before this
+ * sign-in, and must reach TPNS first, or it would remove the new binding after this sign-in was
+ * answered (G2). A push that decides after this sign-in is recorded sees it and spares its token.
+ * Returns the tombstones as last read (their versions are the sign-ins' floors either way).
+ */
+async function awaitErasurePushes(ledger: DynamoLedger, items: readonly { key: TokenKey; ref: AccountRef }[], tombstones: Map<string, Tombstone>, waitMs: number): Promise<Map<string, Tombstone>> {
+  const unapplied = ({ key, ref }: { key: TokenKey; ref: AccountRef }) => {
+    const app = tombstones.get(ledger.digestOf(ref))?.apps[key.platform];
+    return app !== undefined && !app.appliedAt;
+  };
+  const deadline = performance.now() + waitMs;
+  let waiting = items.filter(unapplied);
+  while (waiting.length > 0 && performance.now() < deadline) {
+    await sleep(ERASURE_POLL_MS);
+    for (const [digest, tombstone] of await ledger.getTombstones(waiting.map(({ ref }) => ref))) tombstones.set(digest, tombstone);
+    waiting = waiting.filter(unapplied);
+  }
+  return tombstones;
+}
 
 /**
  * Records sign-ins, each versioned above its account's tombstone: a deletion answered before the
@@ -22,10 +47,11 @@ const BULK_WRITE_CONCURRENCY = 32;
  */
 export async function recordSignIns(runtime: Convergence, items: readonly { key: TokenKey; ref: AccountRef }[], claim: boolean): Promise<WriteResult[]> {
   const { ledger } = runtime;
-  const [tombstones] = await Promise.all([
+  const [read] = await Promise.all([
     ledger.getTombstones(items.map(({ ref }) => ref)),
     ledger.indexAccount(items.map(({ key, ref }) => ({ key, ref }))),
   ]);
+  const tombstones = await awaitErasurePushes(ledger, items, read, LEASE_WAIT_MS);
   // One token's items in request order (the last one wins); different tokens in parallel.
   const byToken = new Map<string, { key: TokenKey; ref: AccountRef }[]>();
   for (const item of items) {
@@ -50,7 +76,8 @@ export async function recordSignIns(runtime: Convergence, items: readonly { key:
 }
 
 /**
- * One sign-in: the tombstone check and the index hint first, then the one conditional write that
+ * One sign-in: the tombstone check (waiting a moment for an erasure of the account still being
+ * pushed) and the index hint first, then the one conditional write that
  * records, versions (above the tombstone) and claims the push. Accepted exactly when that write
  * succeeded: a failure before it leaves nothing recorded (503), after it the answer is 2xx.
  */
@@ -59,7 +86,9 @@ export async function signIn(runtime: Convergence, input: DeviceInput, meta: Com
   const key = { platform: input.platform, token: input.token };
   const ref = accountRef(input);
   const { ledger } = runtime;
-  const [tombstone] = await Promise.all([ledger.getTombstone(ref), ledger.indexAccount([{ key, ref }])]);
+  const [read] = await Promise.all([ledger.getTombstone(ref), ledger.indexAccount([{ key, ref }])]);
+  let tombstone = read;
+  if (read) tombstone = (await awaitErasurePushes(ledger, [{ key, ref }], new Map([[read.digest, read]]), options.leaseWaitMs ?? LEASE_WAIT_MS)).get(read.digest);
   const write = await ledger.recordSignIn(key, ref, { claim: !runtime.directBreaker?.isOpen(), ...(tombstone ? { floor: tombstone.v } : {}) });
   return answerOf(await pushRecorded(runtime, [write], meta, options));
 }

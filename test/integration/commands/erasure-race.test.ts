@@ -1,0 +1,47 @@
+/**
+ * A deleted account signing in again while its erasure is still being pushed: the erasure's push
+ * chose op 5 from a ledger read made before the sign-in, then stalled (here: DynamoDB slow on its
+ * index cleanup, as a frozen container would be). The sign-in waits for that op 5 to reach TPNS
+ * before it records and pushes its own binding, so op 5 cannot remove it after it was answered.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { deleteAccount } from '../../../lib/commands/delete-account.js';
+import { signIn } from '../../../lib/commands/sign-in.js';
+import { loadConfig } from '../../../lib/config/config.js';
+import { createRuntime } from '../../../lib/config/runtime.js';
+import type { Runtime } from '../../../lib/config/runtime.js';
+import { batchCalls } from '../functions/harness.js';
+import type { Stack } from '../../support/stack.js';
+import { useStack } from '../../support/use-stack.js';
+
+let stack: Stack;
+let runtime: Runtime;
+useStack((started) => (stack = started), { env: { POWERTOOLS_LOG_LEVEL: 'ERROR' } });
+beforeAll(async () => {
+  runtime = createRuntime(await loadConfig(process.env));
+});
+beforeEach(() => stack.reset());
+
+const device = (account: string, token: string) => ({ account, token, platform: 'android' as const });
+
+describe('a sign-in while the erasure of its account is still being pushed', () => {
+  it('waits for the erasure to reach TPNS, so op 5 never removes the binding of a sign-in answered before it', async () => {
+    expect(await signIn(runtime, device('returning-user', 'race-token-old'), { correlationId: 'before' })).toMatchObject({ status: 200 });
+    // The deletion's push reads the ledger, then stalls 1 s on its index cleanup (the one
+    // BatchWriteItem before its op 5): long enough for a sign-in to be recorded and answered meanwhile.
+    stack.dynamo.faults.add({ kind: 'latency', latencyMs: 1_000, operation: 'BatchWriteItem', count: 1 });
+    const deletion = deleteAccount(runtime, { account: 'returning-user' }, { correlationId: 'deletion' });
+    await sleep(300); // the deletion is past its reads and stalled
+    const again = await signIn(runtime, device('returning-user', 'race-token-new'), { correlationId: 'again' });
+    expect(again).toMatchObject({ status: 200, body: { applied: 1 } });
+    expect(await deletion).toMatchObject({ status: 200 });
+    await stack.tpns.idle();
+    // Answered after the deletion: the new device holds the account, the old one does not.
+    expect(stack.tpns.accountsOf('android', 'race-token-new')).toEqual([{ account: 'returning-user', accountType: 0 }]);
+    expect(stack.tpns.accountsOf('android', 'race-token-old')).toEqual([]);
+    // And TPNS got the op 5 before the new binding.
+    const order = batchCalls(stack.tpns).filter((call) => call.operatorType === 5 || JSON.stringify(call.requested).includes('race-token-new')).map((call) => call.operatorType);
+    expect(order).toEqual([5, 5, 2]); // op 5 on the Android and the iOS app, then the sign-in's op 2
+  });
+});
