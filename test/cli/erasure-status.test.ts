@@ -3,7 +3,7 @@
  * delete-account handler) left in the ledger, applied and then verified once the worker read TPNS
  * back; exit 3 when there is none; configuration errors exit 2 naming the variable.
  */
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler as deleteAccount } from '../../functions/delete-account.js';
 import { handler as login } from '../../functions/login.js';
 import { handler as query } from '../../functions/query.js';
@@ -11,11 +11,8 @@ import { httpEvent, invokeHttp } from '../integration/functions/harness.js';
 import { runCli, useCliWorld, without } from './harness.js';
 import type { CliWorld } from './harness.js';
 
-const useWorld = useCliWorld();
 let world: CliWorld;
-beforeEach(() => {
-  world = useWorld();
-});
+useCliWorld((started) => (world = started));
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 

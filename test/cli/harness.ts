@@ -173,16 +173,16 @@ export async function startCliWorld(options: Pick<StackOptions, 'worker'> = {}):
   };
 }
 
-/** One stack and temp directory per test file, with TPNS's bindings, log and faults reset before each test. */
-export function useCliWorld(options: Pick<StackOptions, 'worker'> = {}): () => CliWorld {
+/**
+ * One stack and temp directory per test file (`useCliWorld((started) => (world = started))`),
+ * with TPNS's bindings, log and faults reset before each test.
+ */
+export function useCliWorld(set: (world: CliWorld) => void, options: Pick<StackOptions, 'worker'> = {}): void {
   let world: CliWorld | undefined;
   beforeAll(async () => {
     world = await startCliWorld(options);
+    set(world);
   });
   afterAll(() => world?.close());
   beforeEach(() => world?.emulator.reset());
-  return () => {
-    if (!world) throw new Error('the CLI world starts in beforeAll');
-    return world;
-  };
 }

@@ -4,16 +4,13 @@
  * its read-back queued (fauxqs); a recorded deletion leaves its tombstone and its receipt. Without
  * --record they stay the direct TPNS repair tools the other CLI tests cover.
  */
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { keyMessageSchema } from '../../lib/queue/messages.js';
 import { queuedBodies, runCli, useCliWorld, without } from './harness.js';
 import type { CliWorld } from './harness.js';
 
-const useWorld = useCliWorld();
 let world: CliWorld;
-beforeEach(() => {
-  world = useWorld();
-});
+useCliWorld((started) => (world = started));
 
 const json = <T>(stdout: string) => JSON.parse(stdout) as T;
 const readBacksQueuedFor = async (correlationId: string) =>

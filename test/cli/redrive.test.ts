@@ -5,7 +5,7 @@
  */
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoLedger } from '../../lib/ledger/dynamo-ledger.js';
 import { INVALID_MESSAGE_CODE, invalidMessageLetter, keyLetter, NOT_CONVERGING_CODE, SqsDeadLetterQueue } from '../../lib/queue/dead-letter.js';
 import { keyMessages } from '../../lib/queue/messages.js';
@@ -13,16 +13,13 @@ import { LOCAL_CREDENTIALS, localSqsClient } from '../../local/sqs/client.js';
 import { runCli, useCliWorld, without } from './harness.js';
 import type { CliWorld } from './harness.js';
 
-const useWorld = useCliWorld();
 let world: CliWorld;
+useCliWorld((started) => (world = started));
 let client: SQSClient;
 beforeAll(() => {
-  client = localSqsClient(useWorld().stack.sqs.endpoint);
+  client = localSqsClient(world.stack.sqs.endpoint);
 });
 afterAll(() => client.destroy());
-beforeEach(() => {
-  world = useWorld();
-});
 
 const sendRaw = (body: string) => client.send(new SendMessageCommand({ QueueUrl: world.stack.sqs.dlqUrl, MessageBody: body }));
 

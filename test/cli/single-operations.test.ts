@@ -1,12 +1,9 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli, useCliWorld } from './harness.js';
 import type { CliWorld } from './harness.js';
 
-const useWorld = useCliWorld();
 let world: CliWorld;
-beforeEach(() => {
-  world = useWorld();
-});
+useCliWorld((started) => (world = started));
 
 describe('bind', () => {
   it('binds a token to an account and prints the outcome', async () => {

@@ -5,16 +5,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateFile, HAS_SCRIPT, runCli, runCliInTerminal, useCliWorld } from './harness.js';
 import type { CliWorld } from './harness.js';
 import { renderTerminal } from './terminal.js';
 
-const useWorld = useCliWorld();
 let world: CliWorld;
-beforeEach(() => {
-  world = useWorld();
-});
+useCliWorld((started) => (world = started));
 
 const COLUMNS = 100;
 const GARBAGE = /NaN|Infinity|NFs|LLs|NULL|INF/;

@@ -3,17 +3,14 @@
  * and its token queued as a push key (fauxqs), nothing sent to TPNS by the CLI; then the worker
  * pushes what was recorded and reads it back. Configuration errors exit 2 naming the variable.
  */
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { keyMessageSchema } from '../../lib/queue/messages.js';
 import type { KeyMessage } from '../../lib/queue/messages.js';
 import { generateFile, queuedBodies, runCli, useCliWorld, without } from './harness.js';
 import type { CliWorld } from './harness.js';
 
-const useWorld = useCliWorld();
 let world: CliWorld;
-beforeEach(() => {
-  world = useWorld();
-});
+useCliWorld((started) => (world = started));
 
 interface Summary {
   lines: number;
