@@ -5,9 +5,9 @@
  * own variables (AWS_REGION, AWS_ENDPOINT_URL_*) and Powertools' (POWERTOOLS_*) are left to them.
  */
 import * as z from 'zod/mini';
-import { TPNS_HOSTS } from '../tpns/constants.js';
+import { accessIdSchema, authSchema, endpointSchema, regionSchema } from '../tpns/config.js';
 import { PLATFORMS } from '../tpns/types.js';
-import type { AppCredentials, Platform, Region, TpnsClientOptions } from '../tpns/types.js';
+import type { AppCredentials, Platform, TpnsClientOptions } from '../tpns/types.js';
 import { resolveSecretKeys } from './secrets.js';
 
 /** The function set's settings: everything that is not a credential. */
@@ -74,9 +74,7 @@ const wholeNumber = (min: number, max: number) =>
     ),
   );
 const positiveInt = z.optional(z.pipe(z.string().check(z.regex(/^[1-9]\d*$/, 'must be a positive integer')), z.transform(Number)));
-const REGIONS = Object.keys(TPNS_HOSTS) as [Region, ...Region[]];
-/** TPNS AccessIds are numeric (e.g. 1500001048). */
-const accessId = z.optional(z.string().check(z.regex(/^\d+$/, 'must be a numeric TPNS AccessId')));
+const accessId = z.optional(accessIdSchema);
 
 const envSchema = z.object({
   ACCOUNT_CLAIM: text,
@@ -92,9 +90,9 @@ const envSchema = z.object({
   DIRECT_COOL_DOWN_MS: wholeNumber(0, 600_000),
   WORKER_TPNS_CONCURRENCY: positiveInt,
   /** Accepts Tencent's region ids too (`ap-guangzhou`). */
-  TPNS_REGION: z.optional(z.pipe(z.transform((value: string) => value.replace(/^ap-/, '')), z.enum(REGIONS, `must be one of ${REGIONS.join(', ')}`))),
-  TPNS_ENDPOINT: z.optional(z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' })),
-  TPNS_AUTH: z.optional(z.enum(['sign', 'basic'], 'must be "sign" or "basic"')),
+  TPNS_REGION: z.optional(z.pipe(z.transform((value: string) => value.replace(/^ap-/, '')), regionSchema)),
+  TPNS_ENDPOINT: z.optional(endpointSchema),
+  TPNS_AUTH: z.optional(authSchema),
   TPNS_CHUNK_SIZE: positiveInt,
   TPNS_CONCURRENCY: positiveInt,
   TPNS_TIMEOUT_MS: positiveInt,

@@ -16,13 +16,14 @@ import { PLATFORMS } from './types.js';
 import type { AppCredentials, AuthMode, Platform, Region, RetryPolicy, TpnsClientOptions } from './types.js';
 
 const REGIONS = Object.keys(TPNS_HOSTS) as [Region, ...Region[]];
-const regionSchema = z.enum(REGIONS, `must be one of ${REGIONS.join(', ')}`);
-const authSchema = z.enum(['sign', 'basic'], 'must be "sign" or "basic"');
-const endpointSchema = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
+/** The option rules, also applied to the TPNS_* variables by lib/config/config.ts. */
+export const regionSchema = z.enum(REGIONS, `must be one of ${REGIONS.join(', ')}`);
+export const authSchema = z.enum(['sign', 'basic'], 'must be "sign" or "basic"');
+export const endpointSchema = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
 const positiveInt = z.int('must be an integer').check(z.positive('must be positive'));
 const nonNegativeInt = z.int('must be an integer').check(z.nonnegative('must not be negative'));
 /** TPNS AccessIds are numeric (e.g. 1500001048). */
-const accessIdSchema = z.string().check(z.regex(/^\d+$/, 'must be a numeric TPNS AccessId'));
+export const accessIdSchema = z.string().check(z.regex(/^\d+$/, 'must be a numeric TPNS AccessId'));
 const appSchema = z.object({ accessId: accessIdSchema, secretKey: z.string().check(z.minLength(1, 'must not be empty')) });
 
 const optionsSchema = z.object({
