@@ -57,6 +57,19 @@ describe('--record: through the intent ledger, as the API does', () => {
     expect(json(status.stdout)).toMatchObject({ account: 'carol', apps: { android: { appliedAt: expect.any(String) as string }, ios: { appliedAt: expect.any(String) as string } } });
   });
 
+  it('the ledger down: exit 1 naming it, nothing recorded, nothing sent to TPNS (re-running is safe)', async () => {
+    world.stack.dynamo.faults.add({ kind: 'InternalServerError' });
+    try {
+      const run = await runCli(['bind', '--token', 'record-token-5', '--account', 'erin', '--platform', 'android', '--record'], world.env);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/^error: The intent ledger \(DynamoDB\)/);
+      expect(world.emulator.requests()).toEqual([]);
+    } finally {
+      world.stack.dynamo.faults.clear();
+    }
+    expect(await world.ledger.getToken({ platform: 'android', token: 'record-token-5' })).toBeUndefined();
+  });
+
   it('names what it needs (exit 2) before anything is recorded or sent', async () => {
     const run = await runCli(['bind', '--token', 'record-token-4', '--account', 'dave', '--platform', 'android', '--record'], without(world.env, 'BINDINGS_TABLE'));
     expect(run.code).toBe(2);
