@@ -46,7 +46,6 @@ export const keyMessageSchema = z.discriminatedUnion('phase', [
 export type ReconcileKey = z.infer<typeof reconcileKeySchema>;
 export type TokenReconcileKey = z.infer<typeof tokenKeySchema>;
 export type ErasureReconcileKey = z.infer<typeof erasureKeySchema>;
-export type PendingSignIn = z.infer<typeof pendingSignInSchema>;
 export type KeyMessage = z.infer<typeof keyMessageSchema>;
 export type Phase = KeyMessage['phase'];
 

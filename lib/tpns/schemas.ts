@@ -57,7 +57,6 @@ export const queryResponseSchema = z.looseObject({
   token_accounts: z.nullish(z.array(z.looseObject({ token: z.string(), account_list: z.nullish(z.array(replyAccount)) }))),
 });
 
-export type BatchOperateResponse = z.infer<typeof batchOperateResponseSchema>;
 export type QueryResponse = z.infer<typeof queryResponseSchema>;
 
 const replyEnvelopeSchema = z.looseObject(envelope);
