@@ -7,39 +7,36 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { CommandMeta } from '../../lib/commands/answer.js';
+import type { DeviceInput } from '../../lib/commands/schemas.js';
 import { getRuntime } from '../../lib/config/runtime.js';
 import type { Runtime } from '../../lib/config/runtime.js';
 import { logger } from '../../lib/observability/logger.js';
+import { recordItemCounts } from '../../lib/observability/metrics.js';
 import { recognizeTrigger } from '../../lib/triggers/recognize.js';
+import type { Trigger, TriggerKind } from '../../lib/triggers/recognize.js';
 import { UnrecognizedEventError } from '../../lib/triggers/issues.js';
-import type { AccountEventTrigger } from '../../lib/triggers/account-event.js';
-import type { Auth0DeletionTrigger } from '../../lib/triggers/auth0-event.js';
-import type { CognitoSignInTrigger } from '../../lib/triggers/cognito-post-auth.js';
-import { observe, recordAnswer } from './observe.js';
+import { observe } from './observe.js';
 
-type Handle<T> = (runtime: Runtime, trigger: T, meta: CommandMeta) => Promise<unknown>;
+type Command<I> = (runtime: Runtime, input: I, meta: CommandMeta) => Promise<{ body: unknown }>;
+type EventTrigger = Exclude<Trigger, { kind: 'http' | 'cognito.post-authentication' }>;
+type EventInputs = { [T in EventTrigger as T['kind']]: T['input'] };
 
-type DeviceEvent = Extract<AccountEventTrigger, { kind: 'account.login' | 'account.logout' }>;
-type DeletedEvent = Extract<AccountEventTrigger, { kind: 'account.deleted' }>;
-
-export interface EventHandlers {
-  'account.login'?: Handle<DeviceEvent>;
-  'account.logout'?: Handle<DeviceEvent>;
-  'account.deleted'?: Handle<DeletedEvent>;
-  'auth0.sdu'?: Handle<Auth0DeletionTrigger>;
-}
-
-export type CognitoHandler = Handle<CognitoSignInTrigger>;
+/** The command each EventBridge event kind runs, given the input the event carries. */
+export type EventHandlers = { [K in keyof EventInputs]?: Command<EventInputs[K]> };
 
 const EVENT_KINDS = ['account.login', 'account.logout', 'account.deleted', 'auth0.sdu'] as const;
 
-async function recognized(event: unknown, context: Context, kinds: Parameters<typeof recognizeTrigger>[1]) {
+async function recognized(event: unknown, context: Context, kinds: readonly TriggerKind[]) {
   const runtime = await getRuntime();
   const trigger = recognizeTrigger(event, kinds, { accountClaim: runtime.settings.accountClaim, invocationId: context.awsRequestId });
   logger.setCorrelationId(trigger.correlationId);
   logger.appendKeys({ trigger: trigger.kind });
   return { runtime, trigger, meta: { correlationId: trigger.correlationId } };
 }
+
+/** Correlated by kind: the handler of `K` gets the input of a `K` event. */
+const run = <K extends keyof EventInputs>(handlers: EventHandlers, trigger: { kind: K; input: EventInputs[K] }, runtime: Runtime, meta: CommandMeta) =>
+  handlers[trigger.kind]?.(runtime, trigger.input, meta);
 
 /** `also`: the function's other triggers, named in the error for an event it is not wired for. */
 export function eventChain(handlers: EventHandlers, also: { http: boolean; cognito: boolean }) {
@@ -49,17 +46,14 @@ export function eventChain(handlers: EventHandlers, also: { http: boolean; cogni
     .use({ onError: (request) => logger.error('Event could not be handled; rethrowing so it is retried', { error: request.error }) })
     .handler(async (event, context) => {
       const { runtime, trigger, meta } = await recognized(event, context, kinds);
-      let result: unknown;
-      if (trigger.kind === 'auth0.sdu') result = await handlers['auth0.sdu']?.(runtime, trigger, meta);
-      else if (trigger.kind === 'account.deleted') result = await handlers['account.deleted']?.(runtime, trigger, meta);
-      else if (trigger.kind === 'account.login' || trigger.kind === 'account.logout') result = await handlers[trigger.kind]?.(runtime, trigger, meta);
-      else throw new UnrecognizedEventError([`an event of ${kinds.join(', ')}`]);
-      recordAnswer(result);
-      return result;
+      if (trigger.kind === 'http' || trigger.kind === 'cognito.post-authentication') throw new UnrecognizedEventError([`an event of ${kinds.join(', ')}`]);
+      const answer = await run(handlers, trigger, runtime, meta);
+      recordItemCounts(answer?.body);
+      return answer;
     });
 }
 
-export function cognitoChain(handle: CognitoHandler | undefined) {
+export function cognitoChain(handle: Command<DeviceInput> | undefined) {
   return middy<unknown, unknown>()
     .use(observe())
     .use({
@@ -72,7 +66,8 @@ export function cognitoChain(handle: CognitoHandler | undefined) {
     .handler(async (event, context) => {
       if (!handle) throw new UnrecognizedEventError(['no Cognito trigger: this function is not wired to one']);
       const { runtime, trigger, meta } = await recognized(event, context, ['cognito.post-authentication']);
-      if (trigger.kind === 'cognito.post-authentication') await handle(runtime, trigger, meta);
+      // Only a sign-in that passed a push token binds a device.
+      if (trigger.kind === 'cognito.post-authentication' && trigger.device) await handle(runtime, { account: trigger.account, ...trigger.device }, meta);
       return event;
     });
 }

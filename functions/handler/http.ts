@@ -1,55 +1,77 @@
 /**
  * The HTTP chain: API Gateway HTTP API (payload 2.0) behind its JWT authorizer.
  *
- *   logger + metrics -> errors as the spec's answers -> route by routeKey -> access (account
- *   claim, admin scope) -> body size -> @middy/http-json-body-parser (routes with a body)
- *   -> handler: zod input (400 naming each bad field) -> command -> answer
- *
- * Refusals are middy HttpErrors (`createError`); ./answers.ts turns every error into a body.
+ *   logger + metrics -> errors as the spec's answers (./answers.ts) -> route by routeKey ->
+ *   access (account claim, admin scope) -> body size -> @middy/http-json-body-parser (routes
+ *   with a body) -> handler: zod parts (400 naming each bad field) -> command -> answer
  */
 import middy from '@middy/core';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import { createError } from '@middy/util';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type * as z from 'zod/mini';
+import * as z from 'zod/mini';
 import type { CommandMeta } from '../../lib/commands/answer.js';
 import { getRuntime } from '../../lib/config/runtime.js';
 import type { Runtime } from '../../lib/config/runtime.js';
 import { logger } from '../../lib/observability/logger.js';
-import { metrics, MetricUnit } from '../../lib/observability/metrics.js';
+import { metrics, MetricUnit, recordItemCounts } from '../../lib/observability/metrics.js';
+import { accountSchema, accountTypeSchema } from '../../lib/tpns/validate.js';
 import { grantedScopes, jwtClaims, matchHttpApi } from '../../lib/triggers/http-api.js';
 import { parseOrThrow } from '../../lib/triggers/issues.js';
 import { errorAnswer } from './answers.js';
-import { observe, recordAnswer } from './observe.js';
+import { observe } from './observe.js';
 
 /** A user route carries at most a platform and an account type; 4 KB is generous. */
 export const USER_BODY_LIMIT_BYTES = 4 * 1024;
 /** 10 000 bulk items of the longest token and account are ~2.2 MB of JSON; under Lambda's 6 MB. */
 export const ADMIN_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 
+/** `?accountType=3`: path and query values are strings; digits, then TPNS's own rule. */
+export const accountTypeParam = z.pipe(z.pipe(z.string().check(z.regex(/^\d{1,9}$/, 'must be a non-negative integer')), z.transform(Number)), accountTypeSchema);
+
 export interface HttpAnswer {
   status: number;
   body: unknown;
 }
 
-/** What a request offers a route's input schema. `account` is the verified JWT claim, never the body's. */
-export interface RequestParts {
-  account: string;
-  path: Record<string, string>;
-  query: Record<string, string>;
-  body: unknown;
+/** A bodyless route reads no body, whatever was sent (within the size limit). */
+const IGNORED = z.pipe(z.unknown(), z.transform(() => ({})));
+
+type Shape = Record<string, z.ZodMiniType>;
+type Empty = Record<never, never>;
+type Command<I> = (runtime: Runtime, input: I, meta: CommandMeta) => Promise<HttpAnswer>;
+/** A schema per request part (path and query values are strings); a route without `body` ignores any body. */
+interface Parts<P extends Shape, Q extends Shape, B> {
+  path?: P;
+  query?: Q;
+  body?: z.ZodMiniType<B>;
 }
+type Fields<P extends Shape, Q extends Shape, B> = z.infer<z.ZodMiniObject<P>> & z.infer<z.ZodMiniObject<Q>> & B;
 
 export interface Route {
   /** `user`: any verified caller; `admin`: the admin scope is required too. */
   access: 'user' | 'admin';
   takesBody: boolean;
-  answer(runtime: Runtime, parts: RequestParts, meta: CommandMeta): Promise<HttpAnswer>;
+  answer(runtime: Runtime, request: { account: string; path: object; query: object; body: unknown }, meta: CommandMeta): Promise<HttpAnswer>;
 }
 
-/** A route whose input type is checked here and erased, so a function lists its routes in one table. */
-export function route<I>(spec: Omit<Route, 'answer'> & { input: z.ZodMiniType<I>; run(runtime: Runtime, input: I, meta: CommandMeta): Promise<HttpAnswer> }): Route {
-  return { access: spec.access, takesBody: spec.takesBody, answer: (runtime, parts, meta) => spec.run(runtime, parseOrThrow(spec.input, parts, 'request'), meta) };
+/**
+ * A route's command gets the parts merged into one input: on a user route with the caller's
+ * account (the verified JWT claim, never the body's), on an admin route without it.
+ */
+export function route<P extends Shape = Empty, Q extends Shape = Empty, B = Empty>(spec: Parts<P, Q, B> & { access: 'user'; run: Command<{ account: string } & Fields<P, Q, B>> }): Route;
+export function route<P extends Shape = Empty, Q extends Shape = Empty, B = Empty>(spec: Parts<P, Q, B> & { access: 'admin'; run: Command<Fields<P, Q, B>> }): Route;
+export function route(spec: Parts<Shape, Shape, object> & { access: 'user' | 'admin'; run: Command<object> }): Route {
+  const { access, path = {}, query = {}, body, run } = spec;
+  const parts = z.object({ ...(access === 'user' ? { account: accountSchema } : {}), path: z.object(path), query: z.object(query), body: body ?? IGNORED });
+  return {
+    access,
+    takesBody: body !== undefined,
+    answer: (runtime, request, meta) => {
+      const { path, query, body, ...caller } = parseOrThrow(parts, request, 'request');
+      return run(runtime, { ...caller, ...path, ...query, ...body }, meta);
+    },
+  };
 }
 
 /** Set by the access check for the handler: the one place the claim is read. */
@@ -102,7 +124,7 @@ export function httpChain(routes: Readonly<Record<string, Route>>) {
       const { runtime, route, account } = context.http;
       const parts = { account, path: event.pathParameters ?? {}, query: event.queryStringParameters ?? {}, body: event.body };
       const answer = await route.answer(runtime, parts, { correlationId: event.requestContext.requestId });
-      recordAnswer(answer);
+      recordItemCounts(answer.body);
       logger.info('Request answered', { status: answer.status });
       return toResult(answer);
     });

@@ -78,3 +78,11 @@ export function recordBatch(report: BatchReport, invalid: number): void {
   countWith('KeysDeadLettered', report.deadLetters.length, { reason: 'key' });
   countWith('KeysDeadLettered', invalid, { reason: 'invalid-message' });
 }
+
+/** A command's answer body (`{ applied, queued?, failed }`), as counts of the invocation's items. */
+export function recordItemCounts(body: unknown): void {
+  if (typeof body !== 'object' || body === null) return;
+  if ('applied' in body && typeof body.applied === 'number') metrics.addMetric('ItemsApplied', MetricUnit.Count, body.applied);
+  if ('queued' in body && typeof body.queued === 'number') metrics.addMetric('ItemsQueued', MetricUnit.Count, body.queued);
+  if ('failed' in body && Array.isArray(body.failed)) metrics.addMetric('ItemsFailed', MetricUnit.Count, body.failed.length);
+}

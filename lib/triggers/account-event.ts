@@ -36,8 +36,8 @@ export type DeviceEventDetail = z.infer<typeof deviceDetailSchema>;
 export type DeletedEventDetail = z.infer<typeof deletedDetailSchema>;
 
 export type AccountEventTrigger =
-  | { kind: 'account.login' | 'account.logout'; correlationId: string; detail: DeviceEventDetail }
-  | { kind: 'account.deleted'; correlationId: string; detail: DeletedEventDetail };
+  | { kind: 'account.login' | 'account.logout'; correlationId: string; input: DeviceEventDetail }
+  | { kind: 'account.deleted'; correlationId: string; input: DeletedEventDetail };
 
 /** undefined when the event is not an `account.*` event of type `type`; throws when its detail is invalid. */
 export function matchAccountEvent(event: unknown, type: AccountEventType): AccountEventTrigger | undefined {
@@ -48,8 +48,8 @@ export function matchAccountEvent(event: unknown, type: AccountEventType): Accou
   // The publisher's own id survives EventBridge retries and re-publishing; EventBridge's id does not.
   if (type === 'account.deleted') {
     const detail = parseOrThrow(deletedDetailSchema, rawDetail, what, 'detail');
-    return { kind: type, correlationId: detail.eventId ?? id, detail };
+    return { kind: type, correlationId: detail.eventId ?? id, input: detail };
   }
   const detail = parseOrThrow(deviceDetailSchema, rawDetail, what, 'detail');
-  return { kind: type, correlationId: detail.eventId ?? id, detail };
+  return { kind: type, correlationId: detail.eventId ?? id, input: detail };
 }

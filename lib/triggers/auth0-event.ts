@@ -21,12 +21,12 @@ const dataSchema = z.looseObject({ user_id: accountSchema, log_id: z.optional(z.
 export interface Auth0DeletionTrigger {
   kind: 'auth0.sdu';
   correlationId: string;
-  account: string;
+  input: { account: string };
 }
 
 export function matchAuth0Deletion(event: unknown): Auth0DeletionTrigger | undefined {
   const envelope = envelopeSchema.safeParse(event);
   if (!envelope.success) return undefined;
   const data = parseOrThrow(dataSchema, envelope.data.detail.data, 'Auth0 sdu event', 'detail.data');
-  return { kind: 'auth0.sdu', correlationId: data.log_id ?? envelope.data.id, account: data.user_id };
+  return { kind: 'auth0.sdu', correlationId: data.log_id ?? envelope.data.id, input: { account: data.user_id } };
 }

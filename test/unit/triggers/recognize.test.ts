@@ -21,7 +21,7 @@ describe('recognizeTrigger', () => {
 
   it('recognises account.* events, taking the publisher eventId as correlation id', () => {
     const login = recognizeTrigger(fixture('eventbridge-account-login'), ALL, options);
-    expect(login).toMatchObject({ kind: 'account.login', correlationId: 'login-7f3c2a', detail: { account: 'user-1001', platform: 'android' } });
+    expect(login).toMatchObject({ kind: 'account.login', correlationId: 'login-7f3c2a', input: { account: 'user-1001', platform: 'android' } });
     expect(recognizeTrigger(fixture('eventbridge-account-logout'), ALL, options).kind).toBe('account.logout');
     const deleted = recognizeTrigger(fixture('eventbridge-account-deleted'), ALL, options);
     expect(deleted).toMatchObject({ kind: 'account.deleted', correlationId: '9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a' });
@@ -30,7 +30,7 @@ describe('recognizeTrigger', () => {
   it('recognises an Auth0 sdu log event; the account is the Auth0 user_id', () => {
     expect(recognizeTrigger(fixture('eventbridge-auth0-sdu'), ALL, options)).toMatchObject({
       kind: 'auth0.sdu',
-      account: 'auth0|5f7c8ec7c33c6c004bbafe82',
+      input: { account: 'auth0|5f7c8ec7c33c6c004bbafe82' },
     });
   });
 
