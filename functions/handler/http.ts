@@ -8,7 +8,7 @@
 import middy from '@middy/core';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import { createError } from '@middy/util';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import type { CommandMeta } from '../../lib/commands/answer.js';
 import { getRuntime } from '../../lib/config/runtime.js';
@@ -16,7 +16,8 @@ import type { Runtime } from '../../lib/config/runtime.js';
 import { logger } from '../../lib/observability/logger.js';
 import { metrics, MetricUnit, recordItemCounts } from '../../lib/observability/metrics.js';
 import { accountSchema, accountTypeSchema } from '../../lib/tpns/validate.js';
-import { grantedScopes, jwtClaims, matchHttpApi } from '../../lib/triggers/http-api.js';
+import { grantedScopes, jwtClaims } from '../../lib/triggers/http-api.js';
+import type { HttpApiRequest } from '../../lib/triggers/http-api.js';
 import { parseOrThrow } from '../../lib/triggers/issues.js';
 import { errorAnswer } from './answers.js';
 import { observe } from './observe.js';
@@ -86,8 +87,8 @@ const toResult = ({ status, body }: HttpAnswer, headers: Record<string, string> 
 });
 
 export function httpChain(routes: Readonly<Record<string, Route>>) {
-  const parseJson = httpJsonBodyParser<APIGatewayProxyEventV2>();
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, HttpContext>()
+  const parseJson = httpJsonBodyParser<HttpApiRequest>();
+  return middy<HttpApiRequest, APIGatewayProxyStructuredResultV2, Error, HttpContext>()
     .use(observe())
     .use({
       onError: (request) => {
@@ -107,10 +108,9 @@ export function httpChain(routes: Readonly<Record<string, Route>>) {
         if (!route) throw createError(404, `No route ${event.routeKey}; this function serves ${Object.keys(routes).join(', ')}`, { expose: true });
         const runtime = await getRuntime();
         const { accountClaim, adminScope } = runtime.settings;
-        const parsed = matchHttpApi(event)?.event;
-        const account = parsed && jwtClaims(parsed)?.[accountClaim];
+        const account = jwtClaims(event)?.[accountClaim];
         if (typeof account !== 'string' || account === '') throw createError(401, `A verified JWT with the "${accountClaim}" claim is required`, { expose: true });
-        if (route.access === 'admin' && !(parsed && grantedScopes(parsed).has(adminScope))) throw createError(403, `This route requires the "${adminScope}" scope`, { expose: true });
+        if (route.access === 'admin' && !grantedScopes(event).has(adminScope)) throw createError(403, `This route requires the "${adminScope}" scope`, { expose: true });
         // Only an admin route that reads a body needs megabytes; a bodyless admin route gets the user limit.
         const limit = route.access === 'admin' && route.takesBody ? ADMIN_BODY_LIMIT_BYTES : USER_BODY_LIMIT_BYTES;
         const bytes = typeof event.body === 'string' ? Buffer.byteLength(event.body, event.isBase64Encoded ? 'base64' : 'utf8') : 0;

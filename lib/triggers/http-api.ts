@@ -49,8 +49,11 @@ export interface HttpTrigger {
   event: HttpApiEvent;
 }
 
-/** The dispatch's test: an API Gateway HTTP API v2 event (its shape checked, not assumed). */
-export function isHttpApiEvent(event: unknown): event is APIGatewayProxyEventV2 {
+/** The Lambda type with the authorizer's part as checked here (claims of any shape). */
+export type HttpApiRequest = APIGatewayProxyEventV2 & HttpApiEvent;
+
+/** The dispatch's test: an API Gateway HTTP API v2 event (its shape checked once, not assumed). */
+export function isHttpApiEvent(event: unknown): event is HttpApiRequest {
   return httpApiEventSchema.safeParse(event).success;
 }
 
