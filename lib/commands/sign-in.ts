@@ -8,6 +8,7 @@ import { keyMessages } from '../queue/messages.js';
 import type { AccountRef } from '../tpns/types.js';
 import { answerOf } from './answer.js';
 import type { Answer, CommandMeta } from './answer.js';
+import { SEND_WINDOW_MS } from '../convergence/reconciler.js';
 import type { Convergence } from '../convergence/reconciler.js';
 import { accountRef } from './schemas.js';
 import type { BulkBindInput, DeviceInput } from './schemas.js';
@@ -24,9 +25,15 @@ const ERASURE_POLL_MS = 40;
  * of its sign-in: that erasure's push may have chosen op 5 from a ledger read made before this
  * sign-in, and must reach TPNS first, or it would remove the new binding after this sign-in was
  * answered (G2). A push that decides after this sign-in is recorded sees it and spares its token.
- * Returns the tombstones as last read (their versions are the sign-ins' floors either way).
+ * Returns the tombstones as last read (their versions are the sign-ins' floors either way), and
+ * whether some erasure was still unapplied when the wait ended.
  */
-async function awaitErasurePushes(ledger: DynamoLedger, items: readonly { key: TokenKey; ref: AccountRef }[], tombstones: Map<string, Tombstone>, waitMs: number): Promise<Map<string, Tombstone>> {
+async function awaitErasurePushes(
+  ledger: DynamoLedger,
+  items: readonly { key: TokenKey; ref: AccountRef }[],
+  tombstones: Map<string, Tombstone>,
+  waitMs: number,
+): Promise<{ tombstones: Map<string, Tombstone>; timedOut: boolean }> {
   const unapplied = ({ key, ref }: { key: TokenKey; ref: AccountRef }) => {
     const app = tombstones.get(ledger.digestOf(ref))?.apps[key.platform];
     return app !== undefined && !app.appliedAt;
@@ -38,8 +45,15 @@ async function awaitErasurePushes(ledger: DynamoLedger, items: readonly { key: T
     for (const [digest, tombstone] of await ledger.getTombstones(waiting.map(({ ref }) => ref))) tombstones.set(digest, tombstone);
     waiting = waiting.filter(unapplied);
   }
-  return tombstones;
+  return { tombstones, timedOut: waiting.length > 0 };
 }
+
+/**
+ * After a wait for an erasure that timed out, the sign-in is recorded; an erasure push that
+ * decided from a read before that write still sends within SEND_WINDOW_MS of the read. Pushing
+ * (and answering) only after that long puts the new binding after such an op 5.
+ */
+const outlastErasureDecisions = (timedOut: boolean): Promise<void> => (timedOut ? sleep(SEND_WINDOW_MS) : Promise.resolve());
 
 /**
  * Records sign-ins, each versioned above its account's tombstone: a deletion answered before the
@@ -51,7 +65,7 @@ export async function recordSignIns(runtime: Convergence, items: readonly { key:
     ledger.getTombstones(items.map(({ ref }) => ref)),
     ledger.indexAccount(items.map(({ key, ref }) => ({ key, ref }))),
   ]);
-  const tombstones = await awaitErasurePushes(ledger, items, read, LEASE_WAIT_MS);
+  const { tombstones, timedOut } = await awaitErasurePushes(ledger, items, read, LEASE_WAIT_MS);
   // One token's items in request order (the last one wins); different tokens in parallel.
   const byToken = new Map<string, { key: TokenKey; ref: AccountRef }[]>();
   for (const item of items) {
@@ -72,6 +86,7 @@ export async function recordSignIns(runtime: Convergence, items: readonly { key:
       }),
     ),
   );
+  await outlastErasureDecisions(timedOut);
   return writes;
 }
 
@@ -88,8 +103,14 @@ export async function signIn(runtime: Convergence, input: DeviceInput, meta: Com
   const { ledger } = runtime;
   const [read] = await Promise.all([ledger.getTombstone(ref), ledger.indexAccount([{ key, ref }])]);
   let tombstone = read;
-  if (read) tombstone = (await awaitErasurePushes(ledger, [{ key, ref }], new Map([[read.digest, read]]), options.leaseWaitMs ?? LEASE_WAIT_MS)).get(read.digest);
+  let timedOut = false;
+  if (read) {
+    const waited = await awaitErasurePushes(ledger, [{ key, ref }], new Map([[read.digest, read]]), options.leaseWaitMs ?? LEASE_WAIT_MS);
+    ({ timedOut } = waited);
+    tombstone = waited.tombstones.get(read.digest);
+  }
   const write = await ledger.recordSignIn(key, ref, { claim: !runtime.directBreaker?.isOpen(), ...(tombstone ? { floor: tombstone.v } : {}) });
+  await outlastErasureDecisions(timedOut);
   return answerOf(await pushRecorded(runtime, [write], meta, options));
 }
 

@@ -5,7 +5,7 @@
  * tokens whose lease another push holds for longer than the wait, are queued as keys to push (202).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { followUps, pushTokens } from '../convergence/reconciler.js';
+import { SEND_WINDOW_MS, followUps, pushTokens } from '../convergence/reconciler.js';
 import type { PushStatus } from '../convergence/reconciler.js';
 import type { WriteResult } from '../ledger/dynamo-ledger.js';
 import { LedgerUnavailableError, tokenKeyId } from '../ledger/records.js';
@@ -26,8 +26,12 @@ export interface PushOptions {
   deadlineMs?: number;
 }
 
-/** Cognito allows its trigger 5 s in all: half a second for a lease, two for TPNS, the rest for the ledger and the queue. */
-export const COGNITO_PUSH: PushOptions = { leaseWaitMs: 500, deadlineMs: 2_000 };
+/**
+ * Cognito allows its trigger 5 s in all: one for a lease (no shorter than the reconciler's
+ * SEND_WINDOW_MS, so a holder's older send starts before the sign-in goes on), two for TPNS, the
+ * rest for the ledger and the queue.
+ */
+export const COGNITO_PUSH: PushOptions = { leaseWaitMs: SEND_WINDOW_MS, deadlineMs: 2_000 };
 
 /** Work up to one TPNS call per platform (20 tokens for op 2/3) is pushed while the caller waits. */
 export const DIRECT_ITEM_LIMIT = 20;
@@ -38,7 +42,11 @@ export const DIRECT_ITEM_LIMIT = 20;
  * 5 s, and the ledger and the queue need their share of them.
  */
 export const DIRECT_DEADLINE_MS = INTERACTIVE_RETRY_BUDGET_MS + 500;
-/** How long a request waits for another push of the same token (a lease) before queueing its own. */
+/**
+ * How long a request waits for another push of the same token (a lease) before queueing its own.
+ * Longer than SEND_WINDOW_MS: every send the holder decided before this request's write has
+ * started by then.
+ */
 export const LEASE_WAIT_MS = 1_500;
 const LEASE_POLL_MS = 40;
 

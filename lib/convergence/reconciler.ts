@@ -8,7 +8,9 @@
  * G2 (no stale write after an answer) rests on the token's push lease: a token is pushed only by
  * the holder of its lease, which reads the intent after taking it and re-reads it before every
  * retry. A writer that finds the lease held records its intent and waits for the lease (or hands
- * the push to the queue): it answers only after the older push was sent.
+ * the push to the queue): it answers only after the older push was sent. Every send decided from
+ * a ledger read starts within SEND_WINDOW_MS of that read, shorter than any writer's wait, so even
+ * a stalled holder cannot start a superseded send after the writer answered.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { logger, redactToken } from '../observability/logger.js';
@@ -37,6 +39,15 @@ export interface ConvergenceSettings {
 
 /** A key whose lease is held elsewhere is looked at again this much later. */
 const LEASE_HELD_RETRY_SECONDS = 2;
+
+/**
+ * A send starts at most this long after the ledger read it was decided from began (what was
+ * not sent by then is retried after a fresh read). Below every writer's wait for a held lease or
+ * an unapplied erasure (lib/commands/work.ts LEASE_WAIT_MS 1.5 s, Cognito 1 s): a writer that
+ * gives up waiting answers after every send decided before its write has started.
+ */
+export const SEND_WINDOW_MS = 1_000;
+const sendWindowFrom = (readStartedAt: number): number => readStartedAt + SEND_WINDOW_MS;
 
 export interface Convergence {
   tpns: TpnsAccountApi;
@@ -108,7 +119,8 @@ type Held = Map<string, WriteResult & { lease: Lease }>;
  * Re-reads the held tokens and their tombstones; drops (as LEASE_LOST, for the queue) tokens
  * whose lease is no longer ours or too close to its end. Returns the tombstone lookup.
  */
-async function refreshHeld(c: Convergence, held: Held, ids: readonly string[], results: Map<string, PushStatus>): Promise<TombstoneLookup> {
+async function refreshHeld(c: Convergence, held: Held, ids: readonly string[], results: Map<string, PushStatus>): Promise<{ lookup: TombstoneLookup; notAfter: number }> {
+  const notAfter = sendWindowFrom(Date.now());
   const asked = refsOf(ids.map((id) => held.get(id)!.record));
   const { records, tombstones } = await c.ledger.readForPush(ids.map((id) => held.get(id)!.record), asked);
   const askedDigests = new Set(asked.map((ref) => c.ledger.digestOf(ref)));
@@ -126,7 +138,7 @@ async function refreshHeld(c: Convergence, held: Held, ids: readonly string[], r
   // A newer intent may name accounts whose tombstones were not read yet (rare: one more read).
   const unseen = refsOf(ids.flatMap((id) => (held.has(id) ? [held.get(id)!.record] : []))).filter((ref) => !askedDigests.has(c.ledger.digestOf(ref)));
   if (unseen.length > 0) for (const [digest, tombstone] of await c.ledger.getTombstones(unseen)) tombstones.set(digest, tombstone);
-  return lookupIn(c.ledger, tombstones);
+  return { lookup: lookupIn(c.ledger, tombstones), notAfter };
 }
 
 /**
@@ -143,7 +155,7 @@ export async function pushTokens(c: Convergence, leased: readonly WriteResult[],
     for (let attempt = 1; pending.length > 0; attempt++) {
       // Right before every send, the first included: the intent and the tombstones as they are now.
       // A writer that found the lease held may have recorded a newer intent: that one is sent.
-      const lookup = await refreshHeld(c, held, pending, results);
+      const { lookup, notAfter } = await refreshHeld(c, held, pending, results);
       pending = pending.filter((id) => held.has(id));
       const planned: PlannedOp[] = [];
       for (const id of pending) {
@@ -153,7 +165,7 @@ export async function pushTokens(c: Convergence, leased: readonly WriteResult[],
         if (ops.length === 0) results.set(id, { status: 'applied' });
         planned.push(...ops.map((op) => ({ owner: id, platform: record.platform, op })));
       }
-      const owners = byOwner(await sendOps(c.tpns, planned, { retryBudgetMs: 0, ...(options.signal ? { signal: options.signal } : {}) }));
+      const owners = byOwner(await sendOps(c.tpns, planned, { retryBudgetMs: 0, notAfter, ...(options.signal ? { signal: options.signal } : {}) }));
       for (const [id, outcomes] of owners) results.set(id, statusOf(outcomes));
       pending = [...owners.keys()].filter((id) => results.get(id)?.status === 'retry');
       if (pending.length === 0) break;
@@ -359,6 +371,7 @@ export async function verifyTokenKeys(c: Convergence, keys: readonly { key: Toke
   await Promise.all(verdicts);
   if (repair.length === 0) return;
   // Repair: under the lease, against the read-back when the intent is still the one compared.
+  const notAfter = sendWindowFrom(Date.now());
   const claims = await Promise.all(repair.map(async (entry) => ({ ...entry, claim: await c.ledger.claim(entry.key) })));
   const leased = claims.flatMap((entry) => (entry.claim ? [{ ...entry, claim: entry.claim }] : []));
   const fresh = await c.ledger.getTombstones(refsOf(leased.map(({ claim }) => claim.record)));
@@ -373,7 +386,7 @@ export async function verifyTokenKeys(c: Convergence, keys: readonly { key: Toke
   }
   let outcomes: Map<string, OpOutcome[]>;
   try {
-    outcomes = byOwner(await sendOps(c.tpns, planned, { retryBudgetMs: 0 }));
+    outcomes = byOwner(await sendOps(c.tpns, planned, { retryBudgetMs: 0, notAfter }));
   } finally {
     await Promise.all(leased.map(({ claim }) => c.ledger.release(claim.record, claim.lease)));
   }
@@ -446,37 +459,46 @@ export async function forgetErasedAccount(c: Convergence, ref: AccountRef, view:
 /** Erases accounts on every configured app that has not taken it yet: op 5, or op 3 where a newer sign-in must survive. */
 export async function pushErasures(c: Convergence, refs: readonly AccountRef[], options: PushOptions & { waitForLeasesMs?: number }): Promise<Map<string, PushStatus>> {
   const results = new Map<string, PushStatus>();
-  const planned: PlannedOp[] = [];
-  const views = new Map<string, { ref: AccountRef; view: ErasureView }>();
+  /** Apps of an account not planned this time (TPNS did not answer which tokens hold it): the key is retried. */
+  const unplanned = new Map<string, PushStatus>();
+  // First the slow part: forget the erased entries (waiting for held leases), and ask TPNS which tokens hold the account where op 3 is needed.
+  const prepared: { id: string; ref: AccountRef; held: Map<Platform, string[]> }[] = [];
   for (const ref of refs) {
     const id = c.ledger.digestOf(ref);
     const view = await erasureView(c, ref);
-    if (!view) {
-      results.set(id, { status: 'applied' });
-      continue;
-    }
-    views.set(id, { ref, view });
+    if (!view) continue;
     await forgetErasedAccount(c, ref, view, options.waitForLeasesMs ?? 0);
-    for (const platform of erasedApps(c, view.tombstone)) {
-      if (view.tombstone.apps[platform]?.appliedAt) continue;
-      const allowed = erasureAllowed(ref, view.tombstone, view.records, platform);
-      let held: string[] | undefined;
-      if (allowed.size > 0) {
-        try {
-          held = (await c.tpns.tokensOfAccounts(platform, [ref], { retryBudgetMs: 0 }))[0]?.tokens ?? [];
-        } catch (error) {
-          if (!(error instanceof TpnsError) || !error.retryable) throw error;
-          results.set(id, { status: 'retry', code: error.code, message: error.message, ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }) });
-          continue;
-        }
+    const held = new Map<Platform, string[]>();
+    for (const platform of unappliedApps(c, view.tombstone)) {
+      if (erasureAllowed(ref, view.tombstone, view.records, platform).size === 0) continue;
+      try {
+        held.set(platform, (await c.tpns.tokensOfAccounts(platform, [ref], { retryBudgetMs: 0 }))[0]?.tokens ?? []);
+      } catch (error) {
+        if (!(error instanceof TpnsError) || !error.retryable) throw error;
+        unplanned.set(id, { status: 'retry', code: error.code, message: error.message, ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }) });
       }
-      planned.push(...erasureOps(ref, allowed, held).map((op) => ({ owner: `${id}/${platform}`, platform, op })));
+    }
+    prepared.push({ id, ref, held });
+  }
+  // Then decide from the ledger as it is now, and send within the window of that read.
+  const notAfter = sendWindowFrom(Date.now());
+  const views = new Map<string, { ref: AccountRef; view: ErasureView }>();
+  const planned: PlannedOp[] = [];
+  for (const { id, ref, held } of prepared) {
+    const view = await erasureView(c, ref);
+    if (!view) continue;
+    views.set(id, { ref, view });
+    for (const platform of unappliedApps(c, view.tombstone)) {
+      const allowed = erasureAllowed(ref, view.tombstone, view.records, platform);
+      // Op 3 needs TPNS's list of tokens (not asked, or not answered): this app waits for the next attempt.
+      if (allowed.size > 0 && !held.has(platform)) unplanned.set(id, unplanned.get(id) ?? { status: 'retry', code: 'SIGNED_IN_SINCE', message: 'a sign-in of the account was recorded during the erasure' });
+      else planned.push(...erasureOps(ref, allowed, held.get(platform)).map((op) => ({ owner: `${id}/${platform}`, platform, op })));
     }
   }
-  const deadline = performance.now() + options.budgetMs;
+  const deadline = Math.min(performance.now() + options.budgetMs, performance.now() + (notAfter - Date.now()));
   let pending = planned;
   for (let attempt = 1; pending.length > 0; attempt++) {
-    const owners = byOwner(await sendOps(c.tpns, pending, { retryBudgetMs: 0, ...(options.signal ? { signal: options.signal } : {}) }));
+    const owners = byOwner(await sendOps(c.tpns, pending, { retryBudgetMs: 0, notAfter, ...(options.signal ? { signal: options.signal } : {}) }));
     const retry = new Set<string>();
     for (const [owner, outcomes] of owners) {
       const status = statusOf(outcomes);
@@ -494,9 +516,13 @@ export async function pushErasures(c: Convergence, refs: readonly AccountRef[], 
     await sleep(delay);
     for (const owner of retry) results.delete(owner.split('/')[0] ?? '');
   }
-  for (const id of views.keys()) if (!results.has(id)) results.set(id, { status: 'applied' });
+  for (const [id, status] of unplanned) if (results.get(id)?.status !== 'failed') results.set(id, status);
+  for (const ref of refs) if (!results.has(c.ledger.digestOf(ref))) results.set(c.ledger.digestOf(ref), { status: 'applied' });
   return results;
 }
+
+/** The apps of a deletion that have not taken it yet. */
+const unappliedApps = (c: Convergence, tombstone: Tombstone): Platform[] => erasedApps(c, tombstone).filter((platform) => !tombstone.apps[platform]?.appliedAt);
 
 /** The worker's push of erasure keys. */
 export async function pushErasureKeys(c: Convergence, keys: readonly ErasureReconcileKey[], attempt: number, report: BatchReport, sourceOf: SourceOf): Promise<void> {
@@ -528,6 +554,7 @@ async function verifyErasure(c: Convergence, key: ErasureReconcileKey, attempt: 
   // TPNS first, then the ledger: a sign-in recorded in between counts as allowed, never removed.
   const apps = erasedApps(c, first);
   const heldByApp = new Map(await Promise.all(apps.map(async (platform) => [platform, (await c.tpns.tokensOfAccounts(platform, [ref], { retryBudgetMs: 0 }))[0]?.tokens ?? []] as const)));
+  const notAfter = sendWindowFrom(Date.now());
   const view = await erasureView(c, ref);
   if (!view) return;
   const forgotten = await forgetErasedAccount(c, ref, view);
@@ -560,7 +587,8 @@ async function verifyErasure(c: Convergence, key: ErasureReconcileKey, attempt: 
     logger.error('Erasure does not converge; dead-lettered', { attempts: attempt + 1 });
     return;
   }
-  await sendOps(c.tpns, planned, { retryBudgetMs: 0 });
+  // A repair the window closed on is sent again by the next read-back, decided afresh.
+  await sendOps(c.tpns, planned, { retryBudgetMs: 0, notAfter });
   report.counts.repaired += 1;
   report.messages.push(...keyMessages([key], { phase: 'verify', correlationId: sourceOf(key).correlationId, attempt: attempt + 1, delaySeconds: verifyRetryDelaySeconds(c, attempt) }));
 }

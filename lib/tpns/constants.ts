@@ -97,5 +97,7 @@ export const CLIENT_CODE = {
   validation: 'VALIDATION',
   config: 'CONFIG',
   platformNotConfigured: 'PLATFORM_NOT_CONFIGURED',
+  /** `CallOptions.notAfter` passed before the request could start; nothing was sent. */
+  sendWindowClosed: 'SEND_WINDOW_CLOSED',
   httpStatus: (status: number): string => `HTTP_${status}`,
 } as const;

@@ -74,6 +74,15 @@ export class TpnsUnavailableError extends TpnsError {
   override name = 'TpnsUnavailableError';
 }
 
+/** The call's `notAfter` passed before its request started: nothing was sent; trying again after a fresh decision may succeed. */
+export class TpnsSendWindowClosedError extends TpnsError {
+  override name = 'TpnsSendWindowClosedError';
+
+  constructor() {
+    super('The send window closed before the request started; nothing was sent', { code: CLIENT_CODE.sendWindowClosed, retryable: true });
+  }
+}
+
 /** 1008030 (app not paid), 1008031 (app resources destroyed). Never retried. */
 export class TpnsAppError extends TpnsError {
   override name = 'TpnsAppError';

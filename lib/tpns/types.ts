@@ -80,6 +80,12 @@ export interface CallOptions {
   /** Override the retry budget for this call (ms). 0 = a single attempt. */
   retryBudgetMs?: number;
   signal?: AbortSignal;
+  /**
+   * Epoch ms after which no request of this call is started (retries included): what was not
+   * sent by then comes back retryable, code `SEND_WINDOW_CLOSED`. For a caller whose decision
+   * goes stale (it read what to send at a time others can wait out).
+   */
+  notAfter?: number;
 }
 
 export interface AccountRef {

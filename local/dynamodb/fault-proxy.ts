@@ -57,8 +57,13 @@ export interface DynamoFaultRule {
   count?: number;
   /** Only this operation: `UpdateItem`, or the X-Amz-Target itself (`DynamoDB_20120810.UpdateItem`). */
   operation?: DynamoOperation | `${typeof TARGET_PREFIX}${DynamoOperation}`;
-  /** `latency`: delay before the request goes on to dynalite (default 1 000 ms). */
+  /** `latency`: how long (default 1 000 ms). */
   latencyMs?: number;
+  /**
+   * `latency`: `request` (default) holds the request before dynalite serves it; `answer` lets
+   * dynalite serve it at once and holds its answer (the client then acts on an older read).
+   */
+  latencyAt?: 'request' | 'answer';
   /** The error's `message` (default: DynamoDB's own text for that error). */
   message?: string;
   /** Seed of this rule's PRNG (default: the proxy's seed). */
@@ -91,6 +96,7 @@ function ruleProblem(rule: DynamoFaultRule): string | undefined {
   if (rule.probability !== undefined && !(rule.probability > 0 && rule.probability <= 1)) return 'probability must be in (0, 1]';
   if (rule.count !== undefined && !(Number.isInteger(rule.count) && rule.count > 0)) return 'count must be a positive integer';
   if (rule.latencyMs !== undefined && !(rule.latencyMs >= 0)) return 'latencyMs must be >= 0';
+  if (rule.latencyAt !== undefined && rule.latencyAt !== 'request' && rule.latencyAt !== 'answer') return 'latencyAt must be request or answer';
   if (rule.operation !== undefined && !(DYNAMO_OPERATIONS as readonly string[]).includes(withoutPrefix(rule.operation))) {
     return `operation must be one of ${DYNAMO_OPERATIONS.join(', ')}`;
   }
@@ -168,22 +174,24 @@ export class DynamoFaults {
    * first matching rule of each sort winning. Every matching rule draws from its own PRNG, so a
    * seed's sequence of outcomes does not depend on the other rules.
    */
-  take(operation: string): { latencyMs: number; error?: { kind: DynamoErrorKind; message: string } } {
+  take(operation: string): { latencyMs: number; answerLatencyMs: number; error?: { kind: DynamoErrorKind; message: string } } {
     this.#requests[operation] = (this.#requests[operation] ?? 0) + 1;
     let latencyMs = 0;
+    let answerLatencyMs = 0;
     let error: { kind: DynamoErrorKind; message: string } | undefined;
     for (const { fault, random } of this.#entries) {
       if (fault.operation !== undefined && fault.operation !== operation) continue;
       if (fault.count !== undefined && fault.fired >= fault.count) continue;
       if (fault.probability !== undefined && random() >= fault.probability) continue;
-      if (fault.kind === 'latency' ? latencyMs > 0 : error) continue;
+      if (fault.kind === 'latency' ? latencyMs + answerLatencyMs > 0 : error) continue;
       fault.fired += 1;
-      if (fault.kind === 'latency') latencyMs = fault.latencyMs ?? DEFAULT_LATENCY_MS;
+      if (fault.kind === 'latency' && fault.latencyAt === 'answer') answerLatencyMs = fault.latencyMs ?? DEFAULT_LATENCY_MS;
+      else if (fault.kind === 'latency') latencyMs = fault.latencyMs ?? DEFAULT_LATENCY_MS;
       else error = { kind: fault.kind, message: fault.message ?? ERRORS[fault.kind].message };
     }
     if (error) this.#injected[operation] = (this.#injected[operation] ?? 0) + 1;
     this.#entries = this.#entries.filter(({ fault }) => fault.count === undefined || fault.fired < fault.count);
-    return error ? { latencyMs, error } : { latencyMs };
+    return error ? { latencyMs, answerLatencyMs, error } : { latencyMs, answerLatencyMs };
   }
 }
 
@@ -210,12 +218,16 @@ function answerError(request: IncomingMessage, response: ServerResponse, kind: D
   response.end(body);
 }
 
-function forward(request: IncomingMessage, response: ServerResponse, target: URL, agent: Agent): void {
+function forward(request: IncomingMessage, response: ServerResponse, target: URL, agent: Agent, answerLatencyMs = 0): void {
   const upstream = httpRequest(
     { hostname: target.hostname, port: target.port, method: request.method, path: request.url, headers: endToEnd(request.headers), agent },
     (answer) => {
-      response.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers));
-      answer.pipe(response);
+      // Served already; a held answer waits unread (paused) until it is passed on.
+      void (answerLatencyMs > 0 ? sleep(answerLatencyMs) : Promise.resolve()).then(() => {
+        if (response.destroyed) return answer.resume();
+        response.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers));
+        answer.pipe(response);
+      });
     },
   );
   upstream.on('error', (error) => {
@@ -232,12 +244,12 @@ export async function startFaultProxy(options: { target: string; host: string; p
   const agent = new Agent({ keepAlive: true });
   const server = createServer((request, response) => {
     response.once('close', faults.held());
-    const { latencyMs, error } = faults.take(operationOf(request.headers['x-amz-target']));
+    const { latencyMs, answerLatencyMs, error } = faults.take(operationOf(request.headers['x-amz-target']));
     const delay = latencyMs > 0 ? sleep(latencyMs) : Promise.resolve();
     void delay.then(() => {
       if (response.destroyed) return; // the client gave up (or the proxy closed) during the latency
       if (error) answerError(request, response, error.kind, error.message);
-      else forward(request, response, target, agent);
+      else forward(request, response, target, agent, answerLatencyMs);
     });
   });
   await new Promise<void>((resolve, reject) => {

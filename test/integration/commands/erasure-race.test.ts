@@ -8,6 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deleteAccount } from '../../../lib/commands/delete-account.js';
 import { signIn } from '../../../lib/commands/sign-in.js';
+import { LEASE_WAIT_MS } from '../../../lib/commands/work.js';
+import { SEND_WINDOW_MS } from '../../../lib/convergence/reconciler.js';
 import { loadConfig } from '../../../lib/config/config.js';
 import { createRuntime } from '../../../lib/config/runtime.js';
 import type { Runtime } from '../../../lib/config/runtime.js';
@@ -43,5 +45,23 @@ describe('a sign-in while the erasure of its account is still being pushed', () 
     // And TPNS got the op 5 before the new binding.
     const order = batchCalls(stack.tpns).filter((call) => call.operatorType === 5 || JSON.stringify(call.requested).includes('race-token-new')).map((call) => call.operatorType);
     expect(order).toEqual([5, 5, 2]); // op 5 on the Android and the iOS app, then the sign-in's op 2
+  });
+
+  it(`when the erasure stays unapplied past the wait, the sign-in records, then outlasts the erasure's send window (${SEND_WINDOW_MS} ms) before it pushes`, async () => {
+    expect(await signIn(runtime, device('returning-user-2', 'race-token-old-2'), { correlationId: 'before' })).toMatchObject({ status: 200 });
+    stack.dynamo.faults.add({ kind: 'latency', latencyMs: 4_000, operation: 'BatchWriteItem', count: 1 });
+    const deletion = deleteAccount(runtime, { account: 'returning-user-2' }, { correlationId: 'deletion' });
+    await sleep(300);
+    const started = Date.now();
+    const again = await signIn(runtime, device('returning-user-2', 'race-token-new-2'), { correlationId: 'again' });
+    expect(again).toMatchObject({ status: 200, body: { applied: 1 } });
+    const [bind] = batchCalls(stack.tpns, 2).filter((call) => JSON.stringify(call.requested).includes('race-token-new-2'));
+    // The erasure wait (LEASE_WAIT_MS), then the send window of any erasure push that decided before the record.
+    expect(bind!.receivedAt - started).toBeGreaterThanOrEqual(LEASE_WAIT_MS + SEND_WINDOW_MS - 50);
+    await deletion;
+    await stack.tpns.idle();
+    // The erasure decided after the sign-in was recorded: it spared the new device.
+    expect(stack.tpns.accountsOf('android', 'race-token-new-2')).toEqual([{ account: 'returning-user-2', accountType: 0 }]);
+    expect(batchCalls(stack.tpns).filter((call) => call.operatorType === 5 && call.receivedAt > bind!.receivedAt)).toEqual([]);
   });
 });

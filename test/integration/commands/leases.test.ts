@@ -5,7 +5,7 @@
  * (202) rather than racing the older call.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { listDevices } from '../../../lib/commands/list-devices.js';
 import { signIn } from '../../../lib/commands/sign-in.js';
 import { LEASE_WAIT_MS } from '../../../lib/commands/work.js';
@@ -75,5 +75,24 @@ describe('a sign-in while another push of the same token is in flight', () => {
     await stack.quiesce();
     expect(stack.tpns.accountsOf('android', token)).toEqual([{ account: 'waiter', accountType: 0 }]);
     expect((await listDevices(runtime, { account: 'waiter' })).devices).toEqual([expect.objectContaining({ token, state: 'verified' })]);
+  });
+
+  it(`a holder stalled between its re-read and its send (the read answered ${LEASE_WAIT_MS + 1_500} ms late) sends nothing decided from it: no superseded binding after the waiter's answer`, async () => {
+    const token = 'lease-token-3';
+    // The holder's re-read (its first BatchGetItem) is served at once and answered late, as if the holder froze.
+    stack.dynamo.faults.resetCounters();
+    stack.dynamo.faults.add({ kind: 'latency', latencyAt: 'answer', latencyMs: LEASE_WAIT_MS + 1_500, count: 1, operation: 'BatchGetItem' });
+    // A long deadline, so that only the send window (not the request's deadline) can stop the stale send.
+    const first = signIn(runtime, device('stalled-holder', token), { correlationId: 'stalled' }, { deadlineMs: 8_000 });
+    await vi.waitFor(() => expect(stack.dynamo.faults.requests().BatchGetItem).toBe(1), { timeout: 2_000, interval: 10 });
+    const second = await signIn(runtime, device('waiter', token), { correlationId: 'waiter' });
+    const answeredAt = Date.now();
+    expect(second).toMatchObject({ status: 202, body: { queued: 1 } });
+    expect(await first).toEqual({ status: 200, body: { applied: 1, failed: [] } });
+    await stack.tpns.idle();
+    // The holder read again after the window closed, and sent the newer intent; the older one never left.
+    expect(callsFor(token).filter((call) => JSON.stringify(call.requested).includes('stalled-holder'))).toEqual([]);
+    expect(callsFor(token).filter((call) => call.receivedAt > answeredAt).map((call) => JSON.stringify(call.requested))).toEqual([expect.stringContaining('waiter')]);
+    expect(stack.tpns.accountsOf('android', token)).toEqual([{ account: 'waiter', accountType: 0 }]);
   });
 });

@@ -12,7 +12,7 @@ import {
   ThrottlingException,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoLedger, LEDGER_CONCURRENCY } from '../../../lib/ledger/dynamo-ledger.js';
 import { InvalidDynamoFaultRuleError } from '../../../local/dynamodb/fault-proxy.js';
 import type { DynamoFaultKind } from '../../../local/dynamodb/fault-proxy.js';
@@ -149,6 +149,17 @@ describe('fault proxy', () => {
     const again = Date.now();
     await putItem('slow');
     expect(Date.now() - again).toBeLessThan(250);
+  });
+
+  it('latencyAt answer: dynalite serves the request at once, its answer comes late', async () => {
+    dynamo.faults.add({ kind: 'latency', latencyAt: 'answer', latencyMs: 400, count: 1, operation: 'PutItem' });
+    const started = Date.now();
+    const slow = putItem('served-early');
+    // Written already while its answer is held: another client's read sees it.
+    await vi.waitFor(async () => expect((await getItem('served-early')).Item).toBeDefined(), { timeout: 300, interval: 20 });
+    expect(Date.now() - started).toBeLessThan(390);
+    await slow;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(390);
   });
 
   it('filters by operation, given as a name or as the X-Amz-Target', async () => {

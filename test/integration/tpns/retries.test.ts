@@ -63,6 +63,41 @@ describe('retryable faults are retried until applied', () => {
   });
 });
 
+describe('a send window (notAfter): no request starts after it', () => {
+  const TOKENS = Array.from({ length: 40 }, (_, index) => ({ token: `tok-w${index}`, account: 'window-user' }));
+
+  it('a call whose window closed before it started sends nothing; its items come back retryable', async () => {
+    const { tpns } = clientFor(emulator());
+    const result = await tpns.bind('android', BINDINGS, { notAfter: Date.now() - 1 });
+    expect(result.applied).toBe(0);
+    expect(result.failed).toEqual(BINDINGS.map(({ token }) => expect.objectContaining({ token, code: 'SEND_WINDOW_CLOSED', retryable: true })));
+    expect(callsTo(emulator(), 'batchoperate')).toHaveLength(0);
+  });
+
+  it('chunks still waiting for a slot when the window closes are not sent; the started ones are', async () => {
+    // One call at a time, the first one slow: the second chunk would start after the window.
+    emulator().injectFault({ kind: 'latency', count: 1, latencyMs: 400, path: 'batchoperate' });
+    const { tpns } = clientFor(emulator(), { concurrency: 1 });
+    const result = await tpns.bind('android', TOKENS, { notAfter: Date.now() + 200, retryBudgetMs: 0 });
+    expect(result.applied).toBe(20);
+    expect(result.failed.map(({ code }) => code)).toEqual(Array.from({ length: 20 }, () => 'SEND_WINDOW_CLOSED'));
+    expect(callsTo(emulator(), 'batchoperate')).toHaveLength(1);
+    expect(emulator().tokensOf('android', 'window-user')).toHaveLength(20);
+  });
+
+  it('no retry is planned past the window', async () => {
+    emulator().injectFault({ kind: 'http500', count: 100, path: 'batchoperate' });
+    const { tpns } = clientFor(emulator(), { retry: { budgetMs: 10_000, baseDelayMs: 150, maxDelayMs: 150 } });
+    const started = Date.now();
+    const result = await tpns.bind('android', BINDINGS, { notAfter: started + 250 });
+    expect(result.failed.map(({ code }) => code)).toEqual(['HTTP_500', 'HTTP_500']);
+    const requests = callsTo(emulator(), 'batchoperate');
+    expect(requests.length).toBeGreaterThanOrEqual(2); // the first retry (at most 150 ms) fits
+    // Started before the window closed; arriving a few ms later is the loopback's time.
+    expect(Math.max(...requests.map((entry) => entry.receivedAt))).toBeLessThan(started + 250 + 50);
+  });
+});
+
 describe('when the budget runs out', () => {
   it.each<[FaultKind, string]>([
     ['http500', 'HTTP_500'],
