@@ -456,13 +456,23 @@ export async function forgetErasedAccount(c: Convergence, ref: AccountRef, view:
   return pending.length === 0;
 }
 
+/** Accounts decided from one fresh read and sent in its window: about five op 5 calls per app. */
+const ERASURE_SLICE = 100;
+
+interface PreparedErasure {
+  id: string;
+  ref: AccountRef;
+  /** Per app where op 3 is needed: the tokens TPNS said hold the account. */
+  held: Map<Platform, string[]>;
+}
+
 /** Erases accounts on every configured app that has not taken it yet: op 5, or op 3 where a newer sign-in must survive. */
 export async function pushErasures(c: Convergence, refs: readonly AccountRef[], options: PushOptions & { waitForLeasesMs?: number }): Promise<Map<string, PushStatus>> {
   const results = new Map<string, PushStatus>();
-  /** Apps of an account not planned this time (TPNS did not answer which tokens hold it): the key is retried. */
+  /** Accounts with an app not planned this time (TPNS did not say which tokens hold it): the key is retried. */
   const unplanned = new Map<string, PushStatus>();
   // First the slow part: forget the erased entries (waiting for held leases), and ask TPNS which tokens hold the account where op 3 is needed.
-  const prepared: { id: string; ref: AccountRef; held: Map<Platform, string[]> }[] = [];
+  const prepared: PreparedErasure[] = [];
   for (const ref of refs) {
     const id = c.ledger.digestOf(ref);
     const view = await erasureView(c, ref);
@@ -480,22 +490,30 @@ export async function pushErasures(c: Convergence, refs: readonly AccountRef[], 
     }
     prepared.push({ id, ref, held });
   }
-  // Then decide from the ledger as it is now, and send within the window of that read.
+  const deadline = performance.now() + options.budgetMs;
+  for (let start = 0; start < prepared.length; start += ERASURE_SLICE) await sendErasures(c, prepared.slice(start, start + ERASURE_SLICE), { ...options, deadline }, results, unplanned);
+  for (const [id, status] of unplanned) if (results.get(id)?.status !== 'failed') results.set(id, status);
+  for (const ref of refs) if (!results.has(c.ledger.digestOf(ref))) results.set(c.ledger.digestOf(ref), { status: 'applied' });
+  return results;
+}
+
+/** Decides from the ledger as it is now (one read of every account in the slice), and sends in that read's window, retrying within it. */
+async function sendErasures(c: Convergence, slice: readonly PreparedErasure[], options: PushOptions & { deadline: number }, results: Map<string, PushStatus>, unplanned: Map<string, PushStatus>): Promise<void> {
   const notAfter = sendWindowFrom(Date.now());
   const views = new Map<string, { ref: AccountRef; view: ErasureView }>();
   const planned: PlannedOp[] = [];
-  for (const { id, ref, held } of prepared) {
-    const view = await erasureView(c, ref);
+  const fresh = await Promise.all(slice.map(async (entry) => ({ ...entry, view: await erasureView(c, entry.ref) })));
+  for (const { id, ref, held, view } of fresh) {
     if (!view) continue;
     views.set(id, { ref, view });
     for (const platform of unappliedApps(c, view.tombstone)) {
       const allowed = erasureAllowed(ref, view.tombstone, view.records, platform);
-      // Op 3 needs TPNS's list of tokens (not asked, or not answered): this app waits for the next attempt.
+      // Op 3 needs TPNS's list of tokens (not asked: a sign-in recorded since; or not answered): this app waits for the next attempt.
       if (allowed.size > 0 && !held.has(platform)) unplanned.set(id, unplanned.get(id) ?? { status: 'retry', code: 'SIGNED_IN_SINCE', message: 'a sign-in of the account was recorded during the erasure' });
       else planned.push(...erasureOps(ref, allowed, held.get(platform)).map((op) => ({ owner: `${id}/${platform}`, platform, op })));
     }
   }
-  const deadline = Math.min(performance.now() + options.budgetMs, performance.now() + (notAfter - Date.now()));
+  const deadline = Math.min(options.deadline, performance.now() + (notAfter - Date.now()));
   let pending = planned;
   for (let attempt = 1; pending.length > 0; attempt++) {
     const owners = byOwner(await sendOps(c.tpns, pending, { retryBudgetMs: 0, notAfter, ...(options.signal ? { signal: options.signal } : {}) }));
@@ -516,9 +534,6 @@ export async function pushErasures(c: Convergence, refs: readonly AccountRef[], 
     await sleep(delay);
     for (const owner of retry) results.delete(owner.split('/')[0] ?? '');
   }
-  for (const [id, status] of unplanned) if (results.get(id)?.status !== 'failed') results.set(id, status);
-  for (const ref of refs) if (!results.has(c.ledger.digestOf(ref))) results.set(c.ledger.digestOf(ref), { status: 'applied' });
-  return results;
 }
 
 /** The apps of a deletion that have not taken it yet. */
