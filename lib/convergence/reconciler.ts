@@ -21,7 +21,7 @@ import { keyLetter, NOT_CONVERGING_CODE } from '../queue/dead-letter.js';
 import type { DeadLetter, DeadLetterQueue } from '../queue/dead-letter.js';
 import { keyMessages, MAX_DELAY_SECONDS } from '../queue/messages.js';
 import type { ErasureReconcileKey, KeyQueue, OutgoingKeyMessage, ReconcileKey } from '../queue/messages.js';
-import { DEFAULT_RETRY_POLICY } from '../tpns/constants.js';
+import { CLIENT_CODE, DEFAULT_RETRY_POLICY } from '../tpns/constants.js';
 import { TpnsError } from '../tpns/errors.js';
 import { retryDelay } from '../tpns/retry.js';
 import type { AccountRef, Platform, TpnsAccountApi } from '../tpns/types.js';
@@ -107,6 +107,15 @@ function byOwner(outcomes: readonly OpOutcome[]): Map<string, OpOutcome[]> {
   return owners;
 }
 
+/** One attempt of planned ops (no client retries), none started after `notAfter`; outcomes by owner. */
+async function sendInWindow(c: Convergence, planned: readonly PlannedOp[], notAfter: number, signal?: AbortSignal): Promise<Map<string, OpOutcome[]>> {
+  const outcomes = await sendOps(c.tpns, planned, { retryBudgetMs: 0, notAfter, ...(signal ? { signal } : {}) });
+  const late = outcomes.filter(({ outcome }) => outcome.code === CLIENT_CODE.sendWindowClosed).length;
+  // Not an error (read again, or queued), but a sign of a stalled or overloaded container.
+  if (late > 0) logger.warn('Ops not sent: decided from a read older than the send window', { ops: late, windowMs: SEND_WINDOW_MS });
+  return byOwner(outcomes);
+}
+
 /**
  * A holder sends only while its lease has at least this long to run: one TPNS request (5 s
  * timeout) and its bookkeeping. A stalled holder so never sends after a newer holder took over.
@@ -165,7 +174,7 @@ export async function pushTokens(c: Convergence, leased: readonly WriteResult[],
         if (ops.length === 0) results.set(id, { status: 'applied' });
         planned.push(...ops.map((op) => ({ owner: id, platform: record.platform, op })));
       }
-      const owners = byOwner(await sendOps(c.tpns, planned, { retryBudgetMs: 0, notAfter, ...(options.signal ? { signal: options.signal } : {}) }));
+      const owners = await sendInWindow(c, planned, notAfter, options.signal);
       for (const [id, outcomes] of owners) results.set(id, statusOf(outcomes));
       pending = [...owners.keys()].filter((id) => results.get(id)?.status === 'retry');
       if (pending.length === 0) break;
@@ -386,7 +395,7 @@ export async function verifyTokenKeys(c: Convergence, keys: readonly { key: Toke
   }
   let outcomes: Map<string, OpOutcome[]>;
   try {
-    outcomes = byOwner(await sendOps(c.tpns, planned, { retryBudgetMs: 0, notAfter }));
+    outcomes = await sendInWindow(c, planned, notAfter);
   } finally {
     await Promise.all(leased.map(({ claim }) => c.ledger.release(claim.record, claim.lease)));
   }
@@ -516,7 +525,7 @@ async function sendErasures(c: Convergence, slice: readonly PreparedErasure[], o
   const deadline = Math.min(options.deadline, performance.now() + (notAfter - Date.now()));
   let pending = planned;
   for (let attempt = 1; pending.length > 0; attempt++) {
-    const owners = byOwner(await sendOps(c.tpns, pending, { retryBudgetMs: 0, notAfter, ...(options.signal ? { signal: options.signal } : {}) }));
+    const owners = await sendInWindow(c, pending, notAfter, options.signal);
     const retry = new Set<string>();
     for (const [owner, outcomes] of owners) {
       const status = statusOf(outcomes);
@@ -603,7 +612,7 @@ async function verifyErasure(c: Convergence, key: ErasureReconcileKey, attempt: 
     return;
   }
   // A repair the window closed on is sent again by the next read-back, decided afresh.
-  await sendOps(c.tpns, planned, { retryBudgetMs: 0, notAfter });
+  await sendInWindow(c, planned, notAfter);
   report.counts.repaired += 1;
   report.messages.push(...keyMessages([key], { phase: 'verify', correlationId: sourceOf(key).correlationId, attempt: attempt + 1, delaySeconds: verifyRetryDelaySeconds(c, attempt) }));
 }

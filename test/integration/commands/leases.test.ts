@@ -13,6 +13,7 @@ import { loadConfig } from '../../../lib/config/config.js';
 import { createRuntime } from '../../../lib/config/runtime.js';
 import type { Runtime } from '../../../lib/config/runtime.js';
 import { batchCalls, queuedForToken } from '../functions/harness.js';
+import { captureOutput } from '../../support/output.js';
 import { startStack } from '../../support/stack.js';
 import type { Stack } from '../../support/stack.js';
 
@@ -83,12 +84,15 @@ describe('a sign-in while another push of the same token is in flight', () => {
     stack.dynamo.faults.resetCounters();
     stack.dynamo.faults.add({ kind: 'latency', latencyAt: 'answer', latencyMs: LEASE_WAIT_MS + 1_500, count: 1, operation: 'BatchGetItem' });
     // A long deadline, so that only the send window (not the request's deadline) can stop the stale send.
+    const output = captureOutput();
     const first = signIn(runtime, device('stalled-holder', token), { correlationId: 'stalled' }, { deadlineMs: 8_000 });
     await vi.waitFor(() => expect(stack.dynamo.faults.requests().BatchGetItem).toBe(1), { timeout: 2_000, interval: 10 });
     const second = await signIn(runtime, device('waiter', token), { correlationId: 'waiter' });
     const answeredAt = Date.now();
     expect(second).toMatchObject({ status: 202, body: { queued: 1 } });
     expect(await first).toEqual({ status: 200, body: { applied: 1, failed: [] } });
+    output.stop();
+    expect(output).toHaveLogged({ level: 'WARN', message: 'Ops not sent: decided from a read older than the send window', ops: 1 });
     await stack.tpns.idle();
     // The holder read again after the window closed, and sent the newer intent; the older one never left.
     expect(callsFor(token).filter((call) => JSON.stringify(call.requested).includes('stalled-holder'))).toEqual([]);
