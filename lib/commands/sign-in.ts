@@ -26,16 +26,18 @@ const ERASURE_POLL_MS = 40;
  * sign-in, and must reach TPNS first, or it would remove the new binding after this sign-in was
  * answered (G2). A push that decides after this sign-in is recorded sees it and spares its token.
  * Returns the tombstones as last read (their versions are the sign-ins' floors either way), and
- * whether some erasure was still unapplied when the wait ended.
+ * `outlast`: whether an erasure of the app may still send (not applied when the wait ended, or
+ * applied but not verified: its read-back may repair with op 3).
  */
 async function awaitErasurePushes(
   ledger: DynamoLedger,
   items: readonly { key: TokenKey; ref: AccountRef }[],
   tombstones: Map<string, Tombstone>,
   waitMs: number,
-): Promise<{ tombstones: Map<string, Tombstone>; timedOut: boolean }> {
-  const unapplied = ({ key, ref }: { key: TokenKey; ref: AccountRef }) => {
-    const app = tombstones.get(ledger.digestOf(ref))?.apps[key.platform];
+): Promise<{ tombstones: Map<string, Tombstone>; outlast: boolean }> {
+  const appOf = ({ key, ref }: { key: TokenKey; ref: AccountRef }) => tombstones.get(ledger.digestOf(ref))?.apps[key.platform];
+  const unapplied = (item: { key: TokenKey; ref: AccountRef }) => {
+    const app = appOf(item);
     return app !== undefined && !app.appliedAt;
   };
   const deadline = performance.now() + waitMs;
@@ -45,15 +47,16 @@ async function awaitErasurePushes(
     for (const [digest, tombstone] of await ledger.getTombstones(waiting.map(({ ref }) => ref))) tombstones.set(digest, tombstone);
     waiting = waiting.filter(unapplied);
   }
-  return { tombstones, timedOut: waiting.length > 0 };
+  return { tombstones, outlast: items.some((item) => appOf(item) !== undefined && !appOf(item)?.verifiedAt) };
 }
 
 /**
- * After a wait for an erasure that timed out, the sign-in is recorded; an erasure push that
- * decided from a read before that write still sends within SEND_WINDOW_MS of the read. Pushing
- * (and answering) only after that long puts the new binding after such an op 5.
+ * The sign-in is recorded; an erasure push or read-back repair that decided from a read before
+ * that write still sends within SEND_WINDOW_MS of the read. Pushing (and answering) only after
+ * that long puts the new binding after such an op 5 or op 3. Only while the account's erasure
+ * is unverified on the sign-in's app: a re-sign-in within seconds of a deletion.
  */
-const outlastErasureDecisions = (timedOut: boolean): Promise<void> => (timedOut ? sleep(SEND_WINDOW_MS) : Promise.resolve());
+const outlastErasureDecisions = (outlast: boolean): Promise<void> => (outlast ? sleep(SEND_WINDOW_MS) : Promise.resolve());
 
 /**
  * Records sign-ins, each versioned above its account's tombstone: a deletion answered before the
@@ -65,7 +68,7 @@ export async function recordSignIns(runtime: Convergence, items: readonly { key:
     ledger.getTombstones(items.map(({ ref }) => ref)),
     ledger.indexAccount(items.map(({ key, ref }) => ({ key, ref }))),
   ]);
-  const { tombstones, timedOut } = await awaitErasurePushes(ledger, items, read, LEASE_WAIT_MS);
+  const { tombstones, outlast } = await awaitErasurePushes(ledger, items, read, LEASE_WAIT_MS);
   // One token's items in request order (the last one wins); different tokens in parallel.
   const byToken = new Map<string, { key: TokenKey; ref: AccountRef }[]>();
   for (const item of items) {
@@ -86,7 +89,7 @@ export async function recordSignIns(runtime: Convergence, items: readonly { key:
       }),
     ),
   );
-  await outlastErasureDecisions(timedOut);
+  await outlastErasureDecisions(outlast);
   return writes;
 }
 
@@ -103,15 +106,17 @@ export async function signIn(runtime: Convergence, input: DeviceInput, meta: Com
   const { ledger } = runtime;
   const [read] = await Promise.all([ledger.getTombstone(ref), ledger.indexAccount([{ key, ref }])]);
   let tombstone = read;
-  let timedOut = false;
+  let outlast = false;
   if (read) {
     const waited = await awaitErasurePushes(ledger, [{ key, ref }], new Map([[read.digest, read]]), options.leaseWaitMs ?? LEASE_WAIT_MS);
-    ({ timedOut } = waited);
+    ({ outlast } = waited);
     tombstone = waited.tombstones.get(read.digest);
   }
   const write = await ledger.recordSignIn(key, ref, { claim: !runtime.directBreaker?.isOpen(), ...(tombstone ? { floor: tombstone.v } : {}) });
-  await outlastErasureDecisions(timedOut);
-  return answerOf(await pushRecorded(runtime, [write], meta, options));
+  await outlastErasureDecisions(outlast);
+  // That wait, after the write, also outlasted any holder of the token's lease that read before
+  // it (the same window): no second wait, so Cognito's 5 s hold.
+  return answerOf(await pushRecorded(runtime, [write], meta, outlast ? { ...options, leaseWaitMs: 0 } : options));
 }
 
 /**

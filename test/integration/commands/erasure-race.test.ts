@@ -5,7 +5,7 @@
  * before it records and pushes its own binding, so op 5 cannot remove it after it was answered.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { deleteAccount } from '../../../lib/commands/delete-account.js';
 import { signIn } from '../../../lib/commands/sign-in.js';
 import { LEASE_WAIT_MS } from '../../../lib/commands/work.js';
@@ -63,5 +63,34 @@ describe('a sign-in while the erasure of its account is still being pushed', () 
     // The erasure decided after the sign-in was recorded: it spared the new device.
     expect(stack.tpns.accountsOf('android', 'race-token-new-2')).toEqual([{ account: 'returning-user-2', accountType: 0 }]);
     expect(batchCalls(stack.tpns).filter((call) => call.operatorType === 5 && call.receivedAt > bind!.receivedAt)).toEqual([]);
+  });
+
+  it("a sign-in while the erasure's read-back repairs with op 3 (applied, not verified) pushes after that op 3, never before it", { timeout: 20_000 }, async () => {
+    const [account, extra] = ['returning-user-3', 'race-token-sdk-3'];
+    await stack.take('binding', { waitForDelayed: true }); // the earlier tests' follow-ups: this test's worker sees only its own
+    expect(await signIn(runtime, device(account, 'race-token-old-3'), { correlationId: 'before' })).toMatchObject({ status: 200 });
+    expect(await deleteAccount(runtime, { account }, { correlationId: 'deletion' })).toMatchObject({ status: 200 });
+    await stack.tpns.idle();
+    // The app's SDK binds the erased account again behind the ledger's back: the read-back will find it and repair with op 3.
+    await runtime.tpns.bind('android', [{ token: extra, account }]);
+    await stack.tpns.idle();
+    // The read-back's ledger read (its account-index Query) is served at once and answered 700 ms late, within the send window.
+    stack.dynamo.faults.resetCounters();
+    stack.dynamo.faults.add({ kind: 'latency', latencyAt: 'answer', latencyMs: 700, operation: 'Query', count: 1 });
+    await stack.startWorker();
+    await vi.waitFor(() => expect(stack.dynamo.faults.requests().Query).toBe(1), { timeout: 10_000, interval: 5 });
+    // Signing in on that very token now: recorded after the read-back's read, so that read did not allow it.
+    const again = await signIn(runtime, device(account, extra), { correlationId: 'again' });
+    const answeredAt = Date.now();
+    expect(again).toMatchObject({ status: 200, body: { applied: 1 } });
+    await stack.quiesce();
+    const forExtra = batchCalls(stack.tpns).filter((call) => JSON.stringify(call.requested).includes(extra) && call.receivedAt > 0);
+    const repair = forExtra.find((call) => call.operatorType === 3);
+    const bind = forExtra.filter((call) => call.operatorType === 2).at(-1);
+    // The op 3 decided before the sign-in reached TPNS before the sign-in's op 2 and before its answer.
+    expect(repair!.receivedAt).toBeLessThan(bind!.receivedAt);
+    expect(repair!.receivedAt).toBeLessThanOrEqual(answeredAt);
+    expect(stack.tpns.accountsOf('android', extra)).toEqual([{ account, accountType: 0 }]);
+    await stack.stopWorker();
   });
 });
