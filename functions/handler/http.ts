@@ -68,9 +68,10 @@ export function route(spec: Parts<Shape, Shape, object> & { access: 'user' | 'ad
   return {
     access,
     takesBody: body !== undefined,
-    answer: (runtime, request, meta) => {
+    answer: async (runtime, request, meta) => {
       const { path, query, body, ...caller } = parseOrThrow(parts, request, 'request');
-      return run(runtime, { ...caller, ...path, ...query, ...body }, meta);
+      // The caller last: no part of the request can name another account.
+      return run(runtime, { ...path, ...query, ...body, ...caller }, meta);
     },
   };
 }
