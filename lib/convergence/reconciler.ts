@@ -9,7 +9,7 @@
  * the holder of its lease, which reads the intent after taking it and re-reads it before every
  * retry. A writer that finds the lease held records its intent and waits for the lease (or hands
  * the push to the queue): it answers only after the older push was sent. Every send decided from
- * a ledger read starts within SEND_WINDOW_MS of that read, shorter than any writer's wait, so even
+ * a ledger read starts within SEND_WINDOW_MS of that read, no longer than any writer's wait, so even
  * a stalled holder cannot start a superseded send after the writer answered.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -42,7 +42,7 @@ const LEASE_HELD_RETRY_SECONDS = 2;
 
 /**
  * A send starts at most this long after the ledger read it was decided from began (what was
- * not sent by then is retried after a fresh read). Below every writer's wait for a held lease or
+ * not sent by then is retried after a fresh read). No longer than any writer's wait for a held lease or
  * an unapplied erasure (lib/commands/work.ts LEASE_WAIT_MS 1.5 s, Cognito 1 s): a writer that
  * gives up waiting answers after every send decided before its write has started.
  */
