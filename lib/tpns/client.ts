@@ -17,7 +17,7 @@ import { classifyItemStatus, errorForFailedCall, isPerItemVerdict, isSuccessCode
 import { resolveClientSettings } from './config.js';
 import type { ClientSettings } from './config.js';
 import { BATCH_OP, BATCH_OPERATE_PATH, MAX_TOKENS_PER_TOKEN_ACCOUNTS_CALL, QUERY_OP, QUERY_PATH, TPNS_CODE } from './constants.js';
-import { TpnsError, TpnsPlatformNotConfiguredError, TpnsSendWindowClosedError, TpnsValidationError } from './errors.js';
+import { TpnsError, TpnsPlatformNotConfiguredError, TpnsValidationError } from './errors.js';
 import { withRetry } from './retry.js';
 import {
   batchOperateRequestSchema,
@@ -256,15 +256,10 @@ export class TpnsClient implements TpnsAccountApi {
     const app = this.#app(call.platform);
     const body = JSON.stringify(call.body);
     const { platform, path, operatorType, items } = call;
-    const budgetMs = options.retryBudgetMs ?? this.#settings.retry.budgetMs;
-    // No retry is planned to start after `notAfter`, and a late first attempt is not started.
-    const policy = { ...this.#settings.retry, budgetMs: options.notAfter === undefined ? budgetMs : Math.min(budgetMs, options.notAfter - Date.now()) };
+    const policy = { ...this.#settings.retry, budgetMs: options.retryBudgetMs ?? this.#settings.retry.budgetMs };
 
-    let lastError: TpnsError | undefined;
     return withRetry(
       async (attempt) => {
-        // A retry that woke after the window reports why it was retrying, not the window.
-        if (options.notAfter !== undefined && Date.now() >= options.notAfter) throw lastError ?? new TpnsSendWindowClosedError();
         this.#emit({ type: 'request', platform, path, operatorType, items, attempt });
         counter.calls += 1;
         const started = performance.now();
@@ -300,10 +295,9 @@ export class TpnsClient implements TpnsAccountApi {
       {
         policy,
         signal: options.signal,
-        onRetry: ({ attempt, delayMs, error }) => {
-          lastError = error;
-          this.#emit({ type: 'retry', platform, path, operatorType, attempt, delayMs, code: error.code });
-        },
+        onRetry: ({ attempt, delayMs, error }) =>
+          this.#emit({ type: 'retry', platform, path, operatorType, attempt, delayMs, code: error.code }),
+        ...(options.notAfter === undefined ? {} : { startWithinMs: options.notAfter - Date.now() }),
       },
     );
   }

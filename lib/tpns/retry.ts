@@ -7,7 +7,7 @@
  * fit in the budget.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TpnsError } from './errors.js';
+import { TpnsError, TpnsSendWindowClosedError } from './errors.js';
 import type { RetryPolicy } from './types.js';
 
 /** Time and randomness, injectable so the policy's math is testable without waiting. */
@@ -42,22 +42,33 @@ export interface RetryOptions {
   signal?: AbortSignal | undefined;
   /** Called before each wait; `attempt` is the attempt that just failed. */
   onRetry?: (info: { attempt: number; delayMs: number; error: TpnsError }) => void;
+  /**
+   * No attempt starts later than this (ms after the call): a late one is not made, and the
+   * call fails with the last error, or TpnsSendWindowClosedError when nothing was tried.
+   */
+  startWithinMs?: number;
 }
 
 /**
  * Runs `attempt` until it succeeds, throws a non-retryable error, or the next wait would end
- * past `policy.budgetMs` (counted from the first attempt); then the last error is thrown.
+ * past `policy.budgetMs` or `startWithinMs` (counted from the first attempt); then the last
+ * error is thrown.
  */
 export async function withRetry<T>(attempt: (attemptNumber: number) => Promise<T>, options: RetryOptions): Promise<T> {
-  const { policy, clock = systemClock, signal, onRetry } = options;
+  const { policy, clock = systemClock, signal, onRetry, startWithinMs = Infinity } = options;
   const started = clock.now();
+  const limitMs = Math.min(policy.budgetMs, startWithinMs);
+  let lastError: TpnsError | undefined;
   for (let attemptNumber = 1; ; attemptNumber++) {
+    // A wait can end a little late: an attempt due after the window is not made.
+    if (clock.now() - started >= startWithinMs) throw lastError ?? new TpnsSendWindowClosedError();
     try {
       return await attempt(attemptNumber);
     } catch (error) {
       if (!(error instanceof TpnsError) || !error.retryable) throw error;
+      lastError = error;
       const delayMs = retryDelay(attemptNumber, policy, clock.random(), error.retryAfterMs);
-      if (clock.now() - started + delayMs >= policy.budgetMs) throw error;
+      if (clock.now() - started + delayMs >= limitMs) throw error;
       onRetry?.({ attempt: attemptNumber, delayMs, error });
       await clock.sleep(delayMs, signal);
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TpnsBadRequestError, TpnsUnavailableError } from '../../../lib/tpns/errors.js';
+import { TpnsBadRequestError, TpnsSendWindowClosedError, TpnsUnavailableError } from '../../../lib/tpns/errors.js';
 import { backoffCeiling, retryDelay, withRetry } from '../../../lib/tpns/retry.js';
 import type { RetryClock } from '../../../lib/tpns/retry.js';
 import { parseRetryAfter } from '../../../lib/tpns/transport.js';
@@ -96,6 +96,28 @@ describe('withRetry', () => {
     // Waits 99 + 199 + 399 = 697; the 4th (799) would end at 1 496 > 1 000.
     expect(clock.slept).toEqual([99, 199, 399]);
     expect(calls).toBe(4);
+  });
+
+  it('startWithinMs: no retry is planned to start after it, and the last error is thrown', async () => {
+    const clock = fakeClock(0.999);
+    let calls = 0;
+    const last = unavailable();
+    const attempt = () => {
+      calls += 1;
+      return Promise.reject(calls === 3 ? last : unavailable());
+    };
+    await expect(withRetry(attempt, { policy, clock, startWithinMs: 500 })).rejects.toBe(last);
+    // Waits 99 + 199 = 298; the 3rd (399) would start at 697 > 500, inside the 10 s budget.
+    expect(clock.slept).toEqual([99, 199]);
+    expect(calls).toBe(3);
+  });
+
+  it('startWithinMs: a call already late makes no attempt (TpnsSendWindowClosedError, retryable)', async () => {
+    let calls = 0;
+    const error: unknown = await withRetry(() => (calls++, Promise.resolve('sent')), { policy, clock: fakeClock(), startWithinMs: 0 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(TpnsSendWindowClosedError);
+    expect(error).toMatchObject({ code: 'SEND_WINDOW_CLOSED', retryable: true });
+    expect(calls).toBe(0);
   });
 
   it('a budget of 0 means a single attempt', async () => {
