@@ -3,13 +3,16 @@
  * chose op 5 from a ledger read made before the sign-in, then stalled (here: DynamoDB slow on its
  * index cleanup, as a frozen container would be). The sign-in waits for that op 5 to reach TPNS
  * before it records and pushes its own binding, so op 5 cannot remove it after it was answered.
+ * Where the sign-in is recorded first, the erasure must spare it: op 3 on the tokens TPNS says
+ * hold the account, never op 5, and when it could not ask TPNS, a retry.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { deleteAccount } from '../../../lib/commands/delete-account.js';
 import { signIn } from '../../../lib/commands/sign-in.js';
 import { LEASE_WAIT_MS } from '../../../lib/commands/work.js';
-import { SEND_WINDOW_MS } from '../../../lib/convergence/reconciler.js';
+import { SEND_WINDOW_MS, pushErasures } from '../../../lib/convergence/reconciler.js';
+import { QUERY_PATH } from '../../../lib/tpns/constants.js';
 import { loadConfig } from '../../../lib/config/config.js';
 import { createRuntime } from '../../../lib/config/runtime.js';
 import type { Runtime } from '../../../lib/config/runtime.js';
@@ -58,11 +61,65 @@ describe('a sign-in while the erasure of its account is still being pushed', () 
     const [bind] = batchCalls(stack.tpns, 2).filter((call) => JSON.stringify(call.requested).includes('race-token-new-2'));
     // The erasure wait (LEASE_WAIT_MS), then the send window of any erasure push that decided before the record.
     expect(bind!.receivedAt - started).toBeGreaterThanOrEqual(LEASE_WAIT_MS + SEND_WINDOW_MS - 50);
-    await deletion;
+    // Stalled past its deadline: the erasure is handed to the worker.
+    expect(await deletion).toMatchObject({ status: 202, body: { queued: 2 } });
     await stack.tpns.idle();
     // The erasure decided after the sign-in was recorded: it spared the new device.
     expect(stack.tpns.accountsOf('android', 'race-token-new-2')).toEqual([{ account: 'returning-user-2', accountType: 0 }]);
     expect(batchCalls(stack.tpns).filter((call) => call.operatorType === 5 && call.receivedAt > bind!.receivedAt)).toEqual([]);
+  });
+
+  it('an erasure whose fresh read shows a sign-in recorded since its first read queues that app (op 3 needs TPNS asked first), and the worker then spares the new device', async () => {
+    const account = 'returning-user-5';
+    expect(await signIn(runtime, device(account, 'race-token-old-5'), { correlationId: 'before' })).toMatchObject({ status: 200 });
+    // Stalled 2.5 s between its first read and its fresh one: the sign-in (after its 1.5 s wait) is recorded in between, and the deletion still ends within its deadline.
+    stack.dynamo.faults.add({ kind: 'latency', latencyMs: 2_500, operation: 'BatchWriteItem', count: 1 });
+    const deletion = deleteAccount(runtime, { account }, { correlationId: 'deletion' });
+    await sleep(300);
+    expect(await signIn(runtime, device(account, 'race-token-new-5'), { correlationId: 'again' })).toMatchObject({ status: 200, body: { applied: 1 } });
+    // iOS took op 5; Android was not sent op 5 (it would remove the new binding) but queued.
+    expect(await deletion).toMatchObject({ status: 202, body: { queued: 2 } });
+    await stack.tpns.idle();
+    expect(batchCalls(stack.tpns, 5).map((call) => call.platform)).toEqual(['ios']);
+    expect(stack.tpns.accountsOf('android', 'race-token-old-5')).toEqual([{ account, accountType: 0 }]);
+    // The worker's push asks TPNS, then removes the account from the old token only (op 3).
+    await stack.startWorker();
+    await stack.quiesce();
+    await stack.stopWorker();
+    expect(stack.tpns.accountsOf('android', 'race-token-old-5')).toEqual([]);
+    expect(stack.tpns.accountsOf('android', 'race-token-new-5')).toEqual([{ account, accountType: 0 }]);
+    expect(batchCalls(stack.tpns, 3).map((call) => [call.platform, call.requested])).toEqual([['android', [{ token: 'race-token-old-5', accounts: [{ account, accountType: 0 }] }]]]);
+    expect(await stack.take()).toEqual([]);
+  });
+
+  it('when TPNS does not answer which tokens hold the account (needed for op 3), that app is retried, never op 5d over the newer sign-in', async () => {
+    const account = 'returning-user-4';
+    const ref = { account };
+    expect(await signIn(runtime, device(account, 'race-token-old-4'), { correlationId: 'before' })).toMatchObject({ status: 200 });
+    // The deletion is recorded, but TPNS takes none of it: both apps are left for the worker.
+    stack.tpns.injectFault({ kind: 'internal', path: 'batchoperate' });
+    expect(await deleteAccount(runtime, ref, { correlationId: 'deletion' })).toMatchObject({ status: 202, body: { queued: 2 } });
+    stack.tpns.clearFaults();
+    await stack.take('binding', { waitForDelayed: true }); // this test pushes the erasure itself
+    expect(await signIn(runtime, device(account, 'race-token-new-4'), { correlationId: 'again' })).toMatchObject({ status: 200, body: { applied: 1 } });
+    await stack.tpns.idle();
+    // Android must spare the new sign-in: op 3 on the tokens TPNS says hold the account, and that query fails.
+    stack.tpns.injectFault({ kind: 'internal', path: QUERY_PATH });
+    const sentBefore = batchCalls(stack.tpns).length;
+    const first = await pushErasures(runtime, [ref], { budgetMs: 0 });
+    expect(first.get(runtime.ledger.digestOf(ref))).toMatchObject({ status: 'retry', code: '1008004' });
+    // iOS (no newer sign-in there) took op 5; nothing at all was sent to Android.
+    expect(batchCalls(stack.tpns).slice(sentBefore).map((call) => [call.platform, call.operatorType])).toEqual([['ios', 5]]);
+    await stack.tpns.idle();
+    expect(stack.tpns.accountsOf('android', 'race-token-old-4')).toEqual([{ account, accountType: 0 }]);
+    expect(stack.tpns.accountsOf('android', 'race-token-new-4')).toEqual([{ account, accountType: 0 }]);
+    // TPNS answers again: the retry removes the account from the old token only.
+    stack.tpns.clearFaults();
+    const second = await pushErasures(runtime, [ref], { budgetMs: 0 });
+    expect(second.get(runtime.ledger.digestOf(ref))).toEqual({ status: 'applied' });
+    await stack.tpns.idle();
+    expect(stack.tpns.accountsOf('android', 'race-token-old-4')).toEqual([]);
+    expect(stack.tpns.accountsOf('android', 'race-token-new-4')).toEqual([{ account, accountType: 0 }]);
   });
 
   it("a sign-in while the erasure's read-back repairs with op 3 (applied, not verified) pushes after that op 3, never before it", { timeout: 20_000 }, async () => {
