@@ -11,7 +11,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { BatchGetItemCommand, BatchWriteItemCommand, DynamoDBClient, GetItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, BatchWriteItemCommand, DynamoDBClient, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { signRequest } from '../lib/tpns/sign.js';
@@ -244,7 +244,7 @@ export class Bare {
     const table = this.#target.tableName;
     const tombstone = { pk: S(`E#${this.#digest(account)}`), sk: S('#') };
     await Promise.all([
-      this.#dynamo.send(new GetItemCommand({ TableName: table, Key: tombstone, ConsistentRead: true })),
+      this.#dynamo.send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: [tombstone], ConsistentRead: true } } })),
       this.#dynamo.send(
         new BatchWriteItemCommand({ RequestItems: { [table]: [{ PutRequest: { Item: { pk: S(`I#${this.#digest(account)}`), sk: S(`T#${platform}#${token}`) } } }] } }),
       ),

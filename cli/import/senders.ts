@@ -62,7 +62,7 @@ export async function queueSender(env: NodeJS.ProcessEnv): Promise<Sender> {
       sequence += 1;
       // Recorded as the admin bulk records (tombstone floors, index, a token's lines in file order), then queued.
       const items = bindings.map((binding) => ({ key: { platform, token: binding.token }, ref: refOf(binding) }));
-      const writes = await recordSignIns(runtime, items, false);
+      const { writes } = await recordSignIns(runtime, items, false);
       await queueRecorded(runtime, writes, { correlationId: `cli-import:${runId}:${sequence}` });
       return bindings.map(() => ({ ok: true }));
     },

@@ -58,18 +58,22 @@ async function awaitErasurePushes(
  */
 const outlastErasureDecisions = (outlast: boolean): Promise<void> => (outlast ? sleep(SEND_WINDOW_MS) : Promise.resolve());
 
+/** Recorded sign-ins and the options to push them with. */
+export interface RecordedSignIns {
+  writes: WriteResult[];
+  push: PushOptions;
+}
+
 /**
- * Records sign-ins, each versioned above its account's tombstone: a deletion answered before the
- * sign-in began orders before it even if another container's clock runs a little ahead.
+ * Records sign-ins, each versioned above its account's tombstone (waiting a moment, up to
+ * `leaseWaitMs`, for an erasure of the account still being pushed): a deletion answered before
+ * the sign-in began orders before it even if another container's clock runs a little ahead.
+ * One token's items in request order (the last one wins); different tokens in parallel.
  */
-export async function recordSignIns(runtime: Convergence, items: readonly { key: TokenKey; ref: AccountRef }[], claim: boolean): Promise<WriteResult[]> {
+export async function recordSignIns(runtime: Convergence, items: readonly { key: TokenKey; ref: AccountRef }[], claim: boolean, options: PushOptions = {}): Promise<RecordedSignIns> {
   const { ledger } = runtime;
-  const [read] = await Promise.all([
-    ledger.getTombstones(items.map(({ ref }) => ref)),
-    ledger.indexAccount(items.map(({ key, ref }) => ({ key, ref }))),
-  ]);
-  const { tombstones, outlast } = await awaitErasurePushes(ledger, items, read, LEASE_WAIT_MS);
-  // One token's items in request order (the last one wins); different tokens in parallel.
+  const [read] = await Promise.all([ledger.getTombstones(items.map(({ ref }) => ref)), ledger.indexAccount(items)]);
+  const { tombstones, outlast } = await awaitErasurePushes(ledger, items, read, options.leaseWaitMs ?? LEASE_WAIT_MS);
   const byToken = new Map<string, { key: TokenKey; ref: AccountRef }[]>();
   for (const item of items) {
     const id = `${item.key.platform}:${item.key.token}`;
@@ -90,33 +94,21 @@ export async function recordSignIns(runtime: Convergence, items: readonly { key:
     ),
   );
   await outlastErasureDecisions(outlast);
-  return writes;
+  // That wait, after the writes, also outlasted any holder of a token's lease that read before
+  // them (the same window): no second wait, so Cognito's 5 s hold.
+  return { writes, push: outlast ? { ...options, leaseWaitMs: 0 } : options };
 }
 
 /**
- * One sign-in: the tombstone check (waiting a moment for an erasure of the account still being
- * pushed) and the index hint first, then the one conditional write that
+ * One sign-in: the tombstone check and the index hint first, then the one conditional write that
  * records, versions (above the tombstone) and claims the push. Accepted exactly when that write
  * succeeded: a failure before it leaves nothing recorded (503), after it the answer is 2xx.
  */
 export async function signIn(runtime: Convergence, input: DeviceInput, meta: CommandMeta, options: PushOptions = {}): Promise<Answer> {
   assertConfigured(runtime.tpns, [input.platform]);
-  const key = { platform: input.platform, token: input.token };
-  const ref = accountRef(input);
-  const { ledger } = runtime;
-  const [read] = await Promise.all([ledger.getTombstone(ref), ledger.indexAccount([{ key, ref }])]);
-  let tombstone = read;
-  let outlast = false;
-  if (read) {
-    const waited = await awaitErasurePushes(ledger, [{ key, ref }], new Map([[read.digest, read]]), options.leaseWaitMs ?? LEASE_WAIT_MS);
-    ({ outlast } = waited);
-    tombstone = waited.tombstones.get(read.digest);
-  }
-  const write = await ledger.recordSignIn(key, ref, { claim: !runtime.directBreaker?.isOpen(), ...(tombstone ? { floor: tombstone.v } : {}) });
-  await outlastErasureDecisions(outlast);
-  // That wait, after the write, also outlasted any holder of the token's lease that read before
-  // it (the same window): no second wait, so Cognito's 5 s hold.
-  return answerOf(await pushRecorded(runtime, [write], meta, outlast ? { ...options, leaseWaitMs: 0 } : options));
+  const item = { key: { platform: input.platform, token: input.token }, ref: accountRef(input) };
+  const { writes, push } = await recordSignIns(runtime, [item], !runtime.directBreaker?.isOpen(), options);
+  return answerOf(await pushRecorded(runtime, writes, meta, push));
 }
 
 /**
@@ -151,7 +143,7 @@ export async function bulkBind(runtime: Convergence, input: BulkBindInput, meta:
   assertConfigured(runtime.tpns, platforms);
   const items = input.items.map((item) => ({ key: { platform: item.platform, token: item.token }, ref: accountRef(item) }));
   const direct = [...platforms].every((platform) => input.items.filter((item) => item.platform === platform).length <= DIRECT_ITEM_LIMIT);
-  const writes = await recordSignIns(runtime, items, direct);
-  if (direct) return answerOf(await pushRecorded(runtime, writes, meta));
+  const { writes, push } = await recordSignIns(runtime, items, direct);
+  if (direct) return answerOf(await pushRecorded(runtime, writes, meta, push));
   return answerOf(await queueRecorded(runtime, writes, meta));
 }

@@ -3,7 +3,8 @@
  * the way DynamoDB does when it sheds load (HTTP 400 ProvisionedThroughputExceededException or
  * ThrottlingException, HTTP 500 InternalServerError) or delays them, and counts requests per
  * operation. A rule fires for the next `count` matching requests and/or a `probability` of them,
- * drawn from a seeded PRNG so a run is repeatable; `operation` narrows it to one X-Amz-Target.
+ * drawn from a seeded PRNG so a run is repeatable, optionally `after` letting some through;
+ * `operation` narrows it to one X-Amz-Target.
  *
  * Hand-written because no npm package injects DynamoDB faults in front of dynalite:
  * aws-sdk-client-mock replaces a client inside one process (the handlers build their own from
@@ -55,6 +56,8 @@ export interface DynamoFaultRule {
   probability?: number;
   /** Affect only the next N matching requests (those the probability picks), then the rule is spent. */
   count?: number;
+  /** Let the first N matching requests through untouched (e.g. `1`: the second read, not the first). */
+  after?: number;
   /** Only this operation: `UpdateItem`, or the X-Amz-Target itself (`DynamoDB_20120810.UpdateItem`). */
   operation?: DynamoOperation | `${typeof TARGET_PREFIX}${DynamoOperation}`;
   /** `latency`: how long (default 1 000 ms). */
@@ -74,6 +77,8 @@ export interface ActiveDynamoFault extends DynamoFaultRule {
   id: number;
   /** Requests this rule has affected so far. */
   fired: number;
+  /** Matching requests it let through because of `after`. */
+  passed: number;
 }
 
 export class InvalidDynamoFaultRuleError extends RangeError {
@@ -95,6 +100,7 @@ function ruleProblem(rule: DynamoFaultRule): string | undefined {
   if (!(DYNAMO_FAULT_KINDS as readonly string[]).includes(rule.kind)) return `kind must be one of ${DYNAMO_FAULT_KINDS.join(', ')}`;
   if (rule.probability !== undefined && !(rule.probability > 0 && rule.probability <= 1)) return 'probability must be in (0, 1]';
   if (rule.count !== undefined && !(Number.isInteger(rule.count) && rule.count > 0)) return 'count must be a positive integer';
+  if (rule.after !== undefined && !(Number.isInteger(rule.after) && rule.after >= 0)) return 'after must be a non-negative integer';
   if (rule.latencyMs !== undefined && !(rule.latencyMs >= 0)) return 'latencyMs must be >= 0';
   if (rule.latencyAt !== undefined && rule.latencyAt !== 'request' && rule.latencyAt !== 'answer') return 'latencyAt must be request or answer';
   if (rule.operation !== undefined && !(DYNAMO_OPERATIONS as readonly string[]).includes(withoutPrefix(rule.operation))) {
@@ -118,7 +124,7 @@ export class DynamoFaults {
     const problem = ruleProblem(rule);
     if (problem) throw new InvalidDynamoFaultRuleError(`DynamoDB fault rule: ${problem}`);
     const operation = rule.operation === undefined ? {} : { operation: withoutPrefix(rule.operation) as DynamoOperation };
-    const fault: ActiveDynamoFault = { ...rule, ...operation, id: this.#nextId++, fired: 0 };
+    const fault: ActiveDynamoFault = { ...rule, ...operation, id: this.#nextId++, fired: 0, passed: 0 };
     this.#entries.push({ fault, random: seededRandom(rule.seed ?? this.defaultSeed) });
     return { ...fault };
   }
@@ -182,6 +188,10 @@ export class DynamoFaults {
     for (const { fault, random } of this.#entries) {
       if (fault.operation !== undefined && fault.operation !== operation) continue;
       if (fault.count !== undefined && fault.fired >= fault.count) continue;
+      if (fault.passed < (fault.after ?? 0)) {
+        fault.passed += 1;
+        continue;
+      }
       if (fault.probability !== undefined && random() >= fault.probability) continue;
       if (fault.kind === 'latency' ? latencyMs + answerLatencyMs > 0 : error) continue;
       fault.fired += 1;

@@ -178,7 +178,7 @@ describe('a request refused with 503 (the ledger failing) is not accepted', () =
     await signIn(history, device, a);
     await stack.quiesce();
     // Every attempt of one DynamoDB read of B's sign-in (its account's tombstone) fails: the SDK's 4 attempts, then 503.
-    const fault = stack.dynamo.faults.add({ kind: 'InternalServerError', operation: 'GetItem', count: 4 });
+    const fault = stack.dynamo.faults.add({ kind: 'InternalServerError', operation: 'BatchGetItem', count: 4 });
     const refused = await signIn(history, device, b);
     stack.dynamo.faults.remove(fault.id);
     expect(refused.attempts).toEqual(['503']);

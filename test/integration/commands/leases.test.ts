@@ -80,13 +80,13 @@ describe('a sign-in while another push of the same token is in flight', () => {
 
   it(`a holder stalled between its re-read and its send (the read answered ${LEASE_WAIT_MS + 1_500} ms late) sends nothing decided from it: no superseded binding after the waiter's answer`, async () => {
     const token = 'lease-token-3';
-    // The holder's re-read (its first BatchGetItem) is served at once and answered late, as if the holder froze.
+    // The holder's re-read (its second BatchGetItem, after the tombstone read) is served at once and answered late, as if the holder froze.
     stack.dynamo.faults.resetCounters();
-    stack.dynamo.faults.add({ kind: 'latency', latencyAt: 'answer', latencyMs: LEASE_WAIT_MS + 1_500, count: 1, operation: 'BatchGetItem' });
+    stack.dynamo.faults.add({ kind: 'latency', latencyAt: 'answer', latencyMs: LEASE_WAIT_MS + 1_500, after: 1, count: 1, operation: 'BatchGetItem' });
     // A long deadline, so that only the send window (not the request's deadline) can stop the stale send.
     const output = captureOutput();
     const first = signIn(runtime, device('stalled-holder', token), { correlationId: 'stalled' }, { deadlineMs: 8_000 });
-    await vi.waitFor(() => expect(stack.dynamo.faults.requests().BatchGetItem).toBe(1), { timeout: 2_000, interval: 10 });
+    await vi.waitFor(() => expect(stack.dynamo.faults.requests().BatchGetItem).toBe(2), { timeout: 2_000, interval: 10 });
     const second = await signIn(runtime, device('waiter', token), { correlationId: 'waiter' });
     const answeredAt = Date.now();
     expect(second).toMatchObject({ status: 202, body: { queued: 1 } });

@@ -162,6 +162,14 @@ describe('fault proxy', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(390);
   });
 
+  it('lets the first `after` matching requests through, then fires', async () => {
+    dynamo.faults.add({ kind: 'InternalServerError', operation: 'GetItem', after: 2, count: 1 });
+    const outcomes = [];
+    for (let i = 0; i < 4; i++) outcomes.push(await faulted(getItem('x')));
+    expect(outcomes).toEqual([false, false, true, false]);
+    expect(() => dynamo.faults.add({ kind: 'InternalServerError', after: -1 })).toThrow(/after must be a non-negative integer/);
+  });
+
   it('filters by operation, given as a name or as the X-Amz-Target', async () => {
     dynamo.faults.add({ kind: 'ThrottlingException', operation: 'PutItem' });
     dynamo.faults.add({ kind: 'InternalServerError', operation: 'DynamoDB_20120810.UpdateItem' });
