@@ -146,7 +146,8 @@ describe('when the budget runs out', () => {
   });
 
   it('an abort signal stops retrying at once and rejects with its reason', async () => {
-    emulator().injectFault({ kind: 'http500', path: 'batchoperate' });
+    // Retry-After 5 s: the retry waits at least that long (a jittered backoff alone may retry within ms, before the abort).
+    emulator().injectFault({ kind: 'http500', path: 'batchoperate', retryAfterSeconds: 5 });
     const { tpns } = clientFor(emulator(), { retry: { budgetMs: 10_000, baseDelayMs: 2_000, maxDelayMs: 2_000 } });
     const controller = new AbortController();
     const reason = new Error('caller gave up');
