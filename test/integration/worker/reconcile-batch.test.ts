@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { listDevices } from '../../../lib/commands/list-devices.js';
+import { deleteAccount } from '../../../lib/commands/delete-account.js';
 import { erasureStatus } from '../../../lib/commands/erasure-status.js';
 import { signIn } from '../../../lib/commands/sign-in.js';
 import { signOut } from '../../../lib/commands/sign-out.js';
@@ -361,6 +362,28 @@ describe('erasure keys', () => {
     expect(h.stack.tpns.tokensOf('android', account)).toEqual([]);
     expect((await followUps(message.correlationId)).map(({ message: m }) => [m.phase, m.attempt])).toEqual([['verify', 1]]);
   });
+
+  it(`verify: dead-letters an erasure still bound after MAX_VERIFY_ATTEMPTS (${MAX_VERIFY_ATTEMPTS}) read-backs, with the tokens that hold it`, async () => {
+    const [account, ghost] = [fresh('erased-stuck'), fresh('tok-ghost')];
+    await h.runtime.ledger.recordDeletion({ account }, h.runtime.tpns.platforms);
+    await h.runtime.tpns.bind('android', [{ token: ghost, account }]); // the app's SDK keeps binding it
+    const before = batchCalls(h.stack).length;
+    const message = keyMessage('verify', [{ kind: 'erasure', account }], MAX_VERIFY_ATTEMPTS - 1);
+    const { records, response } = run([message]);
+    expect(await failedIds(response)).toEqual([]);
+    expect(batchCalls(h.stack)).toHaveLength(before); // no more repairs
+    const { letters } = await h.takeDeadLetters();
+    expect(letters).toEqual([
+      expect.objectContaining({
+        reason: { code: 'NOT_CONVERGING', message: expect.stringMatching(new RegExp(`still bound after ${MAX_VERIFY_ATTEMPTS} read-backs`)) as string },
+        key: { kind: 'erasure', account },
+        actual: { android: [ghost] },
+        source: { messageId: records[0]!.messageId, correlationId: message.correlationId },
+      }),
+    ]);
+    expect(await followUps(message.correlationId)).toEqual([]);
+    expect(await erasureStatus(h.runtime, { account })).toMatchObject({ state: 'pending' });
+  });
 });
 
 describe('outages', () => {
@@ -377,6 +400,36 @@ describe('outages', () => {
     h.stack.dynamo.faults.clear();
     expect(await failedIds(reconcileBatch(sqsEvent([records[0]!]), h.runtime))).toEqual([]);
     expect(h.stack.tpns.accountsOf('android', token)).toEqual([{ account: 'noledger-1', accountType: 0 }]);
+  });
+
+  it('a record message the ledger cannot take fails (SQS redelivers it), sends nothing, and is recorded and pushed when redelivered', async () => {
+    const token = fresh('tok-rec-down');
+    const message: KeyMessage = { v: 2, phase: 'record', correlationId: fresh('cognito'), attempt: 0, signIns: [{ platform: 'ios', token, account: 'cognito-down', v: nextVersion() }] };
+    h.stack.dynamo.faults.add({ kind: 'InternalServerError', operation: 'UpdateItem' });
+    const { records, response } = run([message]);
+    expect(await failedIds(response)).toEqual([records[0]!.messageId]);
+    expect(batchCalls(h.stack)).toHaveLength(0);
+    h.stack.dynamo.faults.clear();
+    expect(await failedIds(reconcileBatch(sqsEvent(records), h.runtime))).toEqual([]);
+    expect(h.stack.tpns.accountsOf('ios', token)).toEqual([{ account: 'cognito-down', accountType: 0 }]);
+    expect(await stateOf('cognito-down', token)).toBe('applied');
+  });
+
+  it('a deletion whose push finds the ledger failing (the tombstone already recorded) is answered 202 and queued; the queued push erases the account', async () => {
+    const [account, token] = [fresh('erased-ledger-down'), fresh('tok-ledger-down')];
+    await signIn(h.runtime, { account, token, platform: 'android' }, meta());
+    // The deletion's own read of the account's tokens (the first Query) passes; the push's reads fail.
+    h.stack.dynamo.faults.add({ kind: 'InternalServerError', operation: 'Query', after: 1 });
+    const correlationId = fresh('deletion');
+    expect(await deleteAccount(h.runtime, { account }, { correlationId })).toMatchObject({ status: 202, body: { applied: 0, queued: 2 } });
+    expect(batchCalls(h.stack, 5)).toHaveLength(0);
+    expect(h.stack.tpns.accountsOf('android', token)).toEqual([{ account, accountType: 0 }]);
+    h.stack.dynamo.faults.clear();
+    const queued = (await followUps(correlationId)).map(({ message }) => message);
+    expect(queued.map((message) => message.phase)).toEqual(['push']);
+    expect(await failedIds(run(queued).response)).toEqual([]);
+    expect(h.stack.tpns.accountsOf('android', token)).toEqual([]);
+    expect(await erasureStatus(h.runtime, { account })).toMatchObject({ state: 'applied' });
   });
 
   it('fails the whole batch when its follow-ups cannot be queued (a key must not stay unverified)', async () => {
