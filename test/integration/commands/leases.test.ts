@@ -9,6 +9,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { listDevices } from '../../../lib/commands/list-devices.js';
 import { signIn } from '../../../lib/commands/sign-in.js';
 import { LEASE_WAIT_MS } from '../../../lib/commands/work.js';
+import { pushTokens } from '../../../lib/convergence/reconciler.js';
+import { LEASE_MS } from '../../../lib/ledger/dynamo-ledger.js';
 import { loadConfig } from '../../../lib/config/config.js';
 import { createRuntime } from '../../../lib/config/runtime.js';
 import type { Runtime } from '../../../lib/config/runtime.js';
@@ -98,5 +100,25 @@ describe('a sign-in while another push of the same token is in flight', () => {
     expect(callsFor(token).filter((call) => JSON.stringify(call.requested).includes('stalled-holder'))).toEqual([]);
     expect(callsFor(token).filter((call) => call.receivedAt > answeredAt).map((call) => JSON.stringify(call.requested))).toEqual([expect.stringContaining('waiter')]);
     expect(stack.tpns.accountsOf('android', token)).toEqual([{ account: 'waiter', accountType: 0 }]);
+  });
+
+  it('a holder whose lease ran out and was taken over sends nothing (LEASE_LOST, left to the queue); the new holder pushes the intent', async () => {
+    const key = { platform: 'android' as const, token: 'lease-token-4' };
+    const stale = await runtime.ledger.recordSignIn(key, { account: 'stalled-past-lease' }, { claim: true });
+    expect(stale.lease).toBeDefined();
+    // As if the holder froze past its lease: another container (clock LEASE_MS later) takes it over.
+    const now = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(now + LEASE_MS + 1_000);
+    const taker = await runtime.ledger.claim(key);
+    clock.mockRestore();
+    expect(taker).toBeDefined();
+    const sent = batchCalls(stack.tpns).length;
+    const results = await pushTokens(runtime, [stale], { budgetMs: 0 });
+    expect([...results.values()]).toEqual([{ status: 'retry', code: 'LEASE_LOST', message: expect.any(String) as string }]);
+    expect(batchCalls(stack.tpns)).toHaveLength(sent);
+    // The stale holder gave nothing back that was not its own: the new holder's push goes through.
+    expect([...(await pushTokens(runtime, [taker!], { budgetMs: 0 })).values()]).toEqual([{ status: 'applied' }]);
+    await stack.tpns.idle();
+    expect(stack.tpns.accountsOf('android', key.token)).toEqual([{ account: 'stalled-past-lease', accountType: 0 }]);
   });
 });
