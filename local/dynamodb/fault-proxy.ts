@@ -1,10 +1,10 @@
 /**
  * DynamoDB faults on the wire: an HTTP proxy in front of dynalite that answers chosen requests
  * the way DynamoDB does when it sheds load (HTTP 400 ProvisionedThroughputExceededException or
- * ThrottlingException, HTTP 500 InternalServerError) or delays them, and counts requests per
- * operation. A rule fires for the next `count` matching requests and/or a `probability` of them,
- * drawn from a seeded PRNG so a run is repeatable, optionally `after` letting some through;
- * `operation` narrows it to one X-Amz-Target.
+ * ThrottlingException, HTTP 500 InternalServerError), delays them, or serves a batch in part
+ * (unprocessed keys), and counts requests per operation. A rule fires for the next `count`
+ * matching requests and/or a `probability` of them, drawn from a seeded PRNG so a run is
+ * repeatable, optionally `after` letting some through; `operation` narrows it to one X-Amz-Target.
  *
  * Hand-written because no npm package injects DynamoDB faults in front of dynalite:
  * aws-sdk-client-mock replaces a client inside one process (the handlers build their own from
@@ -18,6 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { Agent, createServer, request as httpRequest } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { crc32 } from 'node:zlib';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { seededRandom } from '../tpns-emulator/faults.js';
 
@@ -31,10 +32,17 @@ export const DYNAMO_OPERATIONS = [
 ] as const;
 export type DynamoOperation = (typeof DYNAMO_OPERATIONS)[number];
 
-/** The error kinds are the names the SDK gives the errors (`error.name`); `latency` delays only. */
-export const DYNAMO_FAULT_KINDS = ['ProvisionedThroughputExceededException', 'ThrottlingException', 'InternalServerError', 'latency'] as const;
+/**
+ * The error kinds are the names the SDK gives the errors (`error.name`); `latency` delays only;
+ * `unprocessed` (BatchGetItem, BatchWriteItem) serves the first half of the keys, rounded up, and
+ * returns the rest as UnprocessedKeys / UnprocessedItems, as DynamoDB does when it throttles part
+ * of a batch (a single key is served).
+ */
+export const DYNAMO_FAULT_KINDS = ['ProvisionedThroughputExceededException', 'ThrottlingException', 'InternalServerError', 'latency', 'unprocessed'] as const;
 export type DynamoFaultKind = (typeof DYNAMO_FAULT_KINDS)[number];
-type DynamoErrorKind = Exclude<DynamoFaultKind, 'latency'>;
+type DynamoErrorKind = Exclude<DynamoFaultKind, 'latency' | 'unprocessed'>;
+/** The operations that answer with unprocessed keys. */
+const BATCH_OPERATIONS: readonly string[] = ['BatchGetItem', 'BatchWriteItem'];
 
 /** Status and message as DynamoDB answers them. */
 const ERRORS: Record<DynamoErrorKind, { status: number; message: string }> = {
@@ -106,7 +114,18 @@ function ruleProblem(rule: DynamoFaultRule): string | undefined {
   if (rule.operation !== undefined && !(DYNAMO_OPERATIONS as readonly string[]).includes(withoutPrefix(rule.operation))) {
     return `operation must be one of ${DYNAMO_OPERATIONS.join(', ')}`;
   }
+  if (rule.kind === 'unprocessed' && !(rule.operation !== undefined && BATCH_OPERATIONS.includes(withoutPrefix(rule.operation)))) {
+    return `unprocessed needs operation ${BATCH_OPERATIONS.join(' or ')}`;
+  }
   return undefined;
+}
+
+/** What happens to one request: delays, then an error, a partly served batch, or the request passed on. */
+interface Outcome {
+  latencyMs: number;
+  answerLatencyMs: number;
+  error?: { kind: DynamoErrorKind; message: string };
+  unprocessed?: true;
 }
 
 /** The rules and the counters; the proxy asks it about each request. */
@@ -180,11 +199,12 @@ export class DynamoFaults {
    * first matching rule of each sort winning. Every matching rule draws from its own PRNG, so a
    * seed's sequence of outcomes does not depend on the other rules.
    */
-  take(operation: string): { latencyMs: number; answerLatencyMs: number; error?: { kind: DynamoErrorKind; message: string } } {
+  take(operation: string): Outcome {
     this.#requests[operation] = (this.#requests[operation] ?? 0) + 1;
     let latencyMs = 0;
     let answerLatencyMs = 0;
     let error: { kind: DynamoErrorKind; message: string } | undefined;
+    let unprocessed = false;
     for (const { fault, random } of this.#entries) {
       if (fault.operation !== undefined && fault.operation !== operation) continue;
       if (fault.count !== undefined && fault.fired >= fault.count) continue;
@@ -193,15 +213,16 @@ export class DynamoFaults {
         continue;
       }
       if (fault.probability !== undefined && random() >= fault.probability) continue;
-      if (fault.kind === 'latency' ? latencyMs + answerLatencyMs > 0 : error) continue;
+      if (fault.kind === 'latency' ? latencyMs + answerLatencyMs > 0 : error || unprocessed) continue;
       fault.fired += 1;
       if (fault.kind === 'latency' && fault.latencyAt === 'answer') answerLatencyMs = fault.latencyMs ?? DEFAULT_LATENCY_MS;
       else if (fault.kind === 'latency') latencyMs = fault.latencyMs ?? DEFAULT_LATENCY_MS;
+      else if (fault.kind === 'unprocessed') unprocessed = true;
       else error = { kind: fault.kind, message: fault.message ?? ERRORS[fault.kind].message };
     }
-    if (error) this.#injected[operation] = (this.#injected[operation] ?? 0) + 1;
+    if (error || unprocessed) this.#injected[operation] = (this.#injected[operation] ?? 0) + 1;
     this.#entries = this.#entries.filter(({ fault }) => fault.count === undefined || fault.fired < fault.count);
-    return error ? { latencyMs, answerLatencyMs, error } : { latencyMs, answerLatencyMs };
+    return { latencyMs, answerLatencyMs, ...(error ? { error } : {}), ...(unprocessed ? { unprocessed } : {}) };
   }
 }
 
@@ -247,6 +268,52 @@ function forward(request: IncomingMessage, response: ServerResponse, target: URL
   request.pipe(upstream);
 }
 
+const readBody = async (stream: AsyncIterable<Buffer | string>): Promise<string> => {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString('utf8');
+};
+
+type Batch = Record<string, { Keys: unknown[] } | unknown[]>;
+/** Each table's keys (BatchGetItem) or write requests (BatchWriteItem) as [served, held back]: the first half, rounded up, is served. */
+function splitBatch(items: Batch): [Batch, Batch] {
+  const served: Batch = {};
+  const held: Batch = {};
+  for (const [table, entry] of Object.entries(items)) {
+    const list = Array.isArray(entry) ? entry : entry.Keys;
+    const cut = Math.ceil(list.length / 2);
+    served[table] = Array.isArray(entry) ? list.slice(0, cut) : { ...entry, Keys: list.slice(0, cut) };
+    if (cut < list.length) held[table] = Array.isArray(entry) ? list.slice(cut) : { ...entry, Keys: list.slice(cut) };
+  }
+  return [served, held];
+}
+
+/** A batch served in part: dynalite gets the first half of each table's keys, the answer names the rest unprocessed. */
+async function forwardPartly(request: IncomingMessage, response: ServerResponse, target: URL, agent: Agent, operation: string): Promise<void> {
+  const input = JSON.parse(await readBody(request)) as { RequestItems: Batch };
+  const [served, held] = splitBatch(input.RequestItems);
+  const body = JSON.stringify({ ...input, RequestItems: served });
+  const headers = { ...endToEnd(request.headers), 'content-length': String(Buffer.byteLength(body)) };
+  const upstream = httpRequest({ hostname: target.hostname, port: target.port, method: request.method, path: request.url, headers, agent }, (answer) => {
+    void readBody(answer).then((text) => {
+      if (response.destroyed) return;
+      if (answer.statusCode !== 200) {
+        response.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers)).end(text);
+        return;
+      }
+      const unprocessed = operation === 'BatchGetItem' ? 'UnprocessedKeys' : 'UnprocessedItems';
+      const out = JSON.stringify({ ...(JSON.parse(text) as object), [unprocessed]: held });
+      // The SDK checks DynamoDB's CRC32 of the body when the header is there.
+      const { 'x-amz-crc32': _crc, ...rest } = endToEnd(answer.headers);
+      response.writeHead(200, { ...rest, 'content-length': Buffer.byteLength(out), 'x-amz-crc32': String(crc32(out)) }).end(out);
+    });
+  });
+  upstream.on('error', (error) => {
+    if (!response.headersSent) response.writeHead(502, { 'content-type': 'text/plain' }).end(`DynamoDB fault proxy: dynalite unreachable (${error.message})`);
+  });
+  upstream.end(body);
+}
+
 /** Listens on `host:port` and passes requests on to `target` (dynalite), faults permitting. */
 export async function startFaultProxy(options: { target: string; host: string; port: number; seed?: number }): Promise<FaultProxy> {
   const target = new URL(options.target);
@@ -254,11 +321,13 @@ export async function startFaultProxy(options: { target: string; host: string; p
   const agent = new Agent({ keepAlive: true });
   const server = createServer((request, response) => {
     response.once('close', faults.held());
-    const { latencyMs, answerLatencyMs, error } = faults.take(operationOf(request.headers['x-amz-target']));
+    const operation = operationOf(request.headers['x-amz-target']);
+    const { latencyMs, answerLatencyMs, error, unprocessed } = faults.take(operation);
     const delay = latencyMs > 0 ? sleep(latencyMs) : Promise.resolve();
     void delay.then(() => {
       if (response.destroyed) return; // the client gave up (or the proxy closed) during the latency
       if (error) answerError(request, response, error.kind, error.message);
+      else if (unprocessed) void forwardPartly(request, response, target, agent, operation);
       else forward(request, response, target, agent, answerLatencyMs);
     });
   });

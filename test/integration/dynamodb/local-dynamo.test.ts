@@ -1,6 +1,8 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import {
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
   ConditionalCheckFailedException,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
@@ -14,6 +16,7 @@ import {
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoLedger, LEDGER_CONCURRENCY } from '../../../lib/ledger/dynamo-ledger.js';
+import { LedgerUnavailableError } from '../../../lib/ledger/records.js';
 import { InvalidDynamoFaultRuleError } from '../../../local/dynamodb/fault-proxy.js';
 import type { DynamoFaultKind } from '../../../local/dynamodb/fault-proxy.js';
 import { LocalDynamoPortInUseError, localDynamoClient, startLocalDynamo } from '../../../local/dynamodb/local-dynamo.js';
@@ -222,7 +225,21 @@ describe('fault proxy', () => {
     expect(dynamo.faults.injected()).toEqual({});
   });
 
+  it('unprocessed: a batch is served in part, the rest named unprocessed, as DynamoDB does when it throttles part of one', async () => {
+    dynamo.faults.add({ kind: 'unprocessed', operation: 'BatchWriteItem', count: 1 });
+    const puts = ['u-1', 'u-2', 'u-3'].map((pk) => ({ PutRequest: { Item: key(pk) } }));
+    const written = await client.send(new BatchWriteItemCommand({ RequestItems: { [dynamo.tableName]: puts } }));
+    expect(written.UnprocessedItems).toEqual({ [dynamo.tableName]: puts.slice(2) });
+    expect([(await getItem('u-1')).Item, (await getItem('u-2')).Item, (await getItem('u-3')).Item].map(Boolean)).toEqual([true, true, false]);
+    dynamo.faults.add({ kind: 'unprocessed', operation: 'BatchGetItem', count: 1 });
+    const read = await client.send(new BatchGetItemCommand({ RequestItems: { [dynamo.tableName]: { Keys: [key('u-1'), key('u-2')], ConsistentRead: true } } }));
+    expect(read.Responses?.[dynamo.tableName]).toEqual([key('u-1')]);
+    expect(read.UnprocessedKeys).toEqual({ [dynamo.tableName]: { Keys: [key('u-2')], ConsistentRead: true } });
+    expect(dynamo.faults.injected()).toEqual({ BatchWriteItem: 1, BatchGetItem: 1 });
+  });
+
   it('refuses a rule that could never mean anything', () => {
+    expect(() => dynamo.faults.add({ kind: 'unprocessed' })).toThrow(/unprocessed needs operation BatchGetItem or BatchWriteItem/);
     expect(() => dynamo.faults.add({ kind: 'ThrottlingException', probability: 2 })).toThrow(InvalidDynamoFaultRuleError);
     expect(() => dynamo.faults.add({ kind: 'ThrottlingException', count: 0 })).toThrow(/count/);
     // @ts-expect-error: not an operation (a typo must not silently match nothing)
@@ -246,6 +263,40 @@ describe('the ledger against the proxy', () => {
     } finally {
       process.env = saved;
     }
+  });
+});
+
+describe('the ledger and unprocessed batch keys', () => {
+  const withLedger = async (run: (ledger: DynamoLedger) => Promise<void>) => {
+    const saved = { ...process.env };
+    Object.assign(process.env, dynamo.env);
+    try {
+      await run(new DynamoLedger({ tableName: dynamo.tableName, erasureKey: 'test-key', retentionDays: 30 }));
+    } finally {
+      process.env = saved;
+    }
+  };
+  const keys = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => ({ platform: 'android' as const, token: `${prefix}-${i}` }));
+
+  it('asks again for what DynamoDB left unprocessed, until every key is read and every item written', async () => {
+    await withLedger(async (ledger) => {
+      const tokens = keys('unprocessed', 8);
+      dynamo.faults.add({ kind: 'unprocessed', operation: 'BatchWriteItem', count: 2 });
+      await ledger.indexAccount(tokens.map((token) => ({ key: token, ref: { account: 'unprocessed-user' } })));
+      expect((await ledger.tokensOfAccount({ account: 'unprocessed-user' })).map(({ token }) => token).sort()).toEqual(tokens.map(({ token }) => token).sort());
+      for (const token of tokens) await ledger.recordSignIn(token, { account: 'unprocessed-user' }, { claim: false });
+      dynamo.faults.add({ kind: 'unprocessed', operation: 'BatchGetItem', count: 3 });
+      expect((await ledger.getTokens(tokens)).size).toBe(8);
+      expect(dynamo.faults.injected()).toEqual({ BatchWriteItem: 2, BatchGetItem: 3 });
+    });
+  });
+
+  it('gives up with LedgerUnavailableError (a 503 upstream) when DynamoDB keeps leaving keys unprocessed', async () => {
+    await withLedger(async (ledger) => {
+      dynamo.faults.add({ kind: 'unprocessed', operation: 'BatchGetItem' });
+      // Half of what is left each round: 64 keys still leave 2 unprocessed after the ledger's 5 rounds.
+      await expect(ledger.getTokens(keys('starved', 64))).rejects.toBeInstanceOf(LedgerUnavailableError);
+    });
   });
 });
 
