@@ -4,6 +4,7 @@ import { handler as deleteAccount } from '../../../functions/delete-account.js';
 import { handler as login } from '../../../functions/login.js';
 import { handler as logout } from '../../../functions/logout.js';
 import { handler as query } from '../../../functions/query.js';
+import { captureOutput } from '../../support/output.js';
 import { TEST_VERIFY_DELAY_SECONDS, freshName } from '../../support/stack.js';
 import {
   QUEUE_DOWN,
@@ -36,6 +37,28 @@ const devices = (account: string, query_: Record<string, string> = {}) =>
   invokeHttp(query, httpEvent('GET /v1/me/devices', { account, query: query_ }));
 const receipt = (account: string, scope = 'tpns/admin') =>
   invokeHttp(query, httpEvent('GET /v1/admin/erasures/{account}', { account: 'admin-1', scope, pathParameters: { account } }));
+
+describe('a trigger the function is not wired for', () => {
+  it('an HTTP route it does not serve answers 404, naming the routes it does', async () => {
+    const answer = await invokeHttp(logout, httpEvent('PUT /v1/me/devices/{token}', { pathParameters: { token: freshToken('tok-elsewhere') }, body: { platform: 'ios' } }));
+    expect(answer).toMatchObject({ statusCode: 404, body: { error: expect.stringMatching(/No route PUT \/v1\/me\/devices\/\{token\}; this function serves DELETE \/v1\/me\/devices\/\{token\}, POST \/v1\/admin\/unbind-tokens/) as string } });
+    expect(stack.tpns.requests()).toHaveLength(0);
+  });
+
+  it('a Cognito trigger gets its event back (the sign-in goes on), binds nothing, and the mis-wiring is logged at ERROR', async () => {
+    const event = fixture('cognito-post-authentication');
+    const output = captureOutput();
+    const result = await logout(structuredClone(event), lambdaContext());
+    output.stop();
+    expect(result).toEqual(event);
+    expect(output).toHaveLogged({
+      level: 'ERROR',
+      message: 'Cognito trigger failed; the sign-in goes on, the device binding may be missing',
+      error: expect.objectContaining({ message: expect.stringMatching(/no Cognito trigger: this function is not wired to one/) as string }) as object,
+    });
+    expect(stack.tpns.requests()).toHaveLength(0);
+  });
+});
 
 describe('logout', () => {
   it('DELETE /v1/me/devices/{token}: op 4 directly, then a read-back of the token queued', async () => {
