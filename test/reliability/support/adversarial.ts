@@ -25,14 +25,14 @@ export const SLOW_ANSWER_MS = 600;
  * The soak's faults, at rates that let most operations through: TPNS HTTP 500, 1008004, 1008028,
  * dropped connections and answers slower than the client's timeout (TPNS applies them anyway),
  * each task applied after its own 0-300 ms (reordering); DynamoDB throttling and 500s (per
- * request, before the SDK's own retries); SQS SendMessageBatch/DeleteMessageBatch calls failed
+ * request, before the SDK's own retries) and batches served in part (unprocessed keys); SQS SendMessageBatch/DeleteMessageBatch calls failed
  * and single entries refused.
  */
 export const MIXED_FAULTS: FaultPlan = {
   tpns: { http500: 0.02, internal: 0.02, 'rate-limit': 0.015, drop: 0.01, latency: 0.02 },
   latencyMs: SLOW_ANSWER_MS,
   applyWindow: { minMs: 0, maxMs: 300 },
-  dynamo: { throttle: 0.03, internal: 0.02 },
+  dynamo: { throttle: 0.03, internal: 0.02, unprocessed: 0.05 },
   sqs: { callFailureRate: 0.03, entryFailureRate: 0.05 },
 };
 
@@ -40,7 +40,7 @@ export const REORDERING_ONLY: FaultPlan = {
   tpns: {},
   latencyMs: 0,
   applyWindow: { minMs: 0, maxMs: 300 },
-  dynamo: { throttle: 0, internal: 0 },
+  dynamo: { throttle: 0, internal: 0, unprocessed: 0 },
   sqs: { callFailureRate: 0, entryFailureRate: 0 },
 };
 

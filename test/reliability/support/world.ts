@@ -276,7 +276,8 @@ export interface FaultPlan {
   latencyMs: number;
   /** The emulator's reordering mode for the run (null: in order). */
   applyWindow: { minMs: number; maxMs: number } | null;
-  dynamo: { throttle: number; internal: number };
+  /** Per-request rates: throttling, HTTP 500, and (BatchGetItem, BatchWriteItem) a batch served in part. */
+  dynamo: { throttle: number; internal: number; unprocessed: number };
   sqs: { callFailureRate: number; entryFailureRate: number; outageEveryMs?: number; outageMs?: number };
 }
 
@@ -288,6 +289,9 @@ export function injectFaults(stack: ReliabilityStack, sqsProxy: SqsFaultProxy | 
   stack.tpns.setApplyWindow(plan.applyWindow ? { ...plan.applyWindow, seed } : null);
   if (plan.dynamo.throttle) stack.dynamo.faults.add({ kind: 'ThrottlingException', probability: plan.dynamo.throttle, seed: seed + 1 });
   if (plan.dynamo.internal) stack.dynamo.faults.add({ kind: 'InternalServerError', probability: plan.dynamo.internal, seed: seed + 2 });
+  for (const [index, operation] of (['BatchGetItem', 'BatchWriteItem'] as const).entries()) {
+    if (plan.dynamo.unprocessed) stack.dynamo.faults.add({ kind: 'unprocessed', operation, probability: plan.dynamo.unprocessed, seed: seed + 4 + index });
+  }
   sqsProxy?.setFaults({ callFailureRate: plan.sqs.callFailureRate, entryFailureRate: plan.sqs.entryFailureRate, seed: seed + 3 });
   const outages =
     sqsProxy && plan.sqs.outageEveryMs ? setInterval(() => sqsProxy.outage(plan.sqs.outageMs ?? 200), plan.sqs.outageEveryMs) : undefined;
