@@ -142,6 +142,20 @@ describe('logout', () => {
 });
 
 describe('delete-account', () => {
+  it('answers 500 (our fault, not the caller\'s) on a deployment with no TPNS app configured, records no deletion, and logs why', async () => {
+    const account = freshName('no-apps');
+    await withEnv({ TPNS_IOS_ACCESS_ID: '', TPNS_IOS_SECRET_KEY: '', TPNS_ANDROID_ACCESS_ID: '', TPNS_ANDROID_SECRET_KEY: '' }, async () => {
+      const output = captureOutput();
+      const answer = await invokeHttp(deleteAccount, httpEvent('DELETE /v1/me', { account }));
+      output.stop();
+      // An erasure that silently covered no app would be worse than an error.
+      expect(answer).toMatchObject({ statusCode: 500, body: { error: 'Internal error' } });
+      expect(output).toHaveLogged({ level: 'ERROR', message: 'Request failed', error: expect.objectContaining({ message: expect.stringMatching(/No TPNS platform is configured/) as string }) as object });
+    });
+    expect(stack.tpns.requests()).toHaveLength(0);
+    expect((await receipt(account)).statusCode).toBe(404);
+  });
+
   it('DELETE /v1/me removes every token of the caller on BOTH apps (op 5 on each), then queues a read-back of the erasure', async () => {
     await bind('user-1001', 'tok-android', 'android');
     await bind('user-1001', 'tok-ios', 'ios');
