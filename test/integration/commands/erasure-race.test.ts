@@ -6,7 +6,6 @@
  * Where the sign-in is recorded first, the erasure must spare it: op 3 on the tokens TPNS says
  * hold the account, never op 5, and when it could not ask TPNS, a retry.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { deleteAccount } from '../../../lib/commands/delete-account.js';
 import { signIn } from '../../../lib/commands/sign-in.js';
@@ -29,6 +28,8 @@ beforeAll(async () => {
 beforeEach(() => stack.reset());
 
 const device = (account: string, token: string) => ({ account, token, platform: 'android' as const });
+/** Until the deletion's index cleanup is held by the count-1 latency rule (the rule is spent once it fires). */
+const stalled = () => vi.waitFor(() => expect(stack.dynamo.faults.list()).toEqual([]), { timeout: 5_000, interval: 5 });
 
 describe('a sign-in while the erasure of its account is still being pushed', () => {
   it('waits for the erasure to reach TPNS, so op 5 never removes the binding of a sign-in answered before it', async () => {
@@ -37,7 +38,7 @@ describe('a sign-in while the erasure of its account is still being pushed', () 
     // BatchWriteItem before its op 5): long enough for a sign-in to be recorded and answered meanwhile.
     stack.dynamo.faults.add({ kind: 'latency', latencyMs: 1_000, operation: 'BatchWriteItem', count: 1 });
     const deletion = deleteAccount(runtime, { account: 'returning-user' }, { correlationId: 'deletion' });
-    await sleep(300); // the deletion is past its reads and stalled
+    await stalled(); // the deletion is past its reads and stalled
     const again = await signIn(runtime, device('returning-user', 'race-token-new'), { correlationId: 'again' });
     expect(again).toMatchObject({ status: 200, body: { applied: 1 } });
     expect(await deletion).toMatchObject({ status: 200 });
@@ -54,7 +55,7 @@ describe('a sign-in while the erasure of its account is still being pushed', () 
     expect(await signIn(runtime, device('returning-user-2', 'race-token-old-2'), { correlationId: 'before' })).toMatchObject({ status: 200 });
     stack.dynamo.faults.add({ kind: 'latency', latencyMs: 4_000, operation: 'BatchWriteItem', count: 1 });
     const deletion = deleteAccount(runtime, { account: 'returning-user-2' }, { correlationId: 'deletion' });
-    await sleep(300);
+    await stalled();
     const started = Date.now();
     const again = await signIn(runtime, device('returning-user-2', 'race-token-new-2'), { correlationId: 'again' });
     expect(again).toMatchObject({ status: 200, body: { applied: 1 } });
@@ -75,7 +76,7 @@ describe('a sign-in while the erasure of its account is still being pushed', () 
     // Stalled 2.5 s between its first read and its fresh one: the sign-in (after its 1.5 s wait) is recorded in between, and the deletion still ends within its deadline.
     stack.dynamo.faults.add({ kind: 'latency', latencyMs: 2_500, operation: 'BatchWriteItem', count: 1 });
     const deletion = deleteAccount(runtime, { account }, { correlationId: 'deletion' });
-    await sleep(300);
+    await stalled();
     expect(await signIn(runtime, device(account, 'race-token-new-5'), { correlationId: 'again' })).toMatchObject({ status: 200, body: { applied: 1 } });
     // iOS took op 5; Android was not sent op 5 (it would remove the new binding) but queued.
     expect(await deletion).toMatchObject({ status: 202, body: { queued: 2 } });
