@@ -4,7 +4,6 @@
  * intent itself; if the holder takes longer than LEASE_WAIT_MS it hands the push to the queue
  * (202) rather than racing the older call.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { listDevices } from '../../../lib/commands/list-devices.js';
 import { signIn } from '../../../lib/commands/sign-in.js';
@@ -29,6 +28,8 @@ afterAll(() => stack.close());
 beforeEach(() => stack.tpns.reset());
 
 const device = (account: string, token: string) => ({ account, token, platform: 'android' as const });
+/** Until the count-1 latency rule fired (a spent rule is dropped): the holder's call is at TPNS, held. */
+const heldAtTpns = () => vi.waitFor(() => expect(stack.tpns.faults()).toEqual([]), { timeout: 5_000, interval: 5 });
 const callsFor = (token: string) => batchCalls(stack.tpns, 2).filter((call) => JSON.stringify(call.requested).includes(token));
 
 describe("TPNS's Retry-After on the direct path", () => {
@@ -47,7 +48,7 @@ describe('a sign-in while another push of the same token is in flight', () => {
     const token = 'lease-token-1';
     stack.tpns.injectFault({ kind: 'latency', latencyMs: 700, count: 1, path: 'batchoperate' });
     const first = signIn(runtime, device('first-user', token), { correlationId: 'first' });
-    await sleep(150); // the first holds the lease and its call is in flight
+    await heldAtTpns(); // the first holds the lease and its call is in flight
     const second = await signIn(runtime, device('second-user', token), { correlationId: 'second' });
     expect(await first).toEqual({ status: 200, body: { applied: 1, failed: [] } });
     expect(second).toEqual({ status: 200, body: { applied: 1, failed: [] } });
@@ -66,7 +67,7 @@ describe('a sign-in while another push of the same token is in flight', () => {
     const token = 'lease-token-2';
     stack.tpns.injectFault({ kind: 'latency', latencyMs: LEASE_WAIT_MS + 700, count: 1, path: 'batchoperate' });
     const first = signIn(runtime, device('slow-holder', token), { correlationId: 'slow' });
-    await sleep(100);
+    await heldAtTpns();
     const second = await signIn(runtime, device('waiter', token), { correlationId: 'waiter' });
     expect(second).toMatchObject({ status: 202, body: { queued: 1, chunks: 1, applied: 0 } });
     // It never sent anything itself.
