@@ -11,7 +11,7 @@ import { erasureStatus } from '../../../lib/commands/erasure-status.js';
 import { signIn } from '../../../lib/commands/sign-in.js';
 import { signOut } from '../../../lib/commands/sign-out.js';
 import { keyLetter } from '../../../lib/queue/dead-letter.js';
-import type { KeyMessage } from '../../../lib/queue/messages.js';
+import type { KeyMessage, ReconcileKey } from '../../../lib/queue/messages.js';
 import { SqsKeyQueue } from '../../../lib/queue/sqs-key-queue.js';
 import { nextVersion } from '../../../lib/ledger/records.js';
 import { MAX_PUSH_ATTEMPTS } from '../../../lib/convergence/reconciler.js';
@@ -53,6 +53,17 @@ const failedIds = async (response: Promise<{ batchItemFailures: { itemIdentifier
 /** Follow-ups queued under any of these correlation ids (each key's follow-up carries the request that named it). */
 const followUps = async (...correlationIds: string[]) =>
   (await queuedKeyMessages(h.stack.sqs)).filter(({ message }) => correlationIds.includes(message.correlationId));
+/** The last read-back a key is allowed: it must repair nothing and queue nothing more; its dead letters, and the source they must name. */
+async function lastReadBack(key: ReconcileKey) {
+  const before = batchCalls(h.stack).length;
+  const message = keyMessage('verify', [key], MAX_VERIFY_ATTEMPTS - 1);
+  const { records, response } = run([message]);
+  expect(await failedIds(response)).toEqual([]);
+  expect(batchCalls(h.stack)).toHaveLength(before); // no more repairs
+  expect(await followUps(message.correlationId)).toEqual([]);
+  const { letters } = await h.takeDeadLetters();
+  return { letters, source: { messageId: records[0]!.messageId, correlationId: message.correlationId } };
+}
 const stateOf = async (account: string, token: string) =>
   (await listDevices(h.runtime, { account })).devices.find((device) => device.token === token)?.state;
 
@@ -304,22 +315,16 @@ describe('verifying', () => {
     const token = fresh('tok-stuck');
     await signIn(h.runtime, { account: 'stuck-1', token, platform: 'android' }, meta());
     await h.runtime.tpns.bind('android', [{ token, account: 'squatter-1' }]);
-    const before = batchCalls(h.stack).length;
-    const message = keyMessage('verify', [tokenKey(token)], MAX_VERIFY_ATTEMPTS - 1);
-    const { records, response } = run([message]);
-    expect(await failedIds(response)).toEqual([]);
-    expect(batchCalls(h.stack)).toHaveLength(before); // no more repairs
-    const { letters } = await h.takeDeadLetters();
+    const { letters, source } = await lastReadBack(tokenKey(token));
     expect(letters).toEqual([
       expect.objectContaining({
         reason: { code: 'NOT_CONVERGING', message: expect.stringMatching(new RegExp(`after ${MAX_VERIFY_ATTEMPTS} read-backs`)) as string },
         key: tokenKey(token),
         desired: { empty: false, bound: [{ account: 'stuck-1', accountType: 0 }], absent: [], v: expect.any(Number) as number },
         actual: [{ account: 'squatter-1', accountType: 0 }],
-        source: { messageId: records[0]!.messageId, correlationId: message.correlationId },
+        source,
       }),
     ]);
-    expect(await followUps(message.correlationId)).toEqual([]);
     expect(await stateOf('stuck-1', token)).toBe('drift');
   });
 
@@ -367,21 +372,15 @@ describe('erasure keys', () => {
     const [account, ghost] = [fresh('erased-stuck'), fresh('tok-ghost')];
     await h.runtime.ledger.recordDeletion({ account }, h.runtime.tpns.platforms);
     await h.runtime.tpns.bind('android', [{ token: ghost, account }]); // the app's SDK keeps binding it
-    const before = batchCalls(h.stack).length;
-    const message = keyMessage('verify', [{ kind: 'erasure', account }], MAX_VERIFY_ATTEMPTS - 1);
-    const { records, response } = run([message]);
-    expect(await failedIds(response)).toEqual([]);
-    expect(batchCalls(h.stack)).toHaveLength(before); // no more repairs
-    const { letters } = await h.takeDeadLetters();
+    const { letters, source } = await lastReadBack({ kind: 'erasure', account });
     expect(letters).toEqual([
       expect.objectContaining({
         reason: { code: 'NOT_CONVERGING', message: expect.stringMatching(new RegExp(`still bound after ${MAX_VERIFY_ATTEMPTS} read-backs`)) as string },
         key: { kind: 'erasure', account },
         actual: { android: [ghost] },
-        source: { messageId: records[0]!.messageId, correlationId: message.correlationId },
+        source,
       }),
     ]);
-    expect(await followUps(message.correlationId)).toEqual([]);
     expect(await erasureStatus(h.runtime, { account })).toMatchObject({ state: 'pending' });
   });
 });
