@@ -183,6 +183,7 @@ describe('malformed replies (a misbehaving proxy, not the emulator)', () => {
 
   it.each([
     ['a result of the wrong length', JSON.stringify({ ret_code: 0, result: ['0'] })],
+    ['a result that is not a list', JSON.stringify({ ret_code: 0, result: 'ok' })],
     ['no ret code', JSON.stringify({ result: ['0', '0'] })],
     ['HTML', '<html>502 Bad Gateway</html>'],
   ])('%s is retried, then reported as retryable BAD_RESPONSE', async (_name, reply) => {
@@ -199,6 +200,13 @@ describe('malformed replies (a misbehaving proxy, not the emulator)', () => {
     ]);
     expect(result.calls).toBeGreaterThan(1);
     expect(server.calls()).toBe(result.calls);
+  });
+
+  it('a query reply of an unexpected shape is retried, then thrown as retryable BAD_RESPONSE (a read-back has no per-item outcome)', async () => {
+    const server = await serverAnswering(JSON.stringify({ ret_code: 0, token_accounts: 'none' }));
+    const tpns = new TpnsClient({ endpoint: server.url, apps: { android: { accessId: '1500000001', secretKey: 'k' } }, retry: { budgetMs: 100, baseDelayMs: 5, maxDelayMs: 20 } });
+    await expect(tpns.accountsOfTokens('android', ['t1'])).rejects.toMatchObject({ code: 'BAD_RESPONSE', retryable: true });
+    expect(server.calls()).toBeGreaterThan(1);
   });
 
   it('a success without a result means every item succeeded; "ok" statuses are success', async () => {
