@@ -84,32 +84,33 @@ describe('withRetry', () => {
     expect(calls).toBe(1);
   });
 
-  it('gives up with the last error when the next wait would end past the budget', async () => {
-    const clock = fakeClock(0.999);
+  /** Fails retryably on every call; the `lastAt`-th error is `last`, the one the call must end with. */
+  const failing = (lastAt: number) => {
     let calls = 0;
     const last = unavailable();
     const attempt = () => {
       calls += 1;
-      return Promise.reject(calls === 4 ? last : unavailable());
+      return Promise.reject(calls === lastAt ? last : unavailable());
     };
+    return { attempt, last, calls: () => calls };
+  };
+
+  it('gives up with the last error when the next wait would end past the budget', async () => {
+    const clock = fakeClock(0.999);
+    const { attempt, last, calls } = failing(4);
     await expect(withRetry(attempt, { policy: { ...policy, budgetMs: 1_000 }, clock })).rejects.toBe(last);
     // Waits 99 + 199 + 399 = 697; the 4th (799) would end at 1 496 > 1 000.
     expect(clock.slept).toEqual([99, 199, 399]);
-    expect(calls).toBe(4);
+    expect(calls()).toBe(4);
   });
 
   it('startWithinMs: no retry is planned to start after it, and the last error is thrown', async () => {
     const clock = fakeClock(0.999);
-    let calls = 0;
-    const last = unavailable();
-    const attempt = () => {
-      calls += 1;
-      return Promise.reject(calls === 3 ? last : unavailable());
-    };
+    const { attempt, last, calls } = failing(3);
     await expect(withRetry(attempt, { policy, clock, startWithinMs: 500 })).rejects.toBe(last);
     // Waits 99 + 199 = 298; the 3rd (399) would start at 697 > 500, inside the 10 s budget.
     expect(clock.slept).toEqual([99, 199]);
-    expect(calls).toBe(3);
+    expect(calls()).toBe(3);
   });
 
   it('startWithinMs: a call already late makes no attempt (TpnsSendWindowClosedError, retryable)', async () => {
