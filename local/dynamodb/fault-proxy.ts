@@ -249,6 +249,11 @@ function answerError(request: IncomingMessage, response: ServerResponse, kind: D
   response.end(body);
 }
 
+function answerUnreachable(response: ServerResponse, error: Error): void {
+  if (response.headersSent) response.destroy(error);
+  else response.writeHead(502, { 'content-type': 'text/plain' }).end(`DynamoDB fault proxy: dynalite unreachable (${error.message})`);
+}
+
 function forward(request: IncomingMessage, response: ServerResponse, target: URL, agent: Agent, answerLatencyMs = 0): void {
   const upstream = httpRequest(
     { hostname: target.hostname, port: target.port, method: request.method, path: request.url, headers: endToEnd(request.headers), agent },
@@ -261,10 +266,7 @@ function forward(request: IncomingMessage, response: ServerResponse, target: URL
       });
     },
   );
-  upstream.on('error', (error) => {
-    if (response.headersSent) response.destroy(error);
-    else response.writeHead(502, { 'content-type': 'text/plain' }).end(`DynamoDB fault proxy: dynalite unreachable (${error.message})`);
-  });
+  upstream.on('error', (error) => answerUnreachable(response, error));
   request.pipe(upstream);
 }
 
@@ -275,15 +277,20 @@ const readBody = async (stream: AsyncIterable<Buffer | string>): Promise<string>
 };
 
 type Batch = Record<string, { Keys: unknown[] } | unknown[]>;
-/** Each table's keys (BatchGetItem) or write requests (BatchWriteItem) as [served, held back]: the first half, rounded up, is served. */
+type BatchEntry = Batch[string];
+/** A table's keys (BatchGetItem: `{ Keys }`) or write requests (BatchWriteItem: a list). */
+const listOf = (entry: BatchEntry): unknown[] => (Array.isArray(entry) ? entry : entry.Keys);
+const withList = (entry: BatchEntry, list: unknown[]): BatchEntry => (Array.isArray(entry) ? list : { ...entry, Keys: list });
+
+/** Each table's keys or write requests as [served, held back]: the first half, rounded up, is served. */
 function splitBatch(items: Batch): [Batch, Batch] {
   const served: Batch = {};
   const held: Batch = {};
   for (const [table, entry] of Object.entries(items)) {
-    const list = Array.isArray(entry) ? entry : entry.Keys;
+    const list = listOf(entry);
     const cut = Math.ceil(list.length / 2);
-    served[table] = Array.isArray(entry) ? list.slice(0, cut) : { ...entry, Keys: list.slice(0, cut) };
-    if (cut < list.length) held[table] = Array.isArray(entry) ? list.slice(cut) : { ...entry, Keys: list.slice(cut) };
+    served[table] = withList(entry, list.slice(0, cut));
+    if (cut < list.length) held[table] = withList(entry, list.slice(cut));
   }
   return [served, held];
 }
@@ -295,7 +302,7 @@ async function forwardPartly(request: IncomingMessage, response: ServerResponse,
   const body = JSON.stringify({ ...input, RequestItems: served });
   const headers = { ...endToEnd(request.headers), 'content-length': String(Buffer.byteLength(body)) };
   const upstream = httpRequest({ hostname: target.hostname, port: target.port, method: request.method, path: request.url, headers, agent }, (answer) => {
-    void readBody(answer).then((text) => {
+    readBody(answer).then((text) => {
       if (response.destroyed) return;
       if (answer.statusCode !== 200) {
         response.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers)).end(text);
@@ -306,11 +313,9 @@ async function forwardPartly(request: IncomingMessage, response: ServerResponse,
       // The SDK checks DynamoDB's CRC32 of the body when the header is there.
       const { 'x-amz-crc32': _crc, ...rest } = endToEnd(answer.headers);
       response.writeHead(200, { ...rest, 'content-length': Buffer.byteLength(out), 'x-amz-crc32': String(crc32(out)) }).end(out);
-    });
+    }, (error: Error) => answerUnreachable(response, error));
   });
-  upstream.on('error', (error) => {
-    if (!response.headersSent) response.writeHead(502, { 'content-type': 'text/plain' }).end(`DynamoDB fault proxy: dynalite unreachable (${error.message})`);
-  });
+  upstream.on('error', (error) => answerUnreachable(response, error));
   upstream.end(body);
 }
 
@@ -327,7 +332,7 @@ export async function startFaultProxy(options: { target: string; host: string; p
     void delay.then(() => {
       if (response.destroyed) return; // the client gave up (or the proxy closed) during the latency
       if (error) answerError(request, response, error.kind, error.message);
-      else if (unprocessed) void forwardPartly(request, response, target, agent, operation);
+      else if (unprocessed) forwardPartly(request, response, target, agent, operation).catch((error: Error) => answerUnreachable(response, error));
       else forward(request, response, target, agent, answerLatencyMs);
     });
   });
