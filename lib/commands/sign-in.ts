@@ -36,10 +36,12 @@ async function awaitErasurePushes(
   waitMs: number,
 ): Promise<{ tombstones: Map<string, Tombstone>; outlast: boolean }> {
   const appOf = ({ key, ref }: { key: TokenKey; ref: AccountRef }) => tombstones.get(ledger.digestOf(ref))?.apps[key.platform];
-  const unapplied = (item: { key: TokenKey; ref: AccountRef }) => {
+  /** The item's app is covered by an erasure that has not reached `field` yet. */
+  const erasureLacks = (field: 'appliedAt' | 'verifiedAt') => (item: { key: TokenKey; ref: AccountRef }) => {
     const app = appOf(item);
-    return app !== undefined && !app.appliedAt;
+    return app !== undefined && !app[field];
   };
+  const unapplied = erasureLacks('appliedAt');
   const deadline = performance.now() + waitMs;
   let waiting = items.filter(unapplied);
   while (waiting.length > 0 && performance.now() < deadline) {
@@ -47,7 +49,7 @@ async function awaitErasurePushes(
     for (const [digest, tombstone] of await ledger.getTombstones(waiting.map(({ ref }) => ref))) tombstones.set(digest, tombstone);
     waiting = waiting.filter(unapplied);
   }
-  return { tombstones, outlast: items.some((item) => appOf(item) !== undefined && !appOf(item)?.verifiedAt) };
+  return { tombstones, outlast: items.some(erasureLacks('verifiedAt')) };
 }
 
 /**

@@ -502,7 +502,10 @@ export async function pushErasures(c: Convergence, refs: readonly AccountRef[], 
   const deadline = performance.now() + options.budgetMs;
   for (let start = 0; start < prepared.length; start += ERASURE_SLICE) await sendErasures(c, prepared.slice(start, start + ERASURE_SLICE), { ...options, deadline }, results, unplanned);
   for (const [id, status] of unplanned) if (results.get(id)?.status !== 'failed') results.set(id, status);
-  for (const ref of refs) if (!results.has(c.ledger.digestOf(ref))) results.set(c.ledger.digestOf(ref), { status: 'applied' });
+  for (const ref of refs) {
+    const id = c.ledger.digestOf(ref);
+    if (!results.has(id)) results.set(id, { status: 'applied' });
+  }
   return results;
 }
 
