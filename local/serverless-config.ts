@@ -62,6 +62,15 @@ export interface TableDefinition {
   provisionedThroughput?: { ReadCapacityUnits: number; WriteCapacityUnits: number };
   /** The attribute DynamoDB TTL expires items by (`expiresAt`); undefined when TTL is off. */
   ttlAttribute?: string;
+  /** As CreateTable takes them; on a PROVISIONED table each carries its throughput. */
+  globalSecondaryIndexes?: GlobalSecondaryIndex[];
+}
+
+export interface GlobalSecondaryIndex {
+  IndexName: string;
+  KeySchema: KeySchemaElement[];
+  Projection: { ProjectionType: 'ALL' | 'KEYS_ONLY' | 'INCLUDE'; NonKeyAttributes?: string[] };
+  ProvisionedThroughput?: { ReadCapacityUnits: number; WriteCapacityUnits: number };
 }
 
 export interface WorkerEventSettings {
@@ -77,6 +86,8 @@ export interface WorkerEventSettings {
   maximumConcurrency: number;
   timeoutSeconds: number;
   reportBatchItemFailures: boolean;
+  /** From the function's `schedule` event (`rate(5 minutes)`): how often the sweep runs; undefined without one. */
+  scheduleRateSeconds?: number;
 }
 
 export interface ServerlessConfig {
@@ -166,7 +177,31 @@ const sqsEvent = z.looseObject({
     functionResponseType: z.optional(z.string()),
   }),
 });
+const scheduleEvent = z.looseObject({ schedule: z.union([z.string(), z.looseObject({ rate: z.union([z.string(), z.tuple([z.string()])]) })]) });
+const RATE_UNITS: Record<string, number> = { minute: 60, minutes: 60, hour: 3_600, hours: 3_600, day: 86_400, days: 86_400 };
+
+/** EventBridge's `rate(value unit)` in seconds (a cron expression is not run locally). */
+function rateSeconds(path: string, expression: string): number {
+  const match = /^rate\((\d+) (minutes?|hours?|days?)\)$/.exec(expression.trim());
+  if (!match) fail(path, `must be rate(<n> minutes|hours|days), got "${expression}"`);
+  const [, value, unit] = match;
+  if (Number(value) < 1 || (Number(value) === 1) !== !unit!.endsWith('s')) fail(path, `must say rate(1 minute) or rate(<n> minutes) (EventBridge's rule), got "${expression}"`);
+  return Number(value) * RATE_UNITS[unit!]!;
+}
+
+function scheduleOf(functionName: string, events: readonly unknown[]): number | undefined {
+  for (const event of events) {
+    const parsed = scheduleEvent.safeParse(event);
+    if (!parsed.success) continue;
+    const { schedule } = parsed.data;
+    const rate = typeof schedule === 'string' ? schedule : schedule.rate;
+    return rateSeconds(`functions.${functionName}.events[].schedule`, typeof rate === 'string' ? rate : rate[0]);
+  }
+  return undefined;
+}
+
 const cfnBoolean = z.union([z.boolean(), z.enum(['true', 'false'])]);
+const throughput = z.object({ ReadCapacityUnits: z.coerce.number(), WriteCapacityUnits: z.coerce.number() });
 const tableResource = z.object({
   Type: z.literal('AWS::DynamoDB::Table'),
   Properties: z.looseObject({
@@ -174,8 +209,18 @@ const tableResource = z.object({
     AttributeDefinitions: z.array(z.object({ AttributeName: z.string(), AttributeType: z.enum(['S', 'N', 'B']) })),
     KeySchema: z.array(z.object({ AttributeName: z.string(), KeyType: z.enum(['HASH', 'RANGE']) })),
     BillingMode: z.optional(z.enum(['PAY_PER_REQUEST', 'PROVISIONED'])),
-    ProvisionedThroughput: z.optional(z.object({ ReadCapacityUnits: z.coerce.number(), WriteCapacityUnits: z.coerce.number() })),
+    ProvisionedThroughput: z.optional(throughput),
     TimeToLiveSpecification: z.optional(z.object({ AttributeName: z.string(), Enabled: cfnBoolean })),
+    GlobalSecondaryIndexes: z.optional(
+      z.array(
+        z.object({
+          IndexName: z.string(),
+          KeySchema: z.array(z.object({ AttributeName: z.string(), KeyType: z.enum(['HASH', 'RANGE']) })),
+          Projection: z.object({ ProjectionType: z.enum(['ALL', 'KEYS_ONLY', 'INCLUDE']), NonKeyAttributes: z.optional(z.array(z.string())) }),
+          ProvisionedThroughput: z.optional(throughput),
+        }),
+      ),
+    ),
   }),
 });
 const functionDefinition = z.looseObject({
@@ -210,8 +255,8 @@ function queueDefinition(resources: Record<string, unknown>, resource: string): 
   };
 }
 
-/** Secondary indexes are not read (the ledger has none): refuse them rather than drift locally. */
-const UNREAD_TABLE_PROPERTIES = ['GlobalSecondaryIndexes', 'LocalSecondaryIndexes'];
+/** Local secondary indexes are not read (the ledger has none): refuse them rather than drift locally. */
+const UNREAD_TABLE_PROPERTIES = ['LocalSecondaryIndexes'];
 
 function tableDefinition(resources: Record<string, unknown>, resource: string): TableDefinition {
   const path = `resources.Resources.${resource}`;
@@ -227,6 +272,13 @@ function tableDefinition(resources: Record<string, unknown>, resource: string): 
   const billingMode = properties.BillingMode ?? 'PROVISIONED';
   if (billingMode === 'PROVISIONED' && !properties.ProvisionedThroughput) fail(`${path}.Properties.ProvisionedThroughput`, 'is required with BillingMode PROVISIONED');
   const ttl = properties.TimeToLiveSpecification;
+  const indexes = properties.GlobalSecondaryIndexes;
+  for (const [at, index] of (indexes ?? []).entries()) {
+    if (billingMode === 'PROVISIONED' && !index.ProvisionedThroughput) fail(`${path}.Properties.GlobalSecondaryIndexes.${at}.ProvisionedThroughput`, 'is required with BillingMode PROVISIONED');
+    for (const { AttributeName } of index.KeySchema) {
+      if (!properties.AttributeDefinitions.some((definition) => definition.AttributeName === AttributeName)) fail(`${path}.Properties.AttributeDefinitions`, `must define ${AttributeName} (a key of index ${index.IndexName})`);
+    }
+  }
   return {
     resource,
     name: properties.TableName,
@@ -235,6 +287,7 @@ function tableDefinition(resources: Record<string, unknown>, resource: string): 
     billingMode,
     ...(billingMode === 'PROVISIONED' && properties.ProvisionedThroughput ? { provisionedThroughput: properties.ProvisionedThroughput } : {}),
     ...(ttl && String(ttl.Enabled) === 'true' ? { ttlAttribute: ttl.AttributeName } : {}),
+    ...(indexes && indexes.length > 0 ? { globalSecondaryIndexes: indexes } : {}),
   };
 }
 
@@ -259,6 +312,7 @@ function workerSettings(config: z.infer<typeof configShape>, queueResourceId: st
       if (!parsed.success || !getAttArn(parsed.data.sqs.arn, queueResourceId)) continue;
       const { batchSize = DEFAULT_BATCH_SIZE, maximumBatchingWindow = 0, maximumConcurrency, functionResponseType } = parsed.data.sqs;
       checkBatching(`functions.${functionName}.events[].sqs`, batchSize, maximumBatchingWindow);
+      const scheduleRateSeconds = scheduleOf(functionName, definition.events ?? []);
       return {
         functionName,
         handler: definition.handler,
@@ -267,6 +321,7 @@ function workerSettings(config: z.infer<typeof configShape>, queueResourceId: st
         maximumConcurrency: maximumConcurrency ?? fail(`functions.${functionName}.events[].sqs.maximumConcurrency`, 'is required'),
         timeoutSeconds: definition.timeout ?? config.provider.timeout ?? DEFAULT_TIMEOUT_SECONDS,
         reportBatchItemFailures: functionResponseType === 'ReportBatchItemFailures',
+        ...(scheduleRateSeconds === undefined ? {} : { scheduleRateSeconds }),
       };
     }
   }

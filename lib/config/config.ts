@@ -30,6 +30,8 @@ export interface Settings {
   directCoolDownMs: number;
   /** TPNS calls in flight per operation in the queue worker (the functions use TPNS_CONCURRENCY). */
   workerTpnsConcurrency: number;
+  /** How long an unverified token's work may stand still before the sweep queues it again. */
+  sweepAfterSeconds: number;
 }
 
 export interface Config {
@@ -46,6 +48,11 @@ export const DEFAULT_VERIFY_DELAY_SECONDS = 15;
 export const DEFAULT_ERASURE_RETENTION_DAYS = 30;
 export const DEFAULT_MAX_VERIFY_ATTEMPTS = 6;
 export const DEFAULT_DIRECT_COOL_DOWN_MS = 5_000;
+/**
+ * A key with live work moves (is recorded, claimed or pushed) at least every 15 min, SQS's
+ * longest delay, which caps both backoffs. 20 min of stillness so means its queued work was lost.
+ */
+export const DEFAULT_SWEEP_AFTER_SECONDS = 1_200;
 /**
  * A batch of up to 100 key messages is coalesced into a few TPNS calls per app and kind (20 keys
  * each); 10 in flight send them in one round trip. Per app, the calls in flight are at most
@@ -89,6 +96,7 @@ const envSchema = z.object({
   MAX_VERIFY_ATTEMPTS: wholeNumber(1, 50),
   DIRECT_COOL_DOWN_MS: wholeNumber(0, 600_000),
   WORKER_TPNS_CONCURRENCY: positiveInt,
+  SWEEP_AFTER_SECONDS: wholeNumber(0, 86_400),
   /** Accepts Tencent's region ids too (`ap-guangzhou`). */
   TPNS_REGION: z.optional(z.pipe(z.transform((value: string) => value.replace(/^ap-/, '')), regionSchema)),
   TPNS_ENDPOINT: z.optional(endpointSchema),
@@ -104,7 +112,7 @@ const envSchema = z.object({
 type Variable = keyof typeof envSchema.shape;
 const VARIABLES = Object.keys(envSchema.shape) as Variable[];
 /** Values a message may quote: never a credential, a key or a URL that could carry one. */
-const QUOTABLE = new Set<Variable>(['VERIFY_DELAY_SECONDS', 'ERASURE_RETENTION_DAYS', 'MAX_VERIFY_ATTEMPTS', 'DIRECT_COOL_DOWN_MS', 'WORKER_TPNS_CONCURRENCY']);
+const QUOTABLE = new Set<Variable>(['VERIFY_DELAY_SECONDS', 'ERASURE_RETENTION_DAYS', 'MAX_VERIFY_ATTEMPTS', 'DIRECT_COOL_DOWN_MS', 'WORKER_TPNS_CONCURRENCY', 'SWEEP_AFTER_SECONDS']);
 
 /**
  * The configuration from an environment whose secrets are already plain (tests, the local stack).
@@ -156,6 +164,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
       maxVerifyAttempts: vars.MAX_VERIFY_ATTEMPTS ?? DEFAULT_MAX_VERIFY_ATTEMPTS,
       directCoolDownMs: vars.DIRECT_COOL_DOWN_MS ?? DEFAULT_DIRECT_COOL_DOWN_MS,
       workerTpnsConcurrency: vars.WORKER_TPNS_CONCURRENCY ?? WORKER_TPNS_CONCURRENCY,
+      sweepAfterSeconds: vars.SWEEP_AFTER_SECONDS ?? DEFAULT_SWEEP_AFTER_SECONDS,
     },
     tpns,
     ...(vars.ERASURE_KEY ? { erasureKey: vars.ERASURE_KEY } : {}),

@@ -3,9 +3,13 @@
  *
  * | item | pk | sk | holds |
  * | --- | --- | --- | --- |
- * | token | `T#<platform>#<token>` | `#` | `v`, `clearV`, `b<accountType>` = { a: account, v, s: since }, push state, lease |
+ * | token | `T#<platform>#<token>` | `#` | `v`, `clearV`, `b<accountType>` = { a: account, v, s: since }, push state, lease, `uS`/`uAt` while unsettled |
  * | account index | `I#<digest>` | `T#<platform>#<token>` | nothing: a hint "this account was bound here" |
  * | tombstone | `E#<digest>` | `#` | `v`, `at` (requested), `apps`, `expiresAt` |
+ *
+ * A token item is in the sparse `unsettled` index (`uS` = one of UNSETTLED_SHARDS, `uAt` = when its
+ * work last moved) from its recording until a read-back verifies it or it is dead-lettered: the
+ * sweep (lib/worker/sweep.ts) finds there what no queued key will push any more.
  *
  * `<digest>` is an HMAC of (account type, account) under ERASURE_KEY: index and tombstone keys
  * carry no plaintext account. One item per token keeps a token's whole intent, its push state and
@@ -49,6 +53,15 @@ const MAX_BATCH_WRITE = 25;
 /** Unprocessed keys of a batch call are retried this often before the ledger counts as unavailable. */
 const MAX_UNPROCESSED_ROUNDS = 5;
 const TOKEN_SK = '#';
+/** The sparse index of token items whose intent is not verified yet (serverless.yml). */
+export const UNSETTLED_INDEX = 'unsettled';
+/**
+ * Partitions of that index. Every recorded operation writes it: one partition would cap a bulk
+ * at one index partition's write rate (1 000 per second), and throttling the index throttles
+ * the table. 16 spread a 10 000-item bulk; the sweep queries each.
+ */
+export const UNSETTLED_SHARDS = 16;
+const unsettledShard = (v: number): string => `U#${v % UNSETTLED_SHARDS}`;
 const ENTRY_PREFIX = 'b';
 
 const tokenPk = ({ platform, token }: TokenKey): string => `T#${platform}#${token}`;
@@ -58,6 +71,9 @@ function keyOfPk(pk: string): TokenKey {
   const [, platform, ...rest] = pk.split('#');
   return { platform: platform as Platform, token: rest.join('#') };
 }
+
+/** Verified, or dead-lettered as drift (the alarm's and the operator's): nothing left for the sweep. */
+const settles = (state: DeviceState): boolean => state === 'verified' || state === 'drift';
 
 const isConditionFailure = (error: unknown): boolean =>
   error instanceof Error && error.name === 'ConditionalCheckFailedException';
@@ -162,7 +178,7 @@ export class DynamoLedger {
       try {
         const item = await this.#update({
           Key: { pk: tokenPk(key), sk: TOKEN_SK },
-          UpdateExpression: `SET ${set}, v = :v, st = :pending, stV = :v, stAt = :now, att = :zero${claim ? ', lu = :lu, lb = :lb' : ''}`,
+          UpdateExpression: `SET ${set}, v = :v, st = :pending, stV = :v, stAt = :now, att = :zero, uS = :us, uAt = :nowMs${claim ? ', lu = :lu, lb = :lb' : ''}`,
           ConditionExpression: `(attribute_not_exists(v) OR v < :v)${claim ? ' AND (attribute_not_exists(lu) OR lu < :nowMs)' : ''}`,
           ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
           ExpressionAttributeValues: {
@@ -171,7 +187,9 @@ export class DynamoLedger {
             ':pending': 'pending',
             ':now': now,
             ':zero': 0,
-            ...(claim ? { ':lu': lease.until, ':lb': lease.by, ':nowMs': Date.now() } : {}),
+            ':us': unsettledShard(v),
+            ':nowMs': Date.now(),
+            ...(claim ? { ':lu': lease.until, ':lb': lease.by } : {}),
           },
         });
         return claim ? { record: toRecord(item), lease } : { record: toRecord(item) };
@@ -193,7 +211,7 @@ export class DynamoLedger {
     try {
       await this.#update({
         Key: { pk: tokenPk(key), sk: TOKEN_SK },
-        UpdateExpression: 'SET #e = :entry, v = :v, st = :pending, stV = :v, stAt = :now, att = :zero',
+        UpdateExpression: 'SET #e = :entry, v = :v, st = :pending, stV = :v, stAt = :now, att = :zero, uS = :us, uAt = :nowMs',
         ConditionExpression: 'attribute_not_exists(v) OR v < :v',
         ExpressionAttributeNames: { '#e': `${ENTRY_PREFIX}${typeOf(ref)}` },
         ExpressionAttributeValues: {
@@ -202,6 +220,8 @@ export class DynamoLedger {
           ':pending': 'pending',
           ':now': new Date().toISOString(),
           ':zero': 0,
+          ':us': unsettledShard(v),
+          ':nowMs': Date.now(),
         },
       });
       return true;
@@ -257,7 +277,8 @@ export class DynamoLedger {
     try {
       const item = await this.#update({
         Key: { pk: tokenPk(key), sk: TOKEN_SK },
-        UpdateExpression: 'SET lu = :lu, lb = :lb',
+        // Work on the key moved: the sweep leaves it alone for a while (uAt indexes only with uS).
+        UpdateExpression: 'SET lu = :lu, lb = :lb, uAt = :nowMs',
         ConditionExpression: 'attribute_exists(v) AND (attribute_not_exists(lu) OR lu < :nowMs)',
         ExpressionAttributeValues: { ':lu': lease.until, ':lb': lease.by, ':nowMs': Date.now() },
       });
@@ -279,7 +300,9 @@ export class DynamoLedger {
         try {
           await this.#update({
             ...base,
-            UpdateExpression: 'SET st = :st, stV = :pv, stAt = :now REMOVE lu, lb',
+            // Drift (refused for good) is dead-lettered: out of the sweep's index. Applied stays
+            // in it until its read-back verifies it (the claim before this push noted the move).
+            UpdateExpression: `SET st = :st, stV = :pv, stAt = :now REMOVE ${settles(outcome.state) ? 'uS, uAt, ' : ''}lu, lb`,
             ConditionExpression: 'lb = :lb AND v = :pv',
             ExpressionAttributeValues: { ':st': outcome.state, ':pv': outcome.pushedV, ':now': new Date().toISOString(), ':lb': lease.by },
           });
@@ -301,7 +324,7 @@ export class DynamoLedger {
     try {
       await this.#update({
         Key: { pk: tokenPk(key), sk: TOKEN_SK },
-        UpdateExpression: 'SET st = :st, stV = :v, stAt = :now, att = :att',
+        UpdateExpression: `SET st = :st, stV = :v, stAt = :now, att = :att${settles(verdict.state) ? ' REMOVE uS, uAt' : ''}`,
         ConditionExpression: 'v = :v AND (attribute_not_exists(lu) OR lu < :nowMs)',
         ExpressionAttributeValues: { ':st': verdict.state, ':v': v, ':now': new Date().toISOString(), ':att': verdict.attempts, ':nowMs': Date.now() },
       });
@@ -337,6 +360,58 @@ export class DynamoLedger {
       }
     }
     return 'leased';
+  }
+
+  // ---- the unsettled index ------------------------------------------------------------------
+
+  /**
+   * Tokens whose work has not moved since `beforeMs` and that are not verified yet, up to `limit`
+   * (the index is eventually consistent: a key settled a moment ago may still be listed, which
+   * costs one harmless push).
+   */
+  async unsettledSince(beforeMs: number, limit: number): Promise<TokenKey[]> {
+    const { sdk, client } = await this.#client();
+    const keys: TokenKey[] = [];
+    try {
+      for (let shard = 0; shard < UNSETTLED_SHARDS && keys.length < limit; shard++) {
+        let start: Item | undefined;
+        do {
+          const page = await client.send(
+            new sdk.QueryCommand({
+              TableName: this.tableName,
+              IndexName: UNSETTLED_INDEX,
+              KeyConditionExpression: 'uS = :us AND uAt < :before',
+              ExpressionAttributeValues: { ':us': `U#${shard}`, ':before': beforeMs },
+              Limit: limit - keys.length,
+              ...(start ? { ExclusiveStartKey: start } : {}),
+            }),
+          );
+          for (const item of page.Items ?? []) keys.push(keyOfPk(item.pk as string));
+          start = page.LastEvaluatedKey;
+        } while (start && keys.length < limit);
+      }
+    } catch (error) {
+      unavailable(error);
+    }
+    return keys;
+  }
+
+  /** Notes that work on these still unsettled tokens moved now (the sweep queued them). */
+  async touchUnsettled(keys: readonly TokenKey[]): Promise<void> {
+    await Promise.all(
+      keys.map(async (key) => {
+        try {
+          await this.#update({
+            Key: { pk: tokenPk(key), sk: TOKEN_SK },
+            UpdateExpression: 'SET uAt = :nowMs',
+            ConditionExpression: 'attribute_exists(uS)',
+            ExpressionAttributeValues: { ':nowMs': Date.now() },
+          });
+        } catch (error) {
+          if (!isConditionFailure(error)) unavailable(error);
+        }
+      }),
+    );
   }
 
   // ---- account index ----------------------------------------------------------------------

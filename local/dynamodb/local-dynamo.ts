@@ -100,6 +100,7 @@ async function createTable(client: DynamoDBClient, table: TableDefinition): Prom
       KeySchema: table.keySchema,
       BillingMode: table.billingMode,
       ...(table.provisionedThroughput ? { ProvisionedThroughput: table.provisionedThroughput } : {}),
+      ...(table.globalSecondaryIndexes ? { GlobalSecondaryIndexes: table.globalSecondaryIndexes } : {}),
     }),
   );
   const deadline = Date.now() + TABLE_ACTIVE_TIMEOUT_MS;

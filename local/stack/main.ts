@@ -131,6 +131,7 @@ async function main(): Promise<void> {
       sqsPort: ports.SQS_PORT,
       dynamoPort: ports.DYNAMODB_PORT,
       ...(visibilityTimeoutSeconds === undefined ? {} : { visibilityTimeoutSeconds }),
+      schedule: true,
       onRequest: (entry) => print(accessLine(entry)),
       onError: (error, where) => print(`error in ${where}: ${error instanceof Error ? error.message : String(error)}`),
     });

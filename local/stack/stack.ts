@@ -20,7 +20,10 @@ import { startLocalSqs } from '../sqs/fauxqs.js';
 import type { LocalSqs } from '../sqs/fauxqs.js';
 import type { EventSource, SqsBatchHandler } from '../sqs/event-source.js';
 import { applyEnvironment, localEnvironment } from './environment.js';
+import type { ScheduledEvent } from 'aws-lambda';
 import { loadHandler } from './function-loader.js';
+import { createLambdaContext } from './lambda-context.js';
+import { scheduledEvent, startSchedule } from './schedule.js';
 import { LOOPBACK, PortInUseError, startHttpHost } from './http-host.js';
 import type { AccessLogEntry, HttpHost } from './http-host.js';
 import { chooseTpnsTarget } from './tpns-target.js';
@@ -60,6 +63,8 @@ export interface LocalStackOptions {
   onRequest?: (entry: AccessLogEntry) => void;
   /** A handler that threw, timed out or returned garbage; an SQS receive/delete error. */
   onError?: (error: unknown, where: string) => void;
+  /** Runs the worker's `schedule` event (the sweep) at serverless.yml's rate, as `npm start` does; default off. */
+  schedule?: boolean;
 }
 
 export interface LocalStack {
@@ -82,6 +87,8 @@ export interface LocalStack {
   };
   /** The variables set for the handlers (secrets included: do not print it whole). */
   env: Readonly<Record<string, string | undefined>>;
+  /** Invokes the worker with a scheduled event now: one sweep (lib/worker/sweep.ts). */
+  sweep(): Promise<void>;
   /** Stops the worker (waiting for running batches), the API, the emulators (TPNS, SQS, DynamoDB); restores process.env. */
   stop(): Promise<void>;
 }
@@ -168,6 +175,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.onError ? { onError: (error: unknown) => options.onError?.(error, 'worker') } : {}),
     });
     cleanups.push(() => worker.stop());
+    const scheduled = await loadHandler<ScheduledEvent, unknown>(config.worker.handler);
+    const sweep = async () => void (await scheduled(scheduledEvent(), createLambdaContext(config.worker.functionName, config.worker.timeoutSeconds)));
+    if (options.schedule && config.worker.scheduleRateSeconds !== undefined) {
+      const schedule = startSchedule(sweep, config.worker.scheduleRateSeconds, (error) => options.onError?.(error, `${config.worker.functionName} (schedule)`));
+      cleanups.push(() => schedule.stop());
+    }
 
     const api: HttpHost = await startHttpHost({
       routes,
@@ -185,7 +198,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         options.visibilityTimeoutSeconds ?? Number(config.bindingQueue.attributes.VisibilityTimeout ?? SQS_DEFAULT_VISIBILITY_TIMEOUT_SECONDS),
       maxReceiveCount: config.maxReceiveCount,
     };
-    return { apiUrl: api.url, ...(emulator ? { emulator } : {}), tpns, sqs, dynamo, worker, settings, env, stop };
+    return { apiUrl: api.url, ...(emulator ? { emulator } : {}), tpns, sqs, dynamo, worker, settings, env, sweep, stop };
   } catch (error) {
     await stop();
     throw error;

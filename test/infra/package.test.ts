@@ -28,6 +28,7 @@ const QUEUE_ARN = { 'Fn::GetAtt': ['BindingQueue', 'Arn'] };
 const DLQ_ARN = { 'Fn::GetAtt': ['BindingDeadLetterQueue', 'Arn'] };
 const FAILED_EVENTS_ARN = { 'Fn::GetAtt': ['FailedEventsQueue', 'Arn'] };
 const TABLE_ARN = { 'Fn::GetAtt': ['BindingsTable', 'Arn'] };
+const UNSETTLED_INDEX_ARN = { 'Fn::Join': ['', [TABLE_ARN, '/index/unsettled']] };
 /** What each role may do on the ledger table, and nothing more. */
 const LEDGER_ACTIONS: Record<string, string[]> = {
   LoginRole: ['GetItem', 'PutItem', 'UpdateItem', 'Query', 'BatchGetItem', 'BatchWriteItem'],
@@ -84,10 +85,23 @@ describe('osls package (offline)', () => {
       AttributeDefinitions: [
         { AttributeName: 'pk', AttributeType: 'S' },
         { AttributeName: 'sk', AttributeType: 'S' },
+        { AttributeName: 'uS', AttributeType: 'S' },
+        { AttributeName: 'uAt', AttributeType: 'N' },
       ],
       KeySchema: [
         { AttributeName: 'pk', KeyType: 'HASH' },
         { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      // The sweep's sparse index of unverified tokens.
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'unsettled',
+          KeySchema: [
+            { AttributeName: 'uS', KeyType: 'HASH' },
+            { AttributeName: 'uAt', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
       ],
       BillingMode: 'PAY_PER_REQUEST',
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
@@ -120,6 +134,20 @@ describe('osls package (offline)', () => {
       MaximumBatchingWindowInSeconds: 1,
       ScalingConfig: { MaximumConcurrency: 5 },
     });
+  });
+
+  it('sweeps every 5 minutes: a schedule rule invokes the worker, which may be invoked by it', () => {
+    const rules = ofType('AWS::Events::Rule').filter(([, rule]) => rule.Properties.ScheduleExpression !== undefined);
+    expect(rules).toHaveLength(1);
+    expect(rules[0]?.[1].Properties).toMatchObject({
+      ScheduleExpression: 'rate(5 minutes)',
+      State: 'ENABLED',
+      Targets: [expect.objectContaining({ Arn: { 'Fn::GetAtt': ['BindWorkerLambdaFunction', 'Arn'] } })],
+    });
+    const permissions = ofType('AWS::Lambda::Permission').filter(([, permission]) => permission.Properties.Principal === 'events.amazonaws.com');
+    expect(permissions.map(([, permission]) => JSON.stringify(permission.Properties.FunctionName))).toContain(JSON.stringify({ 'Fn::GetAtt': ['BindWorkerLambdaFunction', 'Arn'] }));
+    const variables = (resources.BindWorkerLambdaFunction?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(String(variables.SWEEP_AFTER_SECONDS)).toBe('1200');
   });
 
   it('gives every function the ledger, queue, verification and erasure settings', () => {
@@ -201,8 +229,12 @@ describe('osls package (offline)', () => {
   it('grants each role exactly its DynamoDB actions, on the ledger table only', () => {
     for (const [role, expected] of Object.entries(LEDGER_ACTIONS)) {
       const statements = statementsOf(role).filter((statement) => actionsOf(statement).some((action) => action.startsWith('dynamodb:')));
-      expect(statements.map((statement) => statement.Resource), role).toEqual([TABLE_ARN]);
-      const actions = statements.flatMap(actionsOf);
+      // The worker alone queries the unsettled index (the sweep), and does nothing else there.
+      const onIndex = statements.filter((statement) => JSON.stringify(statement.Resource) === JSON.stringify(UNSETTLED_INDEX_ARN));
+      expect(onIndex.flatMap(actionsOf), role).toEqual(role === 'BindWorkerRole' ? ['dynamodb:Query'] : []);
+      const onTable = statements.filter((statement) => !onIndex.includes(statement));
+      expect(onTable.map((statement) => statement.Resource), role).toEqual([TABLE_ARN]);
+      const actions = onTable.flatMap(actionsOf);
       expect(actions.every((action) => action.startsWith('dynamodb:')), `${role} mixes DynamoDB with other actions`).toBe(true);
       expect(actions.map((action) => action.replace('dynamodb:', '')).sort(), role).toEqual([...expected].sort());
       expect(actions.some((action) => action.includes('*')), `${role} has a wildcard action`).toBe(false);

@@ -33,6 +33,8 @@ describe('readServerlessConfig', () => {
       attributeDefinitions: [
         { AttributeName: 'pk', AttributeType: 'S' },
         { AttributeName: 'sk', AttributeType: 'S' },
+        { AttributeName: 'uS', AttributeType: 'S' },
+        { AttributeName: 'uAt', AttributeType: 'N' },
       ],
       keySchema: [
         { AttributeName: 'pk', KeyType: 'HASH' },
@@ -40,6 +42,16 @@ describe('readServerlessConfig', () => {
       ],
       billingMode: 'PAY_PER_REQUEST',
       ttlAttribute: 'expiresAt',
+      globalSecondaryIndexes: [
+        {
+          IndexName: 'unsettled',
+          KeySchema: [
+            { AttributeName: 'uS', KeyType: 'HASH' },
+            { AttributeName: 'uAt', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ],
     });
   });
 
@@ -72,6 +84,7 @@ describe('readServerlessConfig', () => {
       maximumConcurrency: 5,
       timeoutSeconds: 60,
       reportBatchItemFailures: true,
+      scheduleRateSeconds: 300,
     });
   });
 
@@ -109,13 +122,23 @@ describe('readServerlessConfig refuses what Lambda or the local table could not 
     expect(() => readServerlessConfig(variant('long-window', 'maximumBatchingWindow: 1', 'maximumBatchingWindow: 301'))).toThrow(/from 0 to 300/);
   });
 
-  it('a secondary index, which the local table would silently lack', () => {
+  it('a local secondary index, which the local table would silently lack', () => {
     const path = variant(
-      'gsi',
+      'lsi',
       '        BillingMode: PAY_PER_REQUEST\n',
-      '        BillingMode: PAY_PER_REQUEST\n        GlobalSecondaryIndexes:\n          - { IndexName: byAccount, KeySchema: [{ AttributeName: sk, KeyType: HASH }], Projection: { ProjectionType: KEYS_ONLY } }\n',
+      '        BillingMode: PAY_PER_REQUEST\n        LocalSecondaryIndexes:\n          - { IndexName: byState, KeySchema: [{ AttributeName: pk, KeyType: HASH }, { AttributeName: uAt, KeyType: RANGE }], Projection: { ProjectionType: KEYS_ONLY } }\n',
     );
-    expect(() => readServerlessConfig(path)).toThrow(/GlobalSecondaryIndexes is not read/);
+    expect(() => readServerlessConfig(path)).toThrow(/LocalSecondaryIndexes is not read/);
+  });
+
+  it('a global secondary index on an attribute the table does not define', () => {
+    const path = variant('gsi-undefined', "          - { AttributeName: uAt, AttributeType: N }\n", '');
+    expect(() => readServerlessConfig(path)).toThrow(/AttributeDefinitions must define uAt \(a key of index unsettled\)/);
+  });
+
+  it('a schedule that is not rate(<n> minutes|hours|days)', () => {
+    expect(() => readServerlessConfig(variant('cron', 'sweepRate: rate(5 minutes)', "sweepRate: 'cron(0 * * * ? *)'"))).toThrow(/schedule must be rate\(<n> minutes\|hours\|days\)/);
+    expect(() => readServerlessConfig(variant('plural', 'sweepRate: rate(5 minutes)', 'sweepRate: rate(1 minutes)'))).toThrow(/rate\(1 minute\)/);
   });
 
   it('a provisioned table without its throughput (CloudFormation would refuse it too)', () => {

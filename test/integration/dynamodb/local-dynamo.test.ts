@@ -47,14 +47,17 @@ const putItem = (pk: string) => client.send(new PutItemCommand({ TableName: dyna
 const faulted = (call: Promise<unknown>) => call.then(() => false, () => true);
 
 describe('startLocalDynamo: the table', () => {
-  it('is created as serverless.yml declares it: pk/sk keys, on demand, TTL on expiresAt', async () => {
+  it('is created as serverless.yml declares it: pk/sk keys, the unsettled index, on demand', async () => {
     // What serverless.yml declares is pinned by test/infra/serverless-config.test.ts; here, that the table is made from it.
     const { table } = readServerlessConfig();
     const { Table } = await client.send(new DescribeTableCommand({ TableName: dynamo.tableName }));
     expect(dynamo.tableName).toBe(table.name);
     expect(Table).toMatchObject({ TableName: table.name, TableStatus: 'ACTIVE', KeySchema: table.keySchema });
     expect(Table?.AttributeDefinitions).toEqual(expect.arrayContaining(table.attributeDefinitions));
-    expect(Table?.GlobalSecondaryIndexes).toBeUndefined();
+    expect(Table?.GlobalSecondaryIndexes?.map(({ IndexName, KeySchema, Projection, IndexStatus }) => ({ IndexName, KeySchema, Projection, IndexStatus }))).toEqual(
+      table.globalSecondaryIndexes?.map((index) => ({ ...index, IndexStatus: 'ACTIVE' })),
+    );
+    expect(table.globalSecondaryIndexes?.map(({ IndexName }) => IndexName)).toEqual(['unsettled']);
     expect(Table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
   });
 

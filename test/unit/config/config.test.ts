@@ -15,7 +15,7 @@ const refused = (env: Record<string, string>): string | undefined => {
 };
 
 describe('configFromEnv: settings', () => {
-  it('defaults: claim sub, scope tpns/admin, read-back after 15 s, 6 read-backs, receipts kept 30 days, 5 s direct cool-down, worker TPNS concurrency 10', () => {
+  it('defaults: claim sub, scope tpns/admin, read-back after 15 s, 6 read-backs, receipts kept 30 days, 5 s direct cool-down, worker TPNS concurrency 10, sweep after 20 min', () => {
     expect(configFromEnv({})).toEqual({
       settings: {
         accountClaim: 'sub',
@@ -25,6 +25,7 @@ describe('configFromEnv: settings', () => {
         maxVerifyAttempts: 6,
         directCoolDownMs: 5_000,
         workerTpnsConcurrency: 10,
+        sweepAfterSeconds: 1_200,
       },
       tpns: { apps: {} },
     });
@@ -42,6 +43,7 @@ describe('configFromEnv: settings', () => {
         ACCOUNT_CLAIM: 'uid',
         ADMIN_SCOPE: 'ops',
         DIRECT_COOL_DOWN_MS: '0',
+        SWEEP_AFTER_SECONDS: '0',
         ERASURE_KEY: 'hmac-key',
       }),
     ).toEqual({
@@ -56,6 +58,7 @@ describe('configFromEnv: settings', () => {
         erasureRetentionDays: 90,
         directCoolDownMs: 0,
         workerTpnsConcurrency: 10,
+        sweepAfterSeconds: 0,
       },
       tpns: { apps: {} },
       erasureKey: 'hmac-key',
@@ -67,6 +70,7 @@ describe('configFromEnv: settings', () => {
     expect(refused({ VERIFY_DELAY_SECONDS: '1.5' })).toMatch(/VERIFY_DELAY_SECONDS: must be a whole number/);
     expect(refused({ MAX_VERIFY_ATTEMPTS: '0' })).toMatch(/MAX_VERIFY_ATTEMPTS: /);
     expect(refused({ ERASURE_RETENTION_DAYS: 'forever' })).toMatch(/ERASURE_RETENTION_DAYS: /);
+    expect(refused({ SWEEP_AFTER_SECONDS: '86401' })).toMatch(/SWEEP_AFTER_SECONDS: .*\(got "86401"\)/);
     expect(refused({ VERIFY_DELAY_SECONDS: '0' })).toBeUndefined();
   });
 

@@ -1,0 +1,181 @@
+/**
+ * The sweep (lib/worker/sweep.ts): the deployed worker, invoked by its schedule, queues tokens
+ * whose follow-up work was lost, and the usual push, read-back and repair make TPNS match the
+ * ledger. Over fauxqs, dynalite (its unsettled index) and the TPNS emulator.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { handler as worker } from '../../../functions/bind-worker.js';
+import { handler as login } from '../../../functions/login.js';
+import { handler as logout } from '../../../functions/logout.js';
+import { LedgerUnavailableError } from '../../../lib/ledger/records.js';
+import type { KeyMessage } from '../../../lib/queue/messages.js';
+import { QueueUnavailableError } from '../../../lib/queue/messages.js';
+import { sweepUnsettled } from '../../../lib/worker/sweep.js';
+import { scheduledEvent } from '../../../local/stack/schedule.js';
+import { freshName } from '../../support/stack.js';
+import { QUEUE_DOWN, httpEvent, invokeHttp, lambdaContext, withEnv } from '../functions/harness.js';
+import { startWorkerHarness } from './harness.js';
+import type { WorkerHarness } from './harness.js';
+
+const INVALID_TOKEN = 'sweep-invalid-token-0001';
+
+const signIn = (account: string, token: string) => invokeHttp(login, httpEvent('PUT /v1/me/devices/{token}', { account, pathParameters: { token }, body: { platform: 'android' } }));
+const signOut = (account: string, token: string) => invokeHttp(logout, httpEvent('DELETE /v1/me/devices/{token}', { account, pathParameters: { token }, query: { platform: 'android' } }));
+/** What EventBridge's schedule does: invoke the deployed worker with a scheduled event. */
+const scheduledSweep = () => worker(scheduledEvent(), lambdaContext());
+/** The queued messages that name this token. */
+/**
+ * Stops the worker and lets its last long poll (1 s) run out: fauxqs would hand that poll a
+ * message sent meanwhile, hiding it from take() for the visibility timeout.
+ */
+const stopWorker = async (h: WorkerHarness) => {
+  await h.stopFeeding();
+  await sleep(1_200);
+};
+const naming = (messages: readonly KeyMessage[], token: string) => messages.filter((message) => 'keys' in message && message.keys.some((key) => key.kind === 'token' && key.token === token));
+
+/** One harness for the file's describe block, or (`each`) a fresh one per test: an empty index. */
+function useHarness(options: Parameters<typeof startWorkerHarness>[0], each = false): () => WorkerHarness {
+  let h: WorkerHarness | undefined;
+  (each ? beforeEach : beforeAll)(async () => {
+    h = await startWorkerHarness(options);
+  });
+  (each ? afterEach : afterAll)(async () => h?.close());
+  if (!each) {
+    afterEach(async () => {
+      await h?.stopFeeding();
+      await h?.takeDeadLetters();
+      h?.stack.tpns.reset();
+      h?.stack.dynamo.faults.clear();
+    });
+  }
+  return () => h!;
+}
+
+describe('the scheduled sweep: work whose follow-up was lost still reaches TPNS', () => {
+  // The worker's own settings: anything unverified counts as standing still.
+  const harness = useHarness({ env: { SWEEP_AFTER_SECONDS: '0' }, emulator: { invalidTokens: [INVALID_TOKEN] } });
+  const accountsAt = (token: string) => harness().stack.tpns.accountsOf('android', token).map(({ account }) => account);
+  const record = (token: string) => harness().runtime.ledger.getToken({ platform: 'android', token });
+
+  it('a sign-out answered 503 after recording (TPNS failing, the queue down): the sweep pushes op 4 and the device loses the account', async () => {
+    const h = harness();
+    const token = freshName('sweep-signout');
+    h.feed();
+    expect((await signIn('sweep-user-1', token)).statusCode).toBe(200);
+    await expect.poll(async () => (await record(token))?.state, { timeout: 10_000, interval: 100 }).toBe('verified');
+    await stopWorker(h);
+
+    h.stack.tpns.injectFault({ kind: 'http500', path: 'batchoperate' });
+    await withEnv(QUEUE_DOWN, async () => expect((await signOut('sweep-user-1', token)).statusCode).toBe(503));
+    h.stack.tpns.clearFaults();
+    // Recorded (the sign-in is void from clearV on), but no key queued: nothing else would push it.
+    const recorded = await record(token);
+    expect(recorded).toMatchObject({ state: 'pending', clearV: recorded?.v });
+    expect(naming(await h.takeQueued({ waitForDelayed: true }), token)).toEqual([]);
+    expect(accountsAt(token)).toEqual(['sweep-user-1']);
+
+    h.feed();
+    await scheduledSweep();
+    await expect.poll(() => accountsAt(token), { timeout: 10_000, interval: 100 }).toEqual([]);
+    await expect.poll(async () => (await record(token))?.state, { timeout: 10_000, interval: 100 }).toBe('verified');
+    await stopWorker(h);
+    // Verified: out of the index, the next sweep leaves it alone.
+    await scheduledSweep();
+    expect(naming(await h.takeQueued(), token)).toEqual([]);
+  });
+
+  it('a sign-in applied at TPNS whose read-back could not be queued (503): the sweep has it read back and verified', async () => {
+    const h = harness();
+    const token = freshName('sweep-unverified');
+    await withEnv(QUEUE_DOWN, async () => expect((await signIn('sweep-user-2', token)).statusCode).toBe(503));
+    expect(await record(token)).toMatchObject({ state: 'applied' });
+    h.feed();
+    await scheduledSweep();
+    await expect.poll(async () => (await record(token))?.state, { timeout: 10_000, interval: 100 }).toBe('verified');
+    expect(accountsAt(token)).toEqual(['sweep-user-2']);
+  });
+
+  it('leaves alone what is verified and what was dead-lettered for good (a token TPNS refuses)', async () => {
+    const h = harness();
+    const verified = freshName('sweep-verified');
+    h.feed();
+    expect((await signIn('sweep-user-3', verified)).statusCode).toBe(200);
+    // The invalid token: op 2 refused for good (1008006), dead-lettered, state drift.
+    expect((await signIn('sweep-user-4', INVALID_TOKEN)).statusCode).toBe(200);
+    await expect.poll(async () => (await record(verified))?.state, { timeout: 10_000, interval: 100 }).toBe('verified');
+    await expect.poll(async () => (await record(INVALID_TOKEN))?.state, { timeout: 10_000, interval: 100 }).toBe('drift');
+    await stopWorker(h);
+    await h.takeQueued({ waitForDelayed: true });
+    await scheduledSweep();
+    const queued = await h.takeQueued();
+    expect(naming(queued, verified)).toEqual([]);
+    expect(naming(queued, INVALID_TOKEN)).toEqual([]);
+  });
+});
+
+describe('sweepUnsettled', () => {
+  const harness = useHarness({}, true);
+  /** Records a sign-out that nothing queued (claim: false, as a bulk's recording does before its queue send). */
+  const stuck = async (prefix: string, n: number) => {
+    const tokens = Array.from({ length: n }, (_, i) => freshName(`${prefix}-${i}`));
+    for (const token of tokens) await harness().runtime.ledger.recordSignOut({ platform: 'android', token }, { claim: false });
+    return tokens;
+  };
+  const sweep = (afterSeconds: number, limit?: number) =>
+    sweepUnsettled(harness().runtime, { afterSeconds, correlationId: freshName('sweep'), ...(limit === undefined ? {} : { limit }) });
+  const queuedTokens = async () => (await harness().takeQueued()).flatMap((message) => ('keys' in message ? message.keys.map((key) => (key.kind === 'token' ? key.token : '')) : []));
+
+  it('queues only work that stood still for afterSeconds, as push keys of attempt 0, and not again right after', async () => {
+    const [old] = await stuck('sweep-old', 1);
+    await sleep(1_100);
+    const [recent] = await stuck('sweep-recent', 1);
+    expect(await sweep(1)).toEqual({ queued: 1, more: false });
+    const messages = await harness().takeQueued();
+    expect(messages).toEqual([expect.objectContaining({ phase: 'push', attempt: 0, keys: [{ kind: 'token', platform: 'android', token: old }] })]);
+    // Queued, so noted as moved: the next sweep waits for it rather than queueing it twice.
+    expect(await sweep(1)).toEqual({ queued: 0, more: false });
+    await sleep(1_100);
+    expect(new Set(await (sweep(1).then(queuedTokens)))).toEqual(new Set([old, recent]));
+  });
+
+  it('a claim (a push under way) counts as work moving', async () => {
+    const h = harness();
+    const [token] = await stuck('sweep-claimed', 1);
+    await sleep(1_100);
+    const claim = await h.runtime.ledger.claim({ platform: 'android', token: token! });
+    expect(claim).toBeDefined();
+    expect(await sweep(1)).toEqual({ queued: 0, more: false });
+    await h.runtime.ledger.release(claim!.record, claim!.lease);
+  });
+
+  it('stops at its limit and says there is more; the next sweep takes the rest', async () => {
+    const tokens = await stuck('sweep-limit', 5);
+    await sleep(1_100);
+    expect(await sweep(1, 3)).toEqual({ queued: 3, more: true });
+    expect(await sweep(1, 3)).toEqual({ queued: 2, more: false });
+    expect(new Set(await queuedTokens())).toEqual(new Set(tokens));
+  });
+
+  it('fails, queueing nothing, when the ledger cannot list the index (the next schedule tries again)', async () => {
+    const h = harness();
+    await stuck('sweep-noledger', 1);
+    h.stack.dynamo.faults.add({ kind: 'InternalServerError', operation: 'Query' });
+    await expect(sweep(0)).rejects.toBeInstanceOf(LedgerUnavailableError);
+    expect(await queuedTokens()).toEqual([]);
+  });
+
+  it('fails when the queue refuses the keys, and does not note them as moved: the next sweep queues them', async () => {
+    const [token] = await stuck('sweep-noqueue', 1);
+    await sleep(1_100);
+    await withEnv(QUEUE_DOWN, async () => {
+      const { createRuntime } = await import('../../../lib/config/runtime.js');
+      const { loadConfig } = await import('../../../lib/config/config.js');
+      const down = createRuntime(await loadConfig(process.env));
+      await expect(sweepUnsettled(down, { afterSeconds: 1, correlationId: 'sweep-down' })).rejects.toBeInstanceOf(QueueUnavailableError);
+    });
+    expect(await sweep(1)).toEqual({ queued: 1, more: false });
+    expect(await queuedTokens()).toEqual([token]);
+  });
+});
