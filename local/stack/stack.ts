@@ -84,11 +84,11 @@ export interface LocalStack {
     concurrency: number;
     visibilityTimeoutSeconds: number;
     maxReceiveCount: number;
+    /** How often the sweep runs, when `schedule` is on. */
+    sweepEverySeconds?: number;
   };
   /** The variables set for the handlers (secrets included: do not print it whole). */
   env: Readonly<Record<string, string | undefined>>;
-  /** Invokes the worker with a scheduled event now: one sweep (lib/worker/sweep.ts). */
-  sweep(): Promise<void>;
   /** Stops the worker (waiting for running batches), the API, the emulators (TPNS, SQS, DynamoDB); restores process.env. */
   stop(): Promise<void>;
 }
@@ -177,8 +177,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanups.push(() => worker.stop());
     const scheduled = await loadHandler<ScheduledEvent, unknown>(config.worker.handler);
     const sweep = async () => void (await scheduled(scheduledEvent(), createLambdaContext(config.worker.functionName, config.worker.timeoutSeconds)));
-    if (options.schedule && config.worker.scheduleRateSeconds !== undefined) {
-      const schedule = startSchedule(sweep, config.worker.scheduleRateSeconds, (error) => options.onError?.(error, `${config.worker.functionName} (schedule)`));
+    const sweepEverySeconds = options.schedule ? config.worker.scheduleRateSeconds : undefined;
+    if (sweepEverySeconds !== undefined) {
+      const schedule = startSchedule(sweep, sweepEverySeconds, (error) => options.onError?.(error, `${config.worker.functionName} (schedule)`));
       cleanups.push(() => schedule.stop());
     }
 
@@ -197,8 +198,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       visibilityTimeoutSeconds:
         options.visibilityTimeoutSeconds ?? Number(config.bindingQueue.attributes.VisibilityTimeout ?? SQS_DEFAULT_VISIBILITY_TIMEOUT_SECONDS),
       maxReceiveCount: config.maxReceiveCount,
+      ...(sweepEverySeconds === undefined ? {} : { sweepEverySeconds }),
     };
-    return { apiUrl: api.url, ...(emulator ? { emulator } : {}), tpns, sqs, dynamo, worker, settings, env, sweep, stop };
+    return { apiUrl: api.url, ...(emulator ? { emulator } : {}), tpns, sqs, dynamo, worker, settings, env, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -34,7 +34,8 @@ const hasAws = (() => {
 let stack: LocalStack;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ port: 0, emulatorPort: 0, sqsPort: 0, dynamoPort: 0, waitTimeSeconds: 1 });
+  // As `npm start` runs it, the worker's schedule included.
+  stack = await startLocalStack({ port: 0, emulatorPort: 0, sqsPort: 0, dynamoPort: 0, waitTimeSeconds: 1, schedule: true });
 });
 afterAll(async () => {
   await stack?.stop();
