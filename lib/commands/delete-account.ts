@@ -15,12 +15,9 @@ import type { Answer, CommandMeta, Failure } from './answer.js';
 import type { Convergence } from '../convergence/reconciler.js';
 import { accountRef } from './schemas.js';
 import type { AccountRefInput, BulkDeleteAccountsInput } from './schemas.js';
-import { DIRECT_DEADLINE_MS, DIRECT_ITEM_LIMIT, LEASE_WAIT_MS, configuredPlatforms } from './work.js';
+import { BULK_RECORD_CONCURRENCY, DIRECT_DEADLINE_MS, DIRECT_ITEM_LIMIT, LEASE_WAIT_MS, configuredPlatforms } from './work.js';
 
 const erasureKey = (ref: AccountRef): ErasureReconcileKey => ({ kind: 'erasure', account: ref.account, ...(ref.accountType === undefined ? {} : { accountType: ref.accountType }) });
-
-/** Ledger reads and writes in flight for a bulk deletion. */
-const BULK_CONCURRENCY = 32;
 
 /**
  * Records each deletion above every sign-in of the account the ledger holds: a sign-in answered
@@ -30,7 +27,7 @@ const BULK_CONCURRENCY = 32;
 async function recordDeletions(runtime: Convergence, refs: readonly AccountRef[]): Promise<void> {
   const platforms = configuredPlatforms(runtime.tpns);
   const { ledger } = runtime;
-  const limit = pLimit(BULK_CONCURRENCY);
+  const limit = pLimit(BULK_RECORD_CONCURRENCY);
   await Promise.all(
     refs.map((ref) =>
       limit(async () => {

@@ -12,11 +12,8 @@ import { SEND_WINDOW_MS } from '../convergence/reconciler.js';
 import type { Convergence } from '../convergence/reconciler.js';
 import { accountRef } from './schemas.js';
 import type { BulkBindInput, DeviceInput } from './schemas.js';
-import { COGNITO_PUSH, DIRECT_ITEM_LIMIT, LEASE_WAIT_MS, assertConfigured, pushRecorded, queueRecorded } from './work.js';
+import { BULK_RECORD_CONCURRENCY, COGNITO_PUSH, DIRECT_ITEM_LIMIT, LEASE_WAIT_MS, assertConfigured, pushRecorded, queueRecorded } from './work.js';
 import type { PushOptions } from './work.js';
-
-/** Ledger writes in flight for a bulk: 10 000 items in well under API Gateway's 29 s. */
-const BULK_WRITE_CONCURRENCY = 32;
 
 const ERASURE_POLL_MS = 40;
 
@@ -81,7 +78,7 @@ export async function recordSignIns(runtime: Convergence, items: readonly { key:
     const id = `${item.key.platform}:${item.key.token}`;
     byToken.set(id, [...(byToken.get(id) ?? []), item]);
   }
-  const limit = pLimit(BULK_WRITE_CONCURRENCY);
+  const limit = pLimit(BULK_RECORD_CONCURRENCY);
   const writes = await Promise.all(
     [...byToken.values()].map((group) =>
       limit(async () => {

@@ -4,9 +4,7 @@ import { answerOf } from './answer.js';
 import type { Answer, CommandMeta } from './answer.js';
 import type { Convergence } from '../convergence/reconciler.js';
 import type { BulkUnbindTokensInput, DeviceInput } from './schemas.js';
-import { DIRECT_ITEM_LIMIT, assertConfigured, pushRecorded, queueRecorded } from './work.js';
-
-const BULK_WRITE_CONCURRENCY = 32;
+import { BULK_RECORD_CONCURRENCY, DIRECT_ITEM_LIMIT, assertConfigured, pushRecorded, queueRecorded } from './work.js';
 
 /**
  * Recorded, then pushed directly: the device must stop receiving this account's notifications
@@ -23,7 +21,7 @@ export async function bulkUnbindTokens(runtime: Convergence, input: BulkUnbindTo
   assertConfigured(runtime.tpns, [input.platform]);
   const tokens = [...new Set(input.tokens)];
   const direct = tokens.length <= DIRECT_ITEM_LIMIT;
-  const limit = pLimit(BULK_WRITE_CONCURRENCY);
+  const limit = pLimit(BULK_RECORD_CONCURRENCY);
   const writes = await Promise.all(
     tokens.map((token) => limit(() => runtime.ledger.recordSignOut({ platform: input.platform, token }, { claim: direct }))),
   );
