@@ -4,7 +4,8 @@
  * answers: sign-ins and sign-outs (HTTP and EventBridge; stale sign-outs too), account deletions,
  * admin bulks (binds above one TPNS call are queued, 202), reads of their own devices (a sign-in
  * is read back at once: read-your-writes). The worker runs alongside with random pick-up delays.
- * Faults all along (support/adversarial.ts MIXED_FAULTS, plus short SQS outages), then quiet:
+ * The worker's sweep runs every second on every token not yet verified, its pushes racing the
+ * users' own. Faults all along (support/adversarial.ts MIXED_FAULTS, plus short SQS outages), then quiet:
  * G1 and G2 must be 0, every deleted account's erasure receipt verified, no erased account in
  * plaintext in the ledger.
  *
@@ -17,6 +18,9 @@
  */
 import './support/quiet.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { handler as bindWorker } from '../../functions/bind-worker.js';
+import { createLambdaContext } from '../../local/stack/lambda-context.js';
+import { scheduledEvent } from '../../local/stack/schedule.js';
 import { seededRandom } from '../../local/tpns-emulator/faults.js';
 import { explain, measure, MIXED_FAULTS, report, startAdversarialStack } from './support/adversarial.js';
 import type { AdversarialStack } from './support/adversarial.js';
@@ -30,6 +34,11 @@ const SEEDS = process.env.SOAK_SEED
 const SQS_OUTAGE = { outageEveryMs: 7_000, outageMs: 250 };
 const TIMEOUT_MS = Math.max(150_000, OPERATIONS * 400);
 const PROGRESS_EVERY_MS = 10_000;
+/**
+ * The worker's schedule at its most aggressive: a sweep this often (ms) of every token not yet
+ * verified (SWEEP_AFTER_SECONDS=0), so its pushes race the users' own (SOAK_SWEEP_MS; 0: off).
+ */
+const SWEEP_EVERY_MS = Number(process.env.SOAK_SWEEP_MS ?? 1_000);
 
 let world: AdversarialStack | undefined;
 afterEach(async () => {
@@ -39,7 +48,7 @@ afterEach(async () => {
 
 describe(`adversarial soak: ${OPERATIONS} operations per seed, seeds ${SEEDS.join(', ')}`, () => {
   it.each(SEEDS)('seed %i: G1 = 0 and G2 = 0 after faults, receipts verified, no plaintext', { timeout: TIMEOUT_MS }, async (seed) => {
-    world = await startAdversarialStack();
+    world = await startAdversarialStack(SWEEP_EVERY_MS > 0 ? { SWEEP_AFTER_SECONDS: '0' } : {});
     const { stack, sqsProxy } = world;
     const random = seededRandom(seed);
     startDelayedWorker(stack, seed * 7919, { via: world.viaProxy });
@@ -48,6 +57,17 @@ describe(`adversarial soak: ${OPERATIONS} operations per seed, seeds ${SEEDS.joi
     const started = Date.now();
     const stopFaults = injectFaults(stack, sqsProxy, { ...MIXED_FAULTS, sqs: { ...MIXED_FAULTS.sqs, ...SQS_OUTAGE } }, seed);
     let done = 0;
+    const sweeps = { runs: 0, failed: 0 };
+    const sweeper =
+      SWEEP_EVERY_MS > 0
+        ? setInterval(() => {
+            // A sweep failing under the injected faults is the schedule's to retry, as deployed.
+            void bindWorker(scheduledEvent(), createLambdaContext('bindWorker', 60)).then(
+              () => (sweeps.runs += 1),
+              () => (sweeps.failed += 1),
+            );
+          }, SWEEP_EVERY_MS)
+        : undefined;
     // Progress of long runs only: the CI size stays at its figure lines.
     const progress = setInterval(() => {
       if (OPERATIONS > 1_000) console.log(`progress seed ${seed}: ${done}/${OPERATIONS} operations, ${Math.round((Date.now() - started) / 1000)} s`);
@@ -57,6 +77,7 @@ describe(`adversarial soak: ${OPERATIONS} operations per seed, seeds ${SEEDS.joi
     } finally {
       stopFaults();
       clearInterval(progress);
+      clearInterval(sweeper);
     }
     const driven = Date.now();
     await stack.quiesce();
@@ -74,6 +95,7 @@ describe(`adversarial soak: ${OPERATIONS} operations per seed, seeds ${SEEDS.joi
       dynamoFaults: Object.values(stack.dynamo.faults.injected()).reduce((sum, n) => sum + n, 0),
       sqs: { callsFailed: sqsProxy.counters().callsFailed, entriesRefused: sqsProxy.counters().entriesRefused },
       deadLetters: measured.deadLetters.length,
+      ...(SWEEP_EVERY_MS > 0 ? { sweeps } : {}),
       seconds: { driving: seconds(driven), total: seconds(Date.now()) },
     };
     report(`soak seed ${seed}`, measured);
@@ -96,6 +118,7 @@ describe(`adversarial soak: ${OPERATIONS} operations per seed, seeds ${SEEDS.joi
     // The faults really happened, and the work really went through every path.
     for (const kind of ['http500', 'internal', 'rate-limit', 'drop', 'latency']) expect(counters.byFault[kind] ?? 0, kind).toBeGreaterThan(0);
     expect(summary.dynamoFaults).toBeGreaterThan(0);
+    if (SWEEP_EVERY_MS > 0) expect(sweeps.runs).toBeGreaterThan(0);
     expect(summary.sqs.callsFailed + summary.sqs.entriesRefused).toBeGreaterThan(0);
     expect(history.stats.answers['202'] ?? 0).toBeGreaterThan(0);
     expect(history.records.filter((record) => record.status === 'accepted').length).toBeGreaterThan(OPERATIONS * 0.95);
