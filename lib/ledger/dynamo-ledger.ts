@@ -61,7 +61,8 @@ export const UNSETTLED_INDEX = 'unsettled';
  * the table. 16 spread a 10 000-item bulk; the sweep queries each.
  */
 export const UNSETTLED_SHARDS = 16;
-const unsettledShard = (v: number): string => `U#${v % UNSETTLED_SHARDS}`;
+const shardKey = (shard: number): string => `U#${shard}`;
+const unsettledShard = (v: number): string => shardKey(v % UNSETTLED_SHARDS);
 const ENTRY_PREFIX = 'b';
 
 const tokenPk = ({ platform, token }: TokenKey): string => `T#${platform}#${token}`;
@@ -365,11 +366,11 @@ export class DynamoLedger {
   // ---- the unsettled index ------------------------------------------------------------------
 
   /**
-   * Tokens whose work has not moved since `beforeMs` and that are not verified yet, up to `limit`
+   * Tokens not verified yet whose work last moved before `beforeMs`, up to `limit`
    * (the index is eventually consistent: a key settled a moment ago may still be listed, which
    * costs one harmless push).
    */
-  async unsettledSince(beforeMs: number, limit: number): Promise<TokenKey[]> {
+  async unsettledBefore(beforeMs: number, limit: number): Promise<TokenKey[]> {
     const { sdk, client } = await this.#client();
     const keys: TokenKey[] = [];
     try {
@@ -381,7 +382,7 @@ export class DynamoLedger {
               TableName: this.tableName,
               IndexName: UNSETTLED_INDEX,
               KeyConditionExpression: 'uS = :us AND uAt < :before',
-              ExpressionAttributeValues: { ':us': `U#${shard}`, ':before': beforeMs },
+              ExpressionAttributeValues: { ':us': shardKey(shard), ':before': beforeMs },
               Limit: limit - keys.length,
               ...(start ? { ExclusiveStartKey: start } : {}),
             }),

@@ -44,7 +44,7 @@ const tokenKey = ({ platform, token }: TokenKey): ReconcileKey => ({ kind: 'toke
  */
 export async function sweepUnsettled(c: Convergence, options: SweepOptions): Promise<SweepReport> {
   const limit = options.limit ?? SWEEP_MAX_KEYS;
-  const keys = await c.ledger.unsettledSince(Date.now() - options.afterSeconds * 1000, limit);
+  const keys = await c.ledger.unsettledBefore(Date.now() - options.afterSeconds * 1000, limit);
   if (keys.length > 0) {
     await c.queue.send(keyMessages(keys.map(tokenKey), { phase: 'push', correlationId: options.correlationId }));
     await c.ledger.touchUnsettled(keys);
