@@ -17,8 +17,13 @@ import { observe } from './handler/observe.js';
 export const handler = middy<unknown, SQSBatchResponse | void, Error, Context>()
   .use(observe())
   .handler(async (event) => {
-    const runtime = await getRuntime(process.env, { worker: true });
-    // EventBridge ignores a scheduled invocation's answer: the sweep's report goes to the log.
-    if (isScheduledEvent(event)) return void (await sweepUnsettled(runtime, { afterSeconds: runtime.settings.sweepAfterSeconds, correlationId: `sweep:${event.id}` }));
-    return reconcileBatch(parseSqsEvent(event), runtime);
+    if (isScheduledEvent(event)) {
+      const runtime = await getRuntime(process.env, { worker: true });
+      // EventBridge ignores a scheduled invocation's answer: the sweep's report goes to the log.
+      await sweepUnsettled(runtime, { afterSeconds: runtime.settings.sweepAfterSeconds, correlationId: `sweep:${event.id}` });
+      return;
+    }
+    // Checked before the runtime is built: a mis-wired trigger fails on its own.
+    const batch = parseSqsEvent(event);
+    return reconcileBatch(batch, await getRuntime(process.env, { worker: true }));
   });

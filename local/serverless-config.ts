@@ -178,15 +178,17 @@ const sqsEvent = z.looseObject({
   }),
 });
 const scheduleEvent = z.looseObject({ schedule: z.union([z.string(), z.looseObject({ rate: z.union([z.string(), z.tuple([z.string()])]) })]) });
-const RATE_UNITS: Record<string, number> = { minute: 60, minutes: 60, hour: 3_600, hours: 3_600, day: 86_400, days: 86_400 };
+const RATE_UNIT_SECONDS = { minute: 60, hour: 3_600, day: 86_400 } as const;
 
 /** EventBridge's `rate(value unit)` in seconds (a cron expression is not run locally). */
 function rateSeconds(path: string, expression: string): number {
-  const match = /^rate\((\d+) (minutes?|hours?|days?)\)$/.exec(expression.trim());
+  const match = /^rate\((\d+) (minute|hour|day)(s?)\)$/.exec(expression.trim());
   if (!match) fail(path, `must be rate(<n> minutes|hours|days), got "${expression}"`);
-  const [, value, unit] = match;
-  if (Number(value) < 1 || (Number(value) === 1) !== !unit!.endsWith('s')) fail(path, `must say rate(1 minute) or rate(<n> minutes) (EventBridge's rule), got "${expression}"`);
-  return Number(value) * RATE_UNITS[unit!]!;
+  const [, value, unit, plural] = match;
+  const count = Number(value);
+  // EventBridge's own rule: rate(1 minute), rate(5 minutes).
+  if (count < 1 || (count === 1) === (plural === 's')) fail(path, `must say rate(1 minute) or rate(<n> minutes) (EventBridge's rule), got "${expression}"`);
+  return count * RATE_UNIT_SECONDS[unit as keyof typeof RATE_UNIT_SECONDS]; // the pattern admits only these
 }
 
 function scheduleOf(functionName: string, events: readonly unknown[]): number | undefined {
@@ -201,13 +203,14 @@ function scheduleOf(functionName: string, events: readonly unknown[]): number | 
 }
 
 const cfnBoolean = z.union([z.boolean(), z.enum(['true', 'false'])]);
+const keySchema = z.array(z.object({ AttributeName: z.string(), KeyType: z.enum(['HASH', 'RANGE']) }));
 const throughput = z.object({ ReadCapacityUnits: z.coerce.number(), WriteCapacityUnits: z.coerce.number() });
 const tableResource = z.object({
   Type: z.literal('AWS::DynamoDB::Table'),
   Properties: z.looseObject({
     TableName: z.string(),
     AttributeDefinitions: z.array(z.object({ AttributeName: z.string(), AttributeType: z.enum(['S', 'N', 'B']) })),
-    KeySchema: z.array(z.object({ AttributeName: z.string(), KeyType: z.enum(['HASH', 'RANGE']) })),
+    KeySchema: keySchema,
     BillingMode: z.optional(z.enum(['PAY_PER_REQUEST', 'PROVISIONED'])),
     ProvisionedThroughput: z.optional(throughput),
     TimeToLiveSpecification: z.optional(z.object({ AttributeName: z.string(), Enabled: cfnBoolean })),
@@ -215,7 +218,7 @@ const tableResource = z.object({
       z.array(
         z.object({
           IndexName: z.string(),
-          KeySchema: z.array(z.object({ AttributeName: z.string(), KeyType: z.enum(['HASH', 'RANGE']) })),
+          KeySchema: keySchema,
           Projection: z.object({ ProjectionType: z.enum(['ALL', 'KEYS_ONLY', 'INCLUDE']), NonKeyAttributes: z.optional(z.array(z.string())) }),
           ProvisionedThroughput: z.optional(throughput),
         }),

@@ -9,9 +9,9 @@ import { SEND_WINDOW_MS, followUps, pushTokens } from '../convergence/reconciler
 import type { PushStatus } from '../convergence/reconciler.js';
 import type { WriteResult } from '../ledger/dynamo-ledger.js';
 import { LedgerUnavailableError, tokenKeyId } from '../ledger/records.js';
-import type { TokenKey, TokenRecord } from '../ledger/records.js';
-import { keyMessages } from '../queue/messages.js';
-import type { OutgoingKeyMessage, ReconcileKey } from '../queue/messages.js';
+import type { TokenRecord } from '../ledger/records.js';
+import { keyMessages, tokenKeyOf } from '../queue/messages.js';
+import type { OutgoingKeyMessage } from '../queue/messages.js';
 import { INTERACTIVE_RETRY_BUDGET_MS } from '../tpns/constants.js';
 import { TpnsConfigError, TpnsPlatformNotConfiguredError } from '../tpns/errors.js';
 import type { Platform, TpnsAccountApi } from '../tpns/types.js';
@@ -70,7 +70,6 @@ export function configuredPlatforms(tpns: TpnsAccountApi): readonly Platform[] {
   return tpns.platforms;
 }
 
-export const tokenKeyOf = ({ platform, token }: TokenKey): ReconcileKey => ({ kind: 'token', platform, token });
 
 /** Takes the leases of writes that did not get theirs, waiting up to `waitMs` for their holders. */
 async function awaitLeases(runtime: Convergence, writes: readonly WriteResult[], waitMs: number): Promise<{ leased: WriteResult[]; waiting: WriteResult[] }> {

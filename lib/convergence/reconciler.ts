@@ -19,7 +19,7 @@ import { tokenKeyId } from '../ledger/records.js';
 import type { Lease, TokenKey, TokenRecord, Tombstone } from '../ledger/records.js';
 import { keyLetter, NOT_CONVERGING_CODE } from '../queue/dead-letter.js';
 import type { DeadLetter, DeadLetterQueue } from '../queue/dead-letter.js';
-import { keyMessages, MAX_DELAY_SECONDS } from '../queue/messages.js';
+import { keyMessages, MAX_DELAY_SECONDS, tokenKeyOf } from '../queue/messages.js';
 import type { ErasureReconcileKey, KeyQueue, OutgoingKeyMessage, ReconcileKey } from '../queue/messages.js';
 import { CLIENT_CODE, DEFAULT_RETRY_POLICY } from '../tpns/constants.js';
 import { TpnsError } from '../tpns/errors.js';
@@ -247,7 +247,6 @@ export const pushRetryDelaySeconds = (attempt: number): number => Math.min(MAX_D
 /** Backoff of read-backs that found TPNS different: the verify delay, doubled each time. */
 const verifyRetryDelaySeconds = (c: Convergence, attempt: number): number => Math.min(MAX_DELAY_SECONDS, c.settings.verifyDelaySeconds * 2 ** attempt);
 
-const tokenKey = ({ platform, token }: TokenKey): ReconcileKey => ({ kind: 'token', platform, token });
 
 /** A key as a log line may name it: a token by its hash, an erased account not at all. */
 const loggableKey = (key: ReconcileKey): Record<string, string> =>
@@ -303,12 +302,12 @@ export async function pushTokenKeys(c: Convergence, keys: readonly TokenKey[], a
 async function pushSlice(c: Convergence, keys: readonly TokenKey[], attempt: number, report: BatchReport, sourceOf: SourceOf): Promise<void> {
   // A failed claim fails the part: SQS redelivers it, and its redrive policy bounds an outage.
   const claims = await Promise.all(keys.map(async (key) => ({ key, claim: await c.ledger.claim(key) })));
-  const held = claims.filter(({ claim }) => !claim).map(({ key }) => tokenKey(key));
+  const held = claims.filter(({ claim }) => !claim).map(({ key }) => tokenKeyOf(key));
   report.counts.leaseHeld += held.length;
   for (const key of held) report.messages.push(...keyMessages([key], { phase: 'push', correlationId: sourceOf(key).correlationId, attempt, delaySeconds: LEASE_HELD_RETRY_SECONDS }));
   const leased = claims.flatMap(({ claim }) => (claim ? [claim] : []));
   const results = await pushTokens(c, leased, { budgetMs: 0 });
-  const byId = new Map(leased.map(({ record }) => [tokenKeyId(record), tokenKey(record)]));
+  const byId = new Map(leased.map(({ record }) => [tokenKeyId(record), tokenKeyOf(record)]));
   reportPushes(c, byId, results, attempt, report, sourceOf);
 }
 
@@ -334,7 +333,7 @@ export async function verifyTokenKeys(c: Convergence, keys: readonly { key: Toke
   } catch (error) {
     if (!(error instanceof TpnsError) || !error.retryable) throw error;
     // TPNS did not answer the read-back: look again later, no attempt is spent.
-    for (const { key, attempt } of keys) report.messages.push(...keyMessages([tokenKey(key)], { phase: 'verify', correlationId: sourceOf(tokenKey(key)).correlationId, attempt, delaySeconds: c.settings.verifyDelaySeconds }));
+    for (const { key, attempt } of keys) report.messages.push(...keyMessages([tokenKeyOf(key)], { phase: 'verify', correlationId: sourceOf(tokenKeyOf(key)).correlationId, attempt, delaySeconds: c.settings.verifyDelaySeconds }));
     return;
   }
   const records = await c.ledger.getTokens(keys.map(({ key }) => key));
@@ -349,7 +348,7 @@ export async function verifyTokenKeys(c: Convergence, keys: readonly { key: Toke
     if (record.lease && record.lease.until >= Date.now()) {
       // A push is under way; its holder queues its own read-back. Look again later in case it crashed.
       report.counts.leaseHeld += 1;
-      report.messages.push(...keyMessages([tokenKey(key)], { phase: 'verify', correlationId: sourceOf(tokenKey(key)).correlationId, attempt, delaySeconds: c.settings.verifyDelaySeconds }));
+      report.messages.push(...keyMessages([tokenKeyOf(key)], { phase: 'verify', correlationId: sourceOf(tokenKeyOf(key)).correlationId, attempt, delaySeconds: c.settings.verifyDelaySeconds }));
       continue;
     }
     const intent = tokenIntent(record, lookup);
@@ -367,12 +366,12 @@ export async function verifyTokenKeys(c: Convergence, keys: readonly { key: Toke
       verdicts.push(c.ledger.markVerdict(key, record.v, { state: 'drift', attempts: attempt + 1 }).then(() => undefined));
       report.counts.deadLettered += 1;
       report.deadLetters.push(
-        keyLetter(tokenKey(key), { code: NOT_CONVERGING_CODE, message: `TPNS still differs from the ledger after ${attempt + 1} read-backs` }, sourceOf(tokenKey(key)), {
+        keyLetter(tokenKeyOf(key), { code: NOT_CONVERGING_CODE, message: `TPNS still differs from the ledger after ${attempt + 1} read-backs` }, sourceOf(tokenKeyOf(key)), {
           desired: describeIntent(intent),
           actual: held,
         }),
       );
-      logger.error('Key does not converge; dead-lettered', { ...loggableKey(tokenKey(key)), attempts: attempt + 1 });
+      logger.error('Key does not converge; dead-lettered', { ...loggableKey(tokenKeyOf(key)), attempts: attempt + 1 });
       continue;
     }
     repair.push({ key, attempt });
@@ -402,18 +401,18 @@ export async function verifyTokenKeys(c: Convergence, keys: readonly { key: Toke
   for (const { key, attempt, claim } of claims) {
     if (!claim) {
       report.counts.leaseHeld += 1;
-      report.messages.push(...keyMessages([tokenKey(key)], { phase: 'verify', correlationId: sourceOf(tokenKey(key)).correlationId, attempt, delaySeconds: LEASE_HELD_RETRY_SECONDS }));
+      report.messages.push(...keyMessages([tokenKeyOf(key)], { phase: 'verify', correlationId: sourceOf(tokenKeyOf(key)).correlationId, attempt, delaySeconds: LEASE_HELD_RETRY_SECONDS }));
       continue;
     }
     const status = statusOf(outcomes.get(tokenKeyId(key)) ?? []);
     if (status.status === 'failed') {
       report.counts.deadLettered += 1;
-      report.deadLetters.push(keyLetter(tokenKey(key), { code: status.code, message: status.message }, sourceOf(tokenKey(key))));
+      report.deadLetters.push(keyLetter(tokenKeyOf(key), { code: status.code, message: status.message }, sourceOf(tokenKeyOf(key))));
       continue;
     }
     report.counts.repaired += 1;
     // A retryable failure is read back too: the next read-back repairs again.
-    report.messages.push(...keyMessages([tokenKey(key)], { phase: 'verify', correlationId: sourceOf(tokenKey(key)).correlationId, attempt: attempt + 1, delaySeconds: verifyRetryDelaySeconds(c, attempt) }));
+    report.messages.push(...keyMessages([tokenKeyOf(key)], { phase: 'verify', correlationId: sourceOf(tokenKeyOf(key)).correlationId, attempt: attempt + 1, delaySeconds: verifyRetryDelaySeconds(c, attempt) }));
   }
 }
 

@@ -46,6 +46,9 @@ export const keyMessageSchema = z.discriminatedUnion('phase', [
 export type ReconcileKey = z.infer<typeof reconcileKeySchema>;
 export type TokenReconcileKey = z.infer<typeof tokenKeySchema>;
 export type ErasureReconcileKey = z.infer<typeof erasureKeySchema>;
+
+/** The reconcile key of a ledger token. */
+export const tokenKeyOf = ({ platform, token }: { platform: TokenReconcileKey['platform']; token: string }): TokenReconcileKey => ({ kind: 'token', platform, token });
 export type KeyMessage = z.infer<typeof keyMessageSchema>;
 export type Phase = KeyMessage['phase'];
 

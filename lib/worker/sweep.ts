@@ -11,11 +11,9 @@
  */
 import * as z from 'zod/mini';
 import type { Convergence } from '../convergence/reconciler.js';
-import type { TokenKey } from '../ledger/records.js';
 import { logger } from '../observability/logger.js';
 import { metrics, MetricUnit } from '../observability/metrics.js';
-import { keyMessages } from '../queue/messages.js';
-import type { ReconcileKey } from '../queue/messages.js';
+import { keyMessages, tokenKeyOf } from '../queue/messages.js';
 
 /** Keys one sweep queues at most (100 messages, a few seconds of ledger calls); the next sweep takes the rest. */
 export const SWEEP_MAX_KEYS = 10_000;
@@ -35,8 +33,6 @@ export interface SweepReport {
   more: boolean;
 }
 
-const tokenKey = ({ platform, token }: TokenKey): ReconcileKey => ({ kind: 'token', platform, token });
-
 /**
  * Queues a push of every token whose work stood still for `afterSeconds`, then notes that their
  * work moved (so the next sweep does not queue them again while the queue still holds them).
@@ -46,7 +42,7 @@ export async function sweepUnsettled(c: Convergence, options: SweepOptions): Pro
   const limit = options.limit ?? SWEEP_MAX_KEYS;
   const keys = await c.ledger.unsettledBefore(Date.now() - options.afterSeconds * 1000, limit);
   if (keys.length > 0) {
-    await c.queue.send(keyMessages(keys.map(tokenKey), { phase: 'push', correlationId: options.correlationId }));
+    await c.queue.send(keyMessages(keys.map(tokenKeyOf), { phase: 'push', correlationId: options.correlationId }));
     await c.ledger.touchUnsettled(keys);
   }
   const report = { queued: keys.length, more: keys.length >= limit };

@@ -19,8 +19,8 @@ import type { LocalDynamo } from '../dynamodb/local-dynamo.js';
 import { startLocalSqs } from '../sqs/fauxqs.js';
 import type { LocalSqs } from '../sqs/fauxqs.js';
 import type { EventSource, SqsBatchHandler } from '../sqs/event-source.js';
-import { applyEnvironment, localEnvironment } from './environment.js';
 import type { ScheduledEvent } from 'aws-lambda';
+import { applyEnvironment, localEnvironment } from './environment.js';
 import { loadHandler } from './function-loader.js';
 import { createLambdaContext } from './lambda-context.js';
 import { scheduledEvent, startSchedule } from './schedule.js';
@@ -175,10 +175,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.onError ? { onError: (error: unknown) => options.onError?.(error, 'worker') } : {}),
     });
     cleanups.push(() => worker.stop());
-    const scheduled = await loadHandler<ScheduledEvent, unknown>(config.worker.handler);
-    const sweep = async () => void (await scheduled(scheduledEvent(), createLambdaContext(config.worker.functionName, config.worker.timeoutSeconds)));
     const sweepEverySeconds = options.schedule ? config.worker.scheduleRateSeconds : undefined;
     if (sweepEverySeconds !== undefined) {
+      const scheduled = await loadHandler<ScheduledEvent, unknown>(config.worker.handler);
+      const sweep = () => scheduled(scheduledEvent(), createLambdaContext(config.worker.functionName, config.worker.timeoutSeconds));
       const schedule = startSchedule(sweep, sweepEverySeconds, (error) => options.onError?.(error, `${config.worker.functionName} (schedule)`));
       cleanups.push(() => schedule.stop());
     }
