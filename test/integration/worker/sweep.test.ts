@@ -11,8 +11,10 @@ import { handler as logout } from '../../../functions/logout.js';
 import { LedgerUnavailableError } from '../../../lib/ledger/records.js';
 import type { KeyMessage } from '../../../lib/queue/messages.js';
 import { QueueUnavailableError } from '../../../lib/queue/messages.js';
+import { logger } from '../../../lib/observability/logger.js';
 import { sweepUnsettled } from '../../../lib/worker/sweep.js';
 import { scheduledEvent } from '../../../local/stack/schedule.js';
+import { captureOutput } from '../../support/output.js';
 import { freshName } from '../../support/stack.js';
 import { QUEUE_DOWN, httpEvent, invokeHttp, lambdaContext, withEnv } from '../functions/harness.js';
 import { startWorkerHarness } from './harness.js';
@@ -156,6 +158,34 @@ describe('sweepUnsettled', () => {
     expect(await sweep(1, 3)).toEqual({ queued: 3, more: true });
     expect(await sweep(1, 3)).toEqual({ queued: 2, more: false });
     expect(new Set(await queuedTokens())).toEqual(new Set(tokens));
+  });
+
+  it('logs how many it queued, never a token', async () => {
+    const [token] = await stuck('sweep-logged', 1);
+    await sleep(1_100);
+    const level = logger.getLevelName();
+    logger.setLogLevel('WARN'); // the harness runs at ERROR
+    const output = captureOutput();
+    try {
+      expect(await sweep(1)).toEqual({ queued: 1, more: false });
+    } finally {
+      output.stop();
+      logger.setLogLevel(level);
+    }
+    expect(output).toHaveLogged({ level: 'WARN', message: 'Sweep queued tokens whose work had stood still', queued: 1, more: false, afterSeconds: 1 });
+    expect(JSON.stringify(output.lines())).not.toContain(token);
+  });
+
+  it('fails after queueing when the ledger cannot note the keys: they are queued again next time, not lost', async () => {
+    const h = harness();
+    const [token] = await stuck('sweep-nonote', 1);
+    await sleep(1_100);
+    h.stack.dynamo.faults.add({ kind: 'InternalServerError', operation: 'UpdateItem' });
+    await expect(sweep(1)).rejects.toBeInstanceOf(LedgerUnavailableError);
+    h.stack.dynamo.faults.clear();
+    expect(await queuedTokens()).toEqual([token]);
+    expect(await sweep(1)).toEqual({ queued: 1, more: false });
+    expect(await queuedTokens()).toEqual([token]);
   });
 
   it('fails, queueing nothing, when the ledger cannot list the index (the next schedule tries again)', async () => {
