@@ -4,7 +4,7 @@
  * (no tsx here), so that its memory and its cold start are the bundle's own.
  *
  * Says `{ ready, importMs }` once the bundle is imported. Answers `{ id, event, functionName,
- * remainingMs }` with `{ id, result, durationMs }` or `{ id, error }`; `{ id, usage: true }` with
+ * remainingMs }` with `{ id, result, durationMs, cpuMs }` or `{ id, error }`; `{ id, usage: true }` with
  * the process's peak RSS and the largest V8 heap seen after an invocation (to tell the heap from
  * the rest); `{ exit: true }` ends it.
  */
@@ -25,7 +25,7 @@ const importMs = performance.now() - started;
 const peak = { heapTotal: 0, heapUsed: 0, external: 0 };
 
 process.on('message', (request: Request) => {
-  // A normal exit, so that --cpu-prof (NODE_OPTIONS) can write its profile.
+  // A normal exit, so that --cpu-prof (BENCH_CPU_PROF_DIR) can write its profile.
   if (request.exit) process.exit(0);
   if (request.usage) {
     send({ id: request.id, maxRssKb: process.resourceUsage().maxRSS, peakHeapMb: peak.heapTotal / 2 ** 20, peakHeapUsedMb: peak.heapUsed / 2 ** 20, peakExternalMb: peak.external / 2 ** 20 });
@@ -33,13 +33,16 @@ process.on('message', (request: Request) => {
   }
   void (async () => {
     try {
-      const context = createLambdaContext(request.functionName ?? 'bench', (request.remainingMs ?? 60_000) / 1000);
+      const context = createLambdaContext(request.functionName ?? 'bench', (request.remainingMs ?? 60_000) / 1000, Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 256));
       const invoked = performance.now();
+      const cpuBefore = process.cpuUsage();
       const result = await handler(request.event, context);
       const durationMs = performance.now() - invoked;
+      const cpu = process.cpuUsage(cpuBefore);
+      const cpuMs = (cpu.user + cpu.system) / 1000;
       const usage = process.memoryUsage();
       for (const key of ['heapTotal', 'heapUsed', 'external'] as const) peak[key] = Math.max(peak[key], usage[key]);
-      send({ id: request.id, result: result ?? null, durationMs });
+      send({ id: request.id, result: result ?? null, durationMs, cpuMs });
     } catch (error) {
       send({ id: request.id, error: error instanceof Error ? error.message : String(error) });
     }

@@ -17,6 +17,16 @@ import type { SqsBatchHandler } from '../local/sqs/event-source.js';
 const EXIT_GRACE_MS = 2_000;
 const HOST_ENTRY = fileURLToPath(new URL('./container-host.ts', import.meta.url));
 
+/**
+ * The V8 limits Lambda's Node.js bootstrap sets from the function's memory: a tenth as new space
+ * (two semi-spaces), the rest as old space. Without them Node sizes its heap for this 24 GB box and
+ * grows it lazily, so a container's RSS would say nothing about a 256 MB function.
+ */
+export function lambdaMemoryArgs(memoryMb: number): string[] {
+  const newSpaceMb = Math.floor(memoryMb / 10);
+  return [`--max-semi-space-size=${Math.floor(newSpaceMb / 2)}`, `--max-old-space-size=${memoryMb - newSpaceMb}`];
+}
+
 interface Reply {
   id?: number;
   ready?: boolean;
@@ -24,6 +34,8 @@ interface Reply {
   result?: unknown;
   /** The handler's own duration (what Lambda bills), ms. */
   durationMs?: number;
+  /** CPU time (user + system) the process spent during the invocation, ms. */
+  cpuMs?: number;
   error?: string;
   maxRssKb?: number;
   peakHeapMb?: number;
@@ -55,13 +67,20 @@ export class Container {
   }
 
   /**
-   * A fresh process that has imported `bundle`. Its stdout (the handlers' logs) goes to `output.log`
-   * if given; its stderr is shown unless `output.quiet` (a failed invocation answers its error anyway).
+   * A fresh process that has imported `bundle`, with the heap limits Lambda gives a function of
+   * `memoryMb`. Its stdout (the handlers' logs) goes to `output.log` if given; its stderr is shown
+   * unless `output.quiet` (a failed invocation answers its error anyway).
    */
-  static async start(host: string, bundle: string, env: NodeJS.ProcessEnv, output: { log?: string | undefined; quiet?: boolean } = {}): Promise<Container> {
+  static async start(host: string, bundle: string, env: NodeJS.ProcessEnv, memoryMb: number, output: { log?: string | undefined; quiet?: boolean } = {}): Promise<Container> {
     const stdio = ['ignore', output.log ? openSync(output.log, 'a') : 'ignore', output.quiet ? 'ignore' : 'inherit', 'ipc'] as const;
     // The pinned Node (npm scripts put node_modules/.bin first), without tsx: only the bundle runs there.
-    const child = fork(host, [bundle], { execPath: process.execPath, execArgv: [], env, stdio: [...stdio] });
+    const child = fork(host, [bundle], {
+      execPath: process.execPath,
+      // BENCH_CPU_PROF_DIR=<dir>: each container writes a V8 CPU profile there (Node refuses --cpu-prof in NODE_OPTIONS).
+      execArgv: [...lambdaMemoryArgs(memoryMb), ...(env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_CPU_PROF_DIR}`] : [])],
+      env: { ...env, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb) },
+      stdio: [...stdio],
+    });
     const ready = await new Promise<Reply>((resolve, reject) => {
       child.once('error', reject);
       child.once('exit', (code) => reject(new Error(`container of ${bundle} exited with ${code} before it was ready`)));
@@ -80,10 +99,16 @@ export class Container {
   }
 
   /** One invocation; throws what the handler threw. */
-  async invoke(event: unknown, functionName: string, remainingMs: number): Promise<{ result: unknown; durationMs: number }> {
+  async invoke(event: unknown, functionName: string, remainingMs: number): Promise<{ result: unknown; durationMs: number; cpuMs: number }> {
     const reply = await this.request({ event, functionName, remainingMs });
     if (reply.error !== undefined) throw new Error(`${functionName} invocation failed: ${reply.error}`);
-    return { result: reply.result, durationMs: reply.durationMs ?? 0 };
+    return { result: reply.result, durationMs: reply.durationMs ?? 0, cpuMs: reply.cpuMs ?? 0 };
+  }
+
+  /** The process's peak RSS and the largest V8 heap (total, used) and external memory it reported after an invocation (MB). */
+  async peakMemory(): Promise<PeakMemory> {
+    const reply = await this.request({ usage: true });
+    return { rssMb: (reply.maxRssKb ?? 0) / 1024, heapTotalMb: reply.peakHeapMb ?? 0, heapUsedMb: reply.peakHeapUsedMb ?? 0, externalMb: reply.peakExternalMb ?? 0 };
   }
 
   async close(): Promise<void> {
@@ -99,7 +124,15 @@ export class Container {
 /** One worker invocation: its duration and the messages it was given. */
 export interface Invocation {
   durationMs: number;
+  cpuMs: number;
   messages: number;
+}
+
+export interface PeakMemory {
+  rssMb: number;
+  heapTotalMb: number;
+  heapUsedMb: number;
+  externalMb: number;
 }
 
 export interface WorkerPool {
@@ -107,16 +140,16 @@ export interface WorkerPool {
   handler: SqsBatchHandler;
   /** The invocations since the last call. */
   takeInvocations(): Invocation[];
-  /** The container with the largest peak RSS: its RSS and the largest V8 heap (total, used) and external memory it reported after an invocation (MB). */
-  peakMemory(): Promise<{ rssMb: number; heapTotalMb: number; heapUsedMb: number; externalMb: number }>;
+  /** The peak memory of the container with the largest peak RSS. */
+  peakMemory(): Promise<PeakMemory>;
   close(): Promise<void>;
 }
 
-export async function startWorkerPool(options: { host: string; bundle: string; size: number; env: NodeJS.ProcessEnv }): Promise<WorkerPool> {
+export async function startWorkerPool(options: { host: string; bundle: string; size: number; memoryMb: number; env: NodeJS.ProcessEnv }): Promise<WorkerPool> {
   const { env } = options;
   // BENCH_WORKER_LOG=<file> keeps the containers' logs (with BENCH_WORKER_LOG_LEVEL=INFO: every batch's counts).
   const childEnv = env.BENCH_WORKER_LOG_LEVEL ? { ...env, POWERTOOLS_LOG_LEVEL: env.BENCH_WORKER_LOG_LEVEL } : env;
-  const containers = await Promise.all(Array.from({ length: options.size }, () => Container.start(options.host, options.bundle, childEnv, { log: env.BENCH_WORKER_LOG })));
+  const containers = await Promise.all(Array.from({ length: options.size }, () => Container.start(options.host, options.bundle, childEnv, options.memoryMb, { log: env.BENCH_WORKER_LOG })));
   const idle = [...containers];
   let invocations: Invocation[] = [];
   const waiting: ((container: Container) => void)[] = [];
@@ -134,8 +167,8 @@ export async function startWorkerPool(options: { host: string; bundle: string; s
     async handler(event, context) {
       const container = await acquire();
       try {
-        const { result, durationMs } = await container.invoke(event, context.functionName, context.getRemainingTimeInMillis());
-        invocations.push({ durationMs, messages: event.Records.length });
+        const { result, durationMs, cpuMs } = await container.invoke(event, context.functionName, context.getRemainingTimeInMillis());
+        invocations.push({ durationMs, cpuMs, messages: event.Records.length });
         return (result ?? undefined) as SQSBatchResponse | undefined;
       } finally {
         release(container);
@@ -147,9 +180,8 @@ export async function startWorkerPool(options: { host: string; bundle: string; s
       return taken;
     },
     async peakMemory() {
-      const replies = await Promise.all(containers.map((container) => container.request({ usage: true })));
-      const top = replies.reduce((best, reply) => ((reply.maxRssKb ?? 0) > (best.maxRssKb ?? 0) ? reply : best));
-      return { rssMb: (top.maxRssKb ?? 0) / 1024, heapTotalMb: top.peakHeapMb ?? 0, heapUsedMb: top.peakHeapUsedMb ?? 0, externalMb: top.peakExternalMb ?? 0 };
+      const peaks = await Promise.all(containers.map((container) => container.peakMemory()));
+      return peaks.reduce((top, peak) => (peak.rssMb > top.rssMb ? peak : top));
     },
     async close() {
       await Promise.all(containers.map((container) => container.close()));

@@ -30,8 +30,8 @@ import type { GatewayHttpEvent } from '../local/stack/api-gateway-event.js';
 import { createLambdaContext } from '../local/stack/lambda-context.js';
 import { startStack } from '../test/support/stack.js';
 import type { Stack } from '../test/support/stack.js';
-import { buildHost, startWorkerPool } from './containers.js';
-import type { WorkerPool } from './containers.js';
+import { buildHost, Container, startWorkerPool } from './containers.js';
+import type { PeakMemory, WorkerPool } from './containers.js';
 import type { BenchOptions } from './options.js';
 
 /** The deployed functions, by bundle name. */
@@ -199,6 +199,22 @@ export class BenchWorld {
     return bundleOf(this.bundles, name);
   }
 
+  /** serverless.yml's route (function, timeout, memory) for `routeKey`. */
+  route(routeKey: string): HttpApiRoute {
+    const route = this.routes.find((candidate) => `${candidate.method} ${candidate.path}` === routeKey);
+    if (!route) throw new Error(`serverless.yml has no route ${routeKey}`);
+    return route;
+  }
+
+  /** serverless.yml's memorySize of the function a bundle is named after (`delete-account` -> `deleteAccount`). */
+  memoryOf(name: FunctionName): number {
+    const key = name.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase());
+    if (this.config.worker.functionName === key) return this.config.worker.memoryMb;
+    const route = this.routes.find((candidate) => candidate.functionName === key);
+    if (!route) throw new Error(`serverless.yml has no function ${key}`);
+    return route.memoryMb;
+  }
+
   apiEvent(routeKey: string, call: ApiCall): GatewayHttpEvent {
     return apiEvent(this.routes, routeKey, call);
   }
@@ -215,6 +231,25 @@ export class BenchWorld {
   async call(name: ApiFunction, routeKey: string, call: ApiCall, timeoutSeconds = 10): Promise<ApiAnswer> {
     const result = await this.invocation(name, routeKey, call, timeoutSeconds)();
     return { statusCode: result.statusCode, body: JSON.parse(result.body) as Record<string, unknown> };
+  }
+
+  /**
+   * Invokes the function of `routeKey` in a fresh container of its own (its serverless.yml memory),
+   * for what this process cannot measure apart from the servers it hosts: the invocation's CPU
+   * time and peak memory.
+   */
+  async callInContainer(routeKey: string, call: ApiCall, timeoutSeconds: number): Promise<{ answer: ApiAnswer; durationMs: number; cpuMs: number; memory: PeakMemory; route: HttpApiRoute }> {
+    const route = this.route(routeKey);
+    // `functions/logout.handler` is the bundle `logout`.
+    const bundle = route.handler.replace(/^functions\//, '').replace(/\.\w+$/, '');
+    const container = await Container.start(this.host, this.bundle(bundle).file, process.env, route.memoryMb);
+    try {
+      const { result, durationMs, cpuMs } = await container.invoke(this.apiEvent(routeKey, call), route.functionName, timeoutSeconds * 1000);
+      const { statusCode, body } = result as { statusCode: number; body: string };
+      return { answer: { statusCode, body: JSON.parse(body) as Record<string, unknown> }, durationMs, cpuMs, memory: await container.peakMemory(), route };
+    } finally {
+      await container.close();
+    }
   }
 
   /** The same, prepared: the event and context are built now, the returned function only invokes. */
@@ -239,7 +274,7 @@ export class BenchWorld {
   async restartWorkers(concurrency = this.workerConcurrency): Promise<void> {
     await this.stopWorkers();
     this.#concurrency = concurrency;
-    this.#pool = await startWorkerPool({ host: this.host, bundle: this.bundle('bind-worker').file, size: concurrency, env: { ...process.env } });
+    this.#pool = await startWorkerPool({ host: this.host, bundle: this.bundle('bind-worker').file, size: concurrency, memoryMb: this.config.worker.memoryMb, env: { ...process.env } });
     await this.resumeWorkers();
   }
 

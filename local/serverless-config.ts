@@ -23,6 +23,8 @@ export const BINDINGS_TABLE_RESOURCE = 'BindingsTable';
 const DEFAULT_STAGE = 'dev';
 /** Lambda's default function timeout when serverless.yml sets none. */
 const DEFAULT_TIMEOUT_SECONDS = 6;
+/** The Serverless Framework's default `memorySize` when serverless.yml sets none, MB. */
+const DEFAULT_MEMORY_MB = 1024;
 /** Lambda's default SQS batch size. */
 const DEFAULT_BATCH_SIZE = 10;
 /** Lambda's limits for a standard queue's event source (batch size, batching window in s). */
@@ -85,6 +87,8 @@ export interface WorkerEventSettings {
   /** Lambda's `maximumConcurrency` of the event source: how many batches run at once. */
   maximumConcurrency: number;
   timeoutSeconds: number;
+  /** `memorySize` (MB): Lambda sizes the CPU share and Node's heap limits from it. */
+  memoryMb: number;
   reportBatchItemFailures: boolean;
   /** From the function's `schedule` event (`rate(5 minutes)`): how often the sweep runs; undefined without one. */
   scheduleRateSeconds?: number;
@@ -229,12 +233,19 @@ const tableResource = z.object({
 const functionDefinition = z.looseObject({
   handler: z.string(),
   timeout: z.optional(z.coerce.number()),
+  memorySize: z.optional(z.coerce.number()),
   events: z.optional(z.array(z.unknown())),
 });
 const configShape = z.looseObject({
-  provider: z.looseObject({ timeout: z.optional(z.coerce.number()) }),
+  provider: z.looseObject({ timeout: z.optional(z.coerce.number()), memorySize: z.optional(z.coerce.number()) }),
   functions: z.record(z.string(), functionDefinition),
   resources: z.object({ Resources: z.record(z.string(), z.unknown()) }),
+});
+
+/** A function's own timeout and memory, else the provider's, else the framework's defaults. */
+const limits = (definition: z.infer<typeof functionDefinition>, provider: z.infer<typeof configShape>['provider']) => ({
+  timeoutSeconds: definition.timeout ?? provider.timeout ?? DEFAULT_TIMEOUT_SECONDS,
+  memoryMb: definition.memorySize ?? provider.memorySize ?? DEFAULT_MEMORY_MB,
 });
 
 function fail(path: string, problem: string): never {
@@ -322,7 +333,7 @@ function workerSettings(config: z.infer<typeof configShape>, queueResourceId: st
         batchSize,
         maximumBatchingWindowSeconds: maximumBatchingWindow,
         maximumConcurrency: maximumConcurrency ?? fail(`functions.${functionName}.events[].sqs.maximumConcurrency`, 'is required'),
-        timeoutSeconds: definition.timeout ?? config.provider.timeout ?? DEFAULT_TIMEOUT_SECONDS,
+        ...limits(definition, config.provider),
         reportBatchItemFailures: functionResponseType === 'ReportBatchItemFailures',
         ...(scheduleRateSeconds === undefined ? {} : { scheduleRateSeconds }),
       };
@@ -369,6 +380,7 @@ export interface HttpApiRoute {
   /** The authorizer's name (under provider.httpApi.authorizers) and the scopes the route requires. */
   authorizer?: { name: string; scopes: string[] };
   timeoutSeconds: number;
+  memoryMb: number;
 }
 
 const httpApiEvent = z.object({
@@ -388,7 +400,6 @@ export function httpApiRoutes(config: ServerlessConfig): HttpApiRoute[] {
   if (!parsed.success) fail('functions', 'are invalid');
   const routes: HttpApiRoute[] = [];
   for (const [functionName, definition] of Object.entries(parsed.data.functions)) {
-    const timeoutSeconds = definition.timeout ?? parsed.data.provider.timeout ?? DEFAULT_TIMEOUT_SECONDS;
     for (const [index, event] of (definition.events ?? []).entries()) {
       if (!event || typeof event !== 'object' || !('httpApi' in event)) continue;
       const route = httpApiEvent.safeParse(event);
@@ -408,7 +419,7 @@ export function httpApiRoutes(config: ServerlessConfig): HttpApiRoute[] {
         ...(authorizer === undefined
           ? {}
           : { authorizer: typeof authorizer === 'string' ? { name: authorizer, scopes: [] } : { name: authorizer.name, scopes: authorizer.scopes ?? [] } }),
-        timeoutSeconds,
+        ...limits(definition, parsed.data.provider),
       });
     }
   }

@@ -89,7 +89,7 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
 
 /** Lambda stops a function at its timeout; API Gateway then answers 500. */
 async function invokeWithTimeout(fn: HttpFunction, event: GatewayHttpEvent, route: HttpApiRoute): Promise<unknown> {
-  const context = createLambdaContext(route.functionName, route.timeoutSeconds);
+  const context = createLambdaContext(route.functionName, route.timeoutSeconds, route.memoryMb);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(

@@ -28,6 +28,11 @@ const KEYS = [
   ...FUNCTIONS.map((name) => `coldFirstCallVsBareEquivalent.${name}`),
   ...FUNCTIONS.map((name) => `eagerKb.${name}`),
   'workerPeakRssMb',
+  'bulkCpuAtDeployedMemoryVsTimeout',
+  'workerCpuAtDeployedMemoryVsTimeout',
+  'bulkLoginPeakRssVsMemory',
+  'bulkUnbindCpuAtDeployedMemoryVsTimeout',
+  'bulkDeleteCpuAtDeployedMemoryVsTimeout',
 ];
 
 describe('npm run bench, tiny', () => {

@@ -20,6 +20,7 @@ const route = (method: string, path: string, functionName: string): HttpApiRoute
   path,
   authorizer: { name: 'jwt', scopes: [] },
   timeoutSeconds: 1,
+  memoryMb: 256,
 });
 
 const routes: HttpApiRoute[] = [
@@ -242,11 +243,11 @@ describe('the routes of serverless.yml', () => {
     expect(served).toEqual(
       expect.arrayContaining([
         { routeKey: 'PUT /v1/me/devices/{token}', functionName: 'login', scopes: [] },
-        { routeKey: 'POST /v1/admin/bindings', functionName: 'login', scopes: admin },
+        { routeKey: 'POST /v1/admin/bindings', functionName: 'bulkBind', scopes: admin },
         { routeKey: 'DELETE /v1/me/devices/{token}', functionName: 'logout', scopes: [] },
-        { routeKey: 'POST /v1/admin/unbind-tokens', functionName: 'logout', scopes: admin },
+        { routeKey: 'POST /v1/admin/unbind-tokens', functionName: 'bulkUnbindTokens', scopes: admin },
         { routeKey: 'DELETE /v1/me', functionName: 'deleteAccount', scopes: [] },
-        { routeKey: 'POST /v1/admin/delete-accounts', functionName: 'deleteAccount', scopes: admin },
+        { routeKey: 'POST /v1/admin/delete-accounts', functionName: 'bulkDeleteAccounts', scopes: admin },
         { routeKey: 'GET /v1/me/devices', functionName: 'query', scopes: [] },
         { routeKey: 'GET /v1/admin/erasures/{account}', functionName: 'query', scopes: admin },
       ]),

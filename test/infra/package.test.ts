@@ -23,7 +23,7 @@ interface Statement {
   Condition?: unknown;
 }
 
-const FUNCTIONS = ['Login', 'Logout', 'DeleteAccount', 'Query', 'BindWorker'];
+const FUNCTIONS = ['Login', 'Logout', 'DeleteAccount', 'BulkBind', 'BulkUnbindTokens', 'BulkDeleteAccounts', 'Query', 'BindWorker'];
 const QUEUE_ARN = { 'Fn::GetAtt': ['BindingQueue', 'Arn'] };
 const DLQ_ARN = { 'Fn::GetAtt': ['BindingDeadLetterQueue', 'Arn'] };
 const FAILED_EVENTS_ARN = { 'Fn::GetAtt': ['FailedEventsQueue', 'Arn'] };
@@ -34,6 +34,9 @@ const LEDGER_ACTIONS: Record<string, string[]> = {
   LoginRole: ['GetItem', 'PutItem', 'UpdateItem', 'Query', 'BatchGetItem', 'BatchWriteItem'],
   LogoutRole: ['GetItem', 'PutItem', 'UpdateItem', 'Query', 'BatchGetItem', 'BatchWriteItem'],
   DeleteAccountRole: ['GetItem', 'PutItem', 'UpdateItem', 'Query', 'BatchGetItem', 'BatchWriteItem'],
+  BulkBindRole: ['GetItem', 'PutItem', 'UpdateItem', 'Query', 'BatchGetItem', 'BatchWriteItem'],
+  BulkUnbindTokensRole: ['GetItem', 'PutItem', 'UpdateItem', 'Query', 'BatchGetItem', 'BatchWriteItem'],
+  BulkDeleteAccountsRole: ['GetItem', 'PutItem', 'UpdateItem', 'Query', 'BatchGetItem', 'BatchWriteItem'],
   QueryRole: ['GetItem', 'Query', 'BatchGetItem'],
   BindWorkerRole: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'BatchGetItem', 'BatchWriteItem'],
 };
@@ -189,6 +192,11 @@ describe('osls package (offline)', () => {
     });
   });
 
+  it('gives the bulks a whole vCPU (1 769 MB) and the worker 1 024 MB; the rest 256 MB', () => {
+    const memory = Object.fromEntries(FUNCTIONS.map((name) => [name, resources[`${name}LambdaFunction`]?.Properties.MemorySize]));
+    expect(memory).toEqual({ Login: 256, Logout: 256, DeleteAccount: 256, BulkBind: 1769, BulkUnbindTokens: 1769, BulkDeleteAccounts: 1769, Query: 256, BindWorker: 1024 });
+  });
+
   it('runs every function on Node 22+ / arm64 with its own role', () => {
     const roles = FUNCTIONS.map((name) => {
       const fn = resources[`${name}LambdaFunction`]?.Properties;
@@ -217,6 +225,11 @@ describe('osls package (offline)', () => {
     }
     for (const sender of ['LoginRole', 'LogoutRole', 'DeleteAccountRole']) {
       expect(grants(sender, 'sqs:SendMessage').map((s) => s.Resource)).toEqual([QUEUE_ARN, FAILED_EVENTS_ARN]);
+      expect(grants(sender, 'sqs:ReceiveMessage')).toEqual([]);
+    }
+    // The bulks are HTTP only: no events to keep.
+    for (const sender of ['BulkBindRole', 'BulkUnbindTokensRole', 'BulkDeleteAccountsRole']) {
+      expect(grants(sender, 'sqs:SendMessage').map((s) => s.Resource)).toEqual([QUEUE_ARN]);
       expect(grants(sender, 'sqs:ReceiveMessage')).toEqual([]);
     }
     expect(statementsOf('QueryRole').flatMap(actionsOf).filter((action) => action.startsWith('sqs:'))).toEqual([]);
@@ -261,7 +274,7 @@ describe('osls package (offline)', () => {
       expect(partial, role).toEqual([]);
     }
     // The statements exist at all (the walk above did look at them).
-    expect(ofType('AWS::IAM::Role').length).toBe(5);
+    expect(ofType('AWS::IAM::Role').length).toBe(8);
   });
 
   it('routes the HTTP API through the JWT authorizer, admin routes requiring the admin scope', () => {
@@ -281,9 +294,15 @@ describe('osls package (offline)', () => {
       if (String(route.RouteKey).includes('/admin/')) expect(route.AuthorizationScopes, String(route.RouteKey)).toEqual(['tpns/admin']);
       else expect(route.AuthorizationScopes, String(route.RouteKey)).toBeUndefined();
     }
-    // The erasure receipt is the query function's.
-    const erasures = ofType('AWS::ApiGatewayV2::Route').find(([, route]) => route.Properties.RouteKey === 'GET /v1/admin/erasures/{account}');
-    expect(JSON.stringify(erasures?.[1].Properties.Target)).toContain('"HttpApiIntegrationQuery"');
+    // The erasure receipt is the query function's; each bulk has a function of its own.
+    const targets = Object.fromEntries(routes.map((route) => [route.RouteKey, JSON.stringify(route.Target).match(/HttpApiIntegration(\w+)/)?.[1]]));
+    expect(targets).toMatchObject({
+      'GET /v1/admin/erasures/{account}': 'Query',
+      'POST /v1/admin/bindings': 'BulkBind',
+      'POST /v1/admin/unbind-tokens': 'BulkUnbindTokens',
+      'POST /v1/admin/delete-accounts': 'BulkDeleteAccounts',
+      'PUT /v1/me/devices/{token}': 'Login',
+    });
     expect(ofType('AWS::ApiGatewayV2::Authorizer')[0]?.[1].Properties).toMatchObject({
       AuthorizerType: 'JWT',
       JwtConfiguration: { Issuer: 'https://example.auth0.com/', Audience: ['tpns-account-sync'] },
@@ -318,6 +337,9 @@ describe('function zips (code split)', () => {
     ['login', 'functions/login.mjs'],
     ['logout', 'functions/logout.mjs'],
     ['deleteAccount', 'functions/delete-account.mjs'],
+    ['bulkBind', 'functions/login.mjs'],
+    ['bulkUnbindTokens', 'functions/logout.mjs'],
+    ['bulkDeleteAccounts', 'functions/delete-account.mjs'],
     ['query', 'functions/query.mjs'],
     ['bindWorker', 'functions/bind-worker.mjs'],
   ];

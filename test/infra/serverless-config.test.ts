@@ -83,8 +83,23 @@ describe('readServerlessConfig', () => {
       maximumBatchingWindowSeconds: 1,
       maximumConcurrency: 5,
       timeoutSeconds: 60,
+      memoryMb: 1024,
       reportBatchItemFailures: true,
       scheduleRateSeconds: 300,
+    });
+  });
+
+  it("takes a function's own memorySize over the provider's: a vCPU for the bulks, 256 MB for the rest", () => {
+    const memory = Object.fromEntries(httpApiRoutes(config).map((route) => [`${route.method} ${route.path}`, `${route.functionName} ${route.memoryMb}`]));
+    expect(memory).toEqual({
+      'PUT /v1/me/devices/{token}': 'login 256',
+      'DELETE /v1/me/devices/{token}': 'logout 256',
+      'DELETE /v1/me': 'deleteAccount 256',
+      'GET /v1/me/devices': 'query 256',
+      'GET /v1/admin/erasures/{account}': 'query 256',
+      'POST /v1/admin/bindings': 'bulkBind 1769',
+      'POST /v1/admin/unbind-tokens': 'bulkUnbindTokens 1769',
+      'POST /v1/admin/delete-accounts': 'bulkDeleteAccounts 1769',
     });
   });
 
@@ -107,6 +122,7 @@ describe('readServerlessConfig', () => {
       path: '/v1/admin/erasures/{account}',
       authorizer: { name: 'jwt', scopes: ['tpns/admin'] },
       timeoutSeconds: 10,
+      memoryMb: 256,
     });
   });
 });
