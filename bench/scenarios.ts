@@ -55,9 +55,12 @@ const BULK_ROUTE = 'POST /v1/admin/bindings';
 /** Lambda gives a function one vCPU's worth of CPU at 1 769 MB, and a share in proportion below. */
 const ONE_VCPU_MEMORY_MB = 1769;
 
-/** CPU time measured on a whole core, stretched to a function's share of one, as a fraction of its timeout. */
+/**
+ * CPU time measured on a whole core, stretched to a function's share of one, as a fraction of its
+ * timeout. Never shrunk: above 1 769 MB Lambda adds vCPUs, and one JavaScript thread uses one.
+ */
 const cpuAtMemoryVsTimeout = (cpuMs: number, limits: { memoryMb: number; timeoutSeconds: number }) =>
-  (cpuMs * (ONE_VCPU_MEMORY_MB / limits.memoryMb)) / (limits.timeoutSeconds * 1000);
+  (cpuMs * Math.max(1, ONE_VCPU_MEMORY_MB / limits.memoryMb)) / (limits.timeoutSeconds * 1000);
 /** Sign-ins sent at once (separate requests, as separate Lambda invocations would be). */
 const HEALTHY_SENDERS = 50;
 const BURST_SENDERS = 100;
@@ -193,6 +196,7 @@ async function bulkOnce({ world, options, round, log }: ScenarioContext, concurr
     opCallsPerMinimum: counts.op / minimum,
     verifyCallsPerItem: counts.query / items.length,
     workerPeakRssMb: memory.rssMb,
+    'bulk.workerPeakRssVsMemory': memory.rssMb / worker.memoryMb,
     bulkCpuAtDeployedMemoryVsTimeout: cpuAtMemoryVsTimeout(login.cpuMs, route),
     bulkLoginPeakRssVsMemory: login.memory.rssMb / route.memoryMb,
     'bulk.loginPeakRssMb': login.memory.rssMb,
@@ -258,6 +262,7 @@ const removals: Scenario = {
       { name: 'bulkDelete', routeKey: 'POST /v1/admin/delete-accounts', body: { accounts: devices(options.items, `delete-${round}`).map(({ account }) => ({ account })) } },
     ];
     const samples: Samples = {};
+    world.pool.takeInvocations();
     for (const { name, routeKey, body } of requests) {
       const call = await world.callInContainer(routeKey, { account: 'bench-admin', admin: true, body }, BULK_TIMEOUT_SECONDS);
       expectStatus(call.answer, [200, 202], routeKey);
@@ -266,7 +271,15 @@ const removals: Scenario = {
       samples[`bulk-removals.${name}CpuMs`] = call.cpuMs;
       samples[`bulk-removals.${name}DurationMs`] = call.durationMs;
       samples[`bulk-removals.${name}PeakRssVsMemory`] = call.memory.rssMb / call.route.memoryMb;
+      const started = performance.now();
       await world.quiet();
+      samples[`bulk-removals.${name}DrainedMs`] = sinceMs(started);
+      const invocations = world.pool.takeInvocations();
+      if (invocations.length > 0) {
+        const longest = Math.max(...invocations.map((invocation) => invocation.cpuMs));
+        samples[`bulk-removals.${name}WorkerCpuAtDeployedMemoryVsTimeout`] = cpuAtMemoryVsTimeout(longest, world.config.worker);
+        samples[`bulk-removals.${name}WorkerInvocationMaxMs`] = Math.max(...invocations.map((invocation) => invocation.durationMs));
+      }
     }
     return samples;
   },

@@ -13,6 +13,7 @@
  * a stalled holder cannot start a superseded send after the writer answered.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import pLimit from 'p-limit';
 import { logger, redactToken } from '../observability/logger.js';
 import type { DynamoLedger, WriteResult } from '../ledger/dynamo-ledger.js';
 import { tokenKeyId } from '../ledger/records.js';
@@ -466,6 +467,12 @@ export async function forgetErasedAccount(c: Convergence, ref: AccountRef, view:
 
 /** Accounts decided from one fresh read and sent in its window: about five op 5 calls per app. */
 const ERASURE_SLICE = 100;
+/**
+ * Accounts prepared at once (ledger reads, the index cleanup, TPNS asked where op 3 is needed).
+ * One at a time, a worker batch of 2 000 erasures was a chain of ~8 000 round trips that ran past
+ * the 60 s timeout; the ledger bounds its own calls in flight (48) whatever this allows.
+ */
+const ERASURE_PREPARE_CONCURRENCY = 16;
 
 interface PreparedErasure {
   id: string;
@@ -480,11 +487,11 @@ export async function pushErasures(c: Convergence, refs: readonly AccountRef[], 
   /** Accounts with an app not planned this time (TPNS did not say which tokens hold it): the key is retried. */
   const unplanned = new Map<string, PushStatus>();
   // First the slow part: forget the erased entries (waiting for held leases), and ask TPNS which tokens hold the account where op 3 is needed.
-  const prepared: PreparedErasure[] = [];
-  for (const ref of refs) {
+  const limit = pLimit(ERASURE_PREPARE_CONCURRENCY);
+  const prepare = async (ref: AccountRef): Promise<PreparedErasure | undefined> => {
     const id = c.ledger.digestOf(ref);
     const view = await erasureView(c, ref);
-    if (!view) continue;
+    if (!view) return undefined;
     await forgetErasedAccount(c, ref, view, options.waitForLeasesMs ?? 0);
     const held = new Map<Platform, string[]>();
     for (const platform of unappliedApps(c, view.tombstone)) {
@@ -496,8 +503,13 @@ export async function pushErasures(c: Convergence, refs: readonly AccountRef[], 
         unplanned.set(id, { status: 'retry', code: error.code, message: error.message, ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }) });
       }
     }
-    prepared.push({ id, ref, held });
-  }
+    return { id, ref, held };
+  };
+  // Settled, not raced: a failure fails the part only once nothing of it runs any more.
+  const settled = await Promise.allSettled(refs.map((ref) => limit(() => prepare(ref))));
+  const rejected = settled.find((outcome) => outcome.status === 'rejected');
+  if (rejected) throw rejected.reason;
+  const prepared = settled.flatMap((outcome) => (outcome.status === 'fulfilled' && outcome.value ? [outcome.value] : []));
   const deadline = performance.now() + options.budgetMs;
   for (let start = 0; start < prepared.length; start += ERASURE_SLICE) await sendErasures(c, prepared.slice(start, start + ERASURE_SLICE), { ...options, deadline }, results, unplanned);
   for (const [id, status] of unplanned) if (results.get(id)?.status !== 'failed') results.set(id, status);
