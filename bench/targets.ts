@@ -7,6 +7,13 @@
 export type Goal = { op: '<=' | '<'; value: number; unit?: string } | { op: 'report'; unit?: string };
 export type Target = Goal & { scenario: string; label: string };
 
+/**
+ * An invocation's CPU time at its function's share of a vCPU (Lambda: one at 1 769 MB, in
+ * proportion below) against its timeout; half leaves the rest for the round trips.
+ */
+const cpuFits = (scenario: string, what: string) =>
+  ({ scenario, label: `${what}: CPU time at serverless.yml's memory (x 1769 / memorySize, at most one core) / the timeout`, op: '<=', value: 0.5 }) as const;
+
 export const TARGETS = {
   opCallsPerMinimum: { scenario: 'bulk', label: 'admin bulk: TPNS op calls / ceil(items / 20) per platform', op: '<=', value: 1.0 },
   verifyCallsPerItem: { scenario: 'bulk', label: 'admin bulk: TPNS query (read-back) calls per item', op: '<=', value: 0.05 },
@@ -23,21 +30,10 @@ export const TARGETS = {
   'coldFirstCallVsBareEquivalent.*': { scenario: 'cold', label: 'cold start (fresh process: import + first call) / the bare equivalent', op: '<=', value: 1.25 },
   'eagerKb.*': { scenario: 'bundles', label: 'eagerly loaded code, KB', op: '<', value: 150, unit: 'KB' },
   workerPeakRssMb: { scenario: 'bulk', label: 'worker container peak RSS during the admin bulk, MB', op: '<=', value: 128, unit: 'MB' },
-  // Lambda's CPU share grows with memory (one vCPU at 1 769 MB); half the timeout leaves the rest for DynamoDB's round trips.
-  bulkCpuAtDeployedMemoryVsTimeout: {
-    scenario: 'bulk',
-    label: "admin bulk: login's CPU time at serverless.yml's memory (measured x 1769 / memorySize) / its timeout",
-    op: '<=',
-    value: 0.5,
-  },
-  bulkUnbindCpuAtDeployedMemoryVsTimeout: { scenario: 'bulk-removals', label: "admin bulk sign-out of 10 000 tokens: CPU time at serverless.yml's memory / its timeout", op: '<=', value: 0.5 },
-  bulkDeleteCpuAtDeployedMemoryVsTimeout: { scenario: 'bulk-removals', label: "admin bulk deletion of 10 000 accounts: CPU time at serverless.yml's memory / its timeout", op: '<=', value: 0.5 },
-  workerCpuAtDeployedMemoryVsTimeout: {
-    scenario: 'bulk',
-    label: "admin bulk: the longest worker invocation's CPU time at serverless.yml's memory / its timeout",
-    op: '<=',
-    value: 0.5,
-  },
+  bulkCpuAtDeployedMemoryVsTimeout: cpuFits('bulk', 'admin bulk of 10 000 binds'),
+  bulkUnbindCpuAtDeployedMemoryVsTimeout: cpuFits('bulk-removals', 'admin bulk sign-out of 10 000 tokens'),
+  bulkDeleteCpuAtDeployedMemoryVsTimeout: cpuFits('bulk-removals', 'admin bulk deletion of 10 000 accounts'),
+  workerCpuAtDeployedMemoryVsTimeout: cpuFits('bulk', "the admin bulk's longest worker invocation"),
   // A function over its memory is killed mid-request; a fifth is headroom for a busier bulk.
   bulkLoginPeakRssVsMemory: { scenario: 'bulk', label: "admin bulk: login container peak RSS / serverless.yml's memorySize", op: '<=', value: 0.8 },
 } as const satisfies Record<string, Target>;

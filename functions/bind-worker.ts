@@ -10,13 +10,13 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { getRuntime } from '../lib/config/runtime.js';
 import { parseSqsEvent } from '../lib/worker/key-record.js';
-import { reconcileBatch } from '../lib/worker/reconcile-batch.js';
+import { deadlineOf, reconcileBatch } from '../lib/worker/reconcile-batch.js';
 import { isScheduledEvent, sweepUnsettled } from '../lib/worker/sweep.js';
 import { observe } from './handler/observe.js';
 
 export const handler = middy<unknown, SQSBatchResponse | void, Error, Context>()
   .use(observe())
-  .handler(async (event) => {
+  .handler(async (event, context) => {
     if (isScheduledEvent(event)) {
       const runtime = await getRuntime(process.env, { worker: true });
       // EventBridge ignores a scheduled invocation's answer: the sweep's report goes to the log.
@@ -25,5 +25,6 @@ export const handler = middy<unknown, SQSBatchResponse | void, Error, Context>()
     }
     // Checked before the runtime is built: a mis-wired trigger fails on its own.
     const batch = parseSqsEvent(event);
-    return reconcileBatch(batch, await getRuntime(process.env, { worker: true }));
+    const deadline = deadlineOf(context.getRemainingTimeInMillis());
+    return reconcileBatch(batch, await getRuntime(process.env, { worker: true }), { deadline });
   });

@@ -260,13 +260,14 @@ export interface BatchReport {
   /** Follow-up messages (read-backs, retries) to queue. */
   messages: OutgoingKeyMessage[];
   deadLetters: DeadLetter[];
-  counts: Record<'applied' | 'verified' | 'repaired' | 'deadLettered' | 'superseded' | 'leaseHeld', number>;
+  /** `handedBack`: keys queued again untouched, the invocation running short of time. */
+  counts: Record<'applied' | 'verified' | 'repaired' | 'deadLettered' | 'superseded' | 'leaseHeld' | 'handedBack', number>;
 }
 
 export const emptyReport = (): BatchReport => ({
   messages: [],
   deadLetters: [],
-  counts: { applied: 0, verified: 0, repaired: 0, deadLettered: 0, superseded: 0, leaseHeld: 0 },
+  counts: { applied: 0, verified: 0, repaired: 0, deadLettered: 0, superseded: 0, leaseHeld: 0, handedBack: 0 },
 });
 
 /** A worker push's results into the batch report: read-backs and retries to queue, refusals and exhausted retries to dead-letter. */

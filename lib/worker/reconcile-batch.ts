@@ -4,6 +4,8 @@
  * lib/convergence, and their follow-ups (read-backs, retries) and dead letters are queued before
  * the batch is acknowledged. A part that fails (ledger, TPNS or SQS unavailable) fails only the
  * messages that contributed keys to it: SQS delivers them again, and reconciling is idempotent.
+ * Parts run in steps; past the invocation's deadline the keys of the steps not started are
+ * queued again as they came, so a large batch is never cut off by the Lambda timeout.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { emptyReport, pushErasureKeys, pushTokenKeys, verifyErasureKeys, verifyTokenKeys } from '../convergence/reconciler.js';
@@ -12,6 +14,7 @@ import { tokenKeyId } from '../ledger/records.js';
 import { logger } from '../observability/logger.js';
 import { invalidMessageLetter } from '../queue/dead-letter.js';
 import type { DeadLetter } from '../queue/dead-letter.js';
+import { keyMessages } from '../queue/messages.js';
 import type { ErasureReconcileKey, KeyMessage, TokenReconcileKey } from '../queue/messages.js';
 import { readKeyRecord } from './key-record.js';
 import { recordBatch } from '../observability/metrics.js';
@@ -63,6 +66,23 @@ class KeySet {
   }
 }
 
+/** Keys per step of a part: ten full TPNS calls, as the worker's push slices (PUSH_SLICE). */
+export const STEP_KEYS = 200;
+/**
+ * Time left when the worker stops starting steps: a step of 200 keys takes a few seconds, one
+ * whose TPNS call times out (5 s) and is re-read takes longer. The rest of the 60 s is work; a
+ * shorter timeout keeps a quarter of itself.
+ */
+export const HAND_BACK_MARGIN_MS = 15_000;
+
+/** The deadline of an invocation with `remainingMs` left (Lambda's context.getRemainingTimeInMillis()). */
+export const deadlineOf = (remainingMs: number, now = Date.now()): number => now + remainingMs - Math.min(HAND_BACK_MARGIN_MS, remainingMs / 4);
+
+export interface BatchOptions {
+  /** Epoch ms after which no new step starts (the first of each part always runs); default none. */
+  deadline?: number;
+}
+
 /** Pushes of one attempt go together (coalesced across requests; each key's follow-ups keep its own correlation id). */
 const byAttempt = <K>(entries: readonly Collected<K>[]): Collected<K>[][] => {
   const groups = new Map<number, Collected<K>[]>();
@@ -79,7 +99,7 @@ function sourcesOf(entries: readonly Collected<TokenReconcileKey | ErasureReconc
   return (key) => sources.get(idOf(key as TokenReconcileKey | ErasureReconcileKey)) ?? { messageId: 'unknown', correlationId: 'unknown' };
 }
 
-export async function reconcileBatch(event: SQSEvent, c: Convergence): Promise<SQSBatchResponse> {
+export async function reconcileBatch(event: SQSEvent, c: Convergence, options: BatchOptions = {}): Promise<SQSBatchResponse> {
   const keys = new KeySet();
   const failed = new Set<string>();
   const invalidLetters: DeadLetter[] = [];
@@ -123,20 +143,47 @@ export async function reconcileBatch(event: SQSEvent, c: Convergence): Promise<S
     }
   };
 
+  /** Untouched keys back on the queue as they came (same phase and attempt, no delay): their messages are done. */
+  const handBack = (phase: Phase, entries: readonly Collected<TokenReconcileKey | ErasureReconcileKey>[]) => {
+    const groups = new Map<string, Collected<TokenReconcileKey | ErasureReconcileKey>[]>();
+    for (const entry of entries) {
+      const id = `${entry.attempt}\u0000${entry.correlationId}`;
+      groups.set(id, [...(groups.get(id) ?? []), entry]);
+    }
+    for (const group of groups.values()) {
+      report.messages.push(...keyMessages(group.map(({ key }) => key), { phase, correlationId: group[0]!.correlationId, attempt: group[0]!.attempt }));
+    }
+    report.counts.handedBack += entries.length;
+  };
+  /** A part in steps of STEP_KEYS, each failing alone; past the deadline, the steps not started are handed back. */
+  const stepwise = async <K extends TokenReconcileKey | ErasureReconcileKey>(phase: Phase, entries: readonly Collected<K>[], run: (step: readonly Collected<K>[]) => Promise<void>) => {
+    // One app per step where it can be: a step's TPNS calls stay full (20 tokens each).
+    const ordered = [...entries].sort((a, b) => ('platform' in a.key ? a.key.platform : '').localeCompare('platform' in b.key ? b.key.platform : ''));
+    for (let start = 0; start < ordered.length; start += STEP_KEYS) {
+      if (start > 0 && options.deadline !== undefined && Date.now() >= options.deadline) {
+        handBack(phase, ordered.slice(start));
+        return;
+      }
+      const step = ordered.slice(start, start + STEP_KEYS);
+      await part(step, () => run(step));
+    }
+  };
+
   const pushTokens = keys.get('push', 'token');
   const pushErasures = keys.get('push', 'erasure');
   const verifyTokens = keys.get('verify', 'token');
   const verifyErasures = keys.get('verify', 'erasure');
   await Promise.all([
     ...byAttempt(pushTokens).map((group) =>
-      part(group, () => pushTokenKeys(c, group.map(({ key }) => key), group[0]!.attempt, report, sourcesOf(group))),
+      stepwise('push', group, (step) => pushTokenKeys(c, step.map(({ key }) => key), group[0]!.attempt, report, sourcesOf(step))),
     ),
     ...byAttempt(pushErasures).map((group) =>
-      part(group, () => pushErasureKeys(c, group.map(({ key }) => key), group[0]!.attempt, report, sourcesOf(group))),
+      stepwise('push', group, (step) => pushErasureKeys(c, step.map(({ key }) => key), group[0]!.attempt, report, sourcesOf(step))),
     ),
-    part(verifyTokens, () => verifyTokenKeys(c, verifyTokens.map(({ key, attempt }) => ({ key, attempt })), report, sourcesOf(verifyTokens))),
-    part(verifyErasures, () => verifyErasureKeys(c, verifyErasures.map(({ key, attempt }) => ({ key, attempt })), report, sourcesOf(verifyErasures))),
+    stepwise('verify', verifyTokens, (step) => verifyTokenKeys(c, step.map(({ key, attempt }) => ({ key, attempt })), report, sourcesOf(step))),
+    stepwise('verify', verifyErasures, (step) => verifyErasureKeys(c, step.map(({ key, attempt }) => ({ key, attempt })), report, sourcesOf(step))),
   ]);
+  if (report.counts.handedBack > 0) logger.warn('Batch ran short of time; its remaining keys are queued again', { keys: report.counts.handedBack });
 
   try {
     await Promise.all([

@@ -15,7 +15,9 @@ import type { KeyMessage, ReconcileKey } from '../../../lib/queue/messages.js';
 import { SqsKeyQueue } from '../../../lib/queue/sqs-key-queue.js';
 import { nextVersion } from '../../../lib/ledger/records.js';
 import { MAX_PUSH_ATTEMPTS } from '../../../lib/convergence/reconciler.js';
-import { reconcileBatch } from '../../../lib/worker/reconcile-batch.js';
+import { STEP_KEYS, deadlineOf, reconcileBatch } from '../../../lib/worker/reconcile-batch.js';
+import { logger } from '../../../lib/observability/logger.js';
+import { captureOutput } from '../../support/output.js';
 import { TEST_VERIFY_DELAY_SECONDS, freshName } from '../../support/stack.js';
 import { queuedKeyMessages } from '../functions/harness.js';
 import { batchCalls, keyMessage, readBacks, sqsEvent, sqsRecord, startWorkerHarness, tokenKey, tokensOf } from './harness.js';
@@ -97,6 +99,45 @@ describe('invalid messages', () => {
     expect(await failedIds(response)).toEqual([]);
     expect(h.stack.tpns.accountsOf('android', token)).toEqual([{ account: 'valid-1', accountType: 0 }]);
     expect((await h.takeDeadLetters()).letters.map((letter) => letter.reason.code)).toEqual(['INVALID_MESSAGE']);
+  });
+});
+
+describe('a batch that runs short of time', () => {
+  it(`pushes the first ${STEP_KEYS} keys, queues the rest again as they came (same attempt, no delay), and fails no message; the rest converge from the queue`, async () => {
+    const tokens = Array.from({ length: STEP_KEYS + 50 }, (_, i) => fresh(`tok-late-${i}`));
+    await Promise.all(tokens.map((token, i) => recorded(token, `late-${i}`)));
+    const messages = Array.from({ length: tokens.length / 10 }, (_, m) => keyMessage('push', tokens.slice(m * 10, m * 10 + 10).map((token) => tokenKey(token)), 3));
+    const level = logger.getLevelName();
+    logger.setLogLevel('WARN'); // the harness runs at ERROR
+    const output = captureOutput();
+    let failed: string[];
+    try {
+      // The deadline has passed: only each part's first step runs.
+      failed = await failedIds(reconcileBatch(sqsEvent(messages.map((message) => sqsRecord(message))), h.runtime, { deadline: Date.now() }));
+    } finally {
+      output.stop();
+      logger.setLogLevel(level);
+    }
+    expect(failed).toEqual([]);
+    expect(output).toHaveLogged({ level: 'WARN', message: 'Batch ran short of time; its remaining keys are queued again', keys: 50 });
+    const pushed = batchCalls(h.stack, 2).flatMap(tokensOf);
+    expect(pushed).toHaveLength(STEP_KEYS);
+    const queued = await followUps(...messages.map((message) => message.correlationId));
+    const again = queued.filter(({ message }) => message.phase === 'push');
+    // Each key keeps its own request's correlation id and its attempt, and waits for nothing.
+    expect(again.every(({ message, delaySeconds }) => message.attempt === 3 && delaySeconds === 0)).toBe(true);
+    const handedBack = again.flatMap(({ message }) => (message.phase === 'push' ? message.keys : [])).map((key) => (key.kind === 'token' ? key.token : ''));
+    expect(new Set([...pushed, ...handedBack])).toEqual(new Set(tokens));
+    expect(handedBack).toHaveLength(50);
+
+    // The queued keys, delivered as the next batch, are pushed like any other.
+    expect(await failedIds(run(again.map(({ message }) => message)).response)).toEqual([]);
+    for (const [i, token] of tokens.entries()) expect(h.stack.tpns.accountsOf('android', token), token).toEqual([{ account: `late-${i}`, accountType: 0 }]);
+  });
+
+  it('keeps a quarter of a short invocation for the steps under way, at most 15 s of a long one', () => {
+    expect(deadlineOf(60_000, 0)).toBe(45_000);
+    expect(deadlineOf(10_000, 0)).toBe(7_500);
   });
 });
 
