@@ -37,7 +37,7 @@ interface Reply {
   /** CPU time (user + system) the process spent during the invocation, ms. */
   cpuMs?: number;
   error?: string;
-  maxRssKb?: number;
+  peakRssMb?: number;
   peakHeapMb?: number;
   peakHeapUsedMb?: number;
   peakExternalMb?: number;
@@ -108,7 +108,7 @@ export class Container {
   /** The process's peak RSS and the largest V8 heap (total, used) and external memory it reported after an invocation (MB). */
   async peakMemory(): Promise<PeakMemory> {
     const reply = await this.request({ usage: true });
-    return { rssMb: (reply.maxRssKb ?? 0) / 1024, heapTotalMb: reply.peakHeapMb ?? 0, heapUsedMb: reply.peakHeapUsedMb ?? 0, externalMb: reply.peakExternalMb ?? 0 };
+    return { rssMb: reply.peakRssMb ?? 0, heapTotalMb: reply.peakHeapMb ?? 0, heapUsedMb: reply.peakHeapUsedMb ?? 0, externalMb: reply.peakExternalMb ?? 0 };
   }
 
   async close(): Promise<void> {
