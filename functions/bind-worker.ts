@@ -10,7 +10,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { getRuntime } from '../lib/config/runtime.js';
 import { parseSqsEvent } from '../lib/worker/key-record.js';
-import { deadlineOf, reconcileBatch } from '../lib/worker/reconcile-batch.js';
+import { reconcileBatch } from '../lib/worker/reconcile-batch.js';
 import { isScheduledEvent, sweepUnsettled } from '../lib/worker/sweep.js';
 import { observe } from './handler/observe.js';
 
@@ -25,6 +25,6 @@ export const handler = middy<unknown, SQSBatchResponse | void, Error, Context>()
     }
     // Checked before the runtime is built: a mis-wired trigger fails on its own.
     const batch = parseSqsEvent(event);
-    const deadline = deadlineOf(context.getRemainingTimeInMillis());
-    return reconcileBatch(batch, await getRuntime(process.env, { worker: true }), { deadline });
+    const endsAt = Date.now() + context.getRemainingTimeInMillis();
+    return reconcileBatch(batch, await getRuntime(process.env, { worker: true }), { endsAt });
   });

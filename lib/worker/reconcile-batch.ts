@@ -4,8 +4,8 @@
  * lib/convergence, and their follow-ups (read-backs, retries) and dead letters are queued before
  * the batch is acknowledged. A part that fails (ledger, TPNS or SQS unavailable) fails only the
  * messages that contributed keys to it: SQS delivers them again, and reconciling is idempotent.
- * Parts run in steps; past the invocation's deadline the keys of the steps not started are
- * queued again as they came, so a large batch is never cut off by the Lambda timeout.
+ * Parts run in steps; near the invocation's end the keys of the steps not started are queued
+ * again as they came, so a large batch is not cut off by the Lambda timeout.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { emptyReport, pushErasureKeys, pushTokenKeys, verifyErasureKeys, verifyTokenKeys } from '../convergence/reconciler.js';
@@ -69,18 +69,19 @@ class KeySet {
 /** Keys per step of a part: ten full TPNS calls, as the worker's push slices (PUSH_SLICE). */
 export const STEP_KEYS = 200;
 /**
- * Time left when the worker stops starting steps: a step of 200 keys takes a few seconds, one
- * whose TPNS call times out (5 s) and is re-read takes longer. The rest of the 60 s is work; a
- * shorter timeout keeps a quarter of itself.
+ * Time kept back when the worker stops starting steps: a step of 200 keys takes a few seconds,
+ * one whose TPNS call times out (5 s) and is re-read takes longer. The rest of the 60 s is work;
+ * a shorter timeout keeps a quarter of itself, and a batch whose steps run long keeps twice its
+ * longest step (a starved container, a slow TPNS).
  */
 export const HAND_BACK_MARGIN_MS = 15_000;
 
-/** The deadline of an invocation with `remainingMs` left (Lambda's context.getRemainingTimeInMillis()). */
-export const deadlineOf = (remainingMs: number, now = Date.now()): number => now + remainingMs - Math.min(HAND_BACK_MARGIN_MS, remainingMs / 4);
+/** How much of an invocation's `remainingMs` to keep back, given its longest step so far. */
+export const reserveOf = (remainingMs: number, longestStepMs = 0): number => Math.max(Math.min(HAND_BACK_MARGIN_MS, remainingMs / 4), 2 * longestStepMs);
 
 export interface BatchOptions {
-  /** Epoch ms after which no new step starts (the first of each part always runs); default none. */
-  deadline?: number;
+  /** Epoch ms when the invocation ends (Lambda's timeout); default never. The first step of each part always runs. */
+  endsAt?: number;
 }
 
 /** Pushes of one attempt go together (coalesced across requests; each key's follow-ups keep its own correlation id). */
@@ -155,17 +156,22 @@ export async function reconcileBatch(event: SQSEvent, c: Convergence, options: B
     }
     report.counts.handedBack += entries.length;
   };
-  /** A part in steps of STEP_KEYS, each failing alone; past the deadline, the steps not started are handed back. */
+  const started = Date.now();
+  let longestStepMs = 0;
+  const outOfTime = () => options.endsAt !== undefined && Date.now() + reserveOf(options.endsAt - started, longestStepMs) >= options.endsAt;
+  /** A part in steps of STEP_KEYS, each failing alone; once out of time, the steps not started are handed back. */
   const stepwise = async <K extends TokenReconcileKey | ErasureReconcileKey>(phase: Phase, entries: readonly Collected<K>[], run: (step: readonly Collected<K>[]) => Promise<void>) => {
     // One app per step where it can be: a step's TPNS calls stay full (20 tokens each).
     const ordered = [...entries].sort((a, b) => ('platform' in a.key ? a.key.platform : '').localeCompare('platform' in b.key ? b.key.platform : ''));
     for (let start = 0; start < ordered.length; start += STEP_KEYS) {
-      if (start > 0 && options.deadline !== undefined && Date.now() >= options.deadline) {
+      if (start > 0 && outOfTime()) {
         handBack(phase, ordered.slice(start));
         return;
       }
       const step = ordered.slice(start, start + STEP_KEYS);
+      const stepStarted = Date.now();
       await part(step, () => run(step));
+      longestStepMs = Math.max(longestStepMs, Date.now() - stepStarted);
     }
   };
 

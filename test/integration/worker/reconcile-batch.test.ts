@@ -15,7 +15,7 @@ import type { KeyMessage, ReconcileKey } from '../../../lib/queue/messages.js';
 import { SqsKeyQueue } from '../../../lib/queue/sqs-key-queue.js';
 import { nextVersion } from '../../../lib/ledger/records.js';
 import { MAX_PUSH_ATTEMPTS } from '../../../lib/convergence/reconciler.js';
-import { STEP_KEYS, deadlineOf, reconcileBatch } from '../../../lib/worker/reconcile-batch.js';
+import { STEP_KEYS, reconcileBatch, reserveOf } from '../../../lib/worker/reconcile-batch.js';
 import { logger } from '../../../lib/observability/logger.js';
 import { captureOutput } from '../../support/output.js';
 import { TEST_VERIFY_DELAY_SECONDS, freshName } from '../../support/stack.js';
@@ -112,8 +112,8 @@ describe('a batch that runs short of time', () => {
     const output = captureOutput();
     let failed: string[];
     try {
-      // The deadline has passed: only each part's first step runs.
-      failed = await failedIds(reconcileBatch(sqsEvent(messages.map((message) => sqsRecord(message))), h.runtime, { deadline: Date.now() }));
+      // The invocation is at its end: only each part's first step runs.
+      failed = await failedIds(reconcileBatch(sqsEvent(messages.map((message) => sqsRecord(message))), h.runtime, { endsAt: Date.now() }));
     } finally {
       output.stop();
       logger.setLogLevel(level);
@@ -135,9 +135,11 @@ describe('a batch that runs short of time', () => {
     for (const [i, token] of tokens.entries()) expect(h.stack.tpns.accountsOf('android', token), token).toEqual([{ account: `late-${i}`, accountType: 0 }]);
   });
 
-  it('keeps a quarter of a short invocation for the steps under way, at most 15 s of a long one', () => {
-    expect(deadlineOf(60_000, 0)).toBe(45_000);
-    expect(deadlineOf(10_000, 0)).toBe(7_500);
+  it('keeps back a quarter of a short invocation, at most 15 s of a long one, and twice the longest step when steps run long', () => {
+    expect(reserveOf(60_000)).toBe(15_000);
+    expect(reserveOf(10_000)).toBe(2_500);
+    expect(reserveOf(60_000, 4_000)).toBe(15_000);
+    expect(reserveOf(60_000, 12_000)).toBe(24_000);
   });
 });
 
