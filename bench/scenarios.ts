@@ -137,14 +137,16 @@ function checkCounts(counts: CallCounts, expectedApplied: number, what: string):
 }
 
 /** The worker invocations of a scenario: how many, and how long they ran (Lambda kills one at the function's timeout, 60 s). */
-function invocationFigures(scenario: string, invocations: readonly Invocation[]): Samples {
+function invocationFigures(scenario: string, invocations: readonly Invocation[], worker: { memoryMb: number; timeoutSeconds: number }): Samples {
   if (invocations.length === 0) return {};
   const durations = invocations.map((invocation) => invocation.durationMs);
+  const longestCpuMs = Math.max(...invocations.map((invocation) => invocation.cpuMs));
   return {
     [`${scenario}.workerInvocations`]: invocations.length,
     [`${scenario}.workerInvocationMedianMs`]: percentile(durations, 50),
     [`${scenario}.workerInvocationMaxMs`]: Math.max(...durations),
-    [`${scenario}.workerInvocationMaxCpuMs`]: Math.max(...invocations.map((invocation) => invocation.cpuMs)),
+    [`${scenario}.workerInvocationMaxCpuMs`]: longestCpuMs,
+    [`${scenario}.workerCpuAtDeployedMemoryVsTimeout`]: cpuAtMemoryVsTimeout(longestCpuMs, worker),
     [`${scenario}.messagesPerInvocation`]: invocations.reduce((sum, invocation) => sum + invocation.messages, 0) / invocations.length,
   };
 }
@@ -191,8 +193,9 @@ async function bulkOnce({ world, options, round, log }: ScenarioContext, concurr
   );
   const { route } = login;
   const { worker } = world.config;
-  const invocations = world.pool.takeInvocations();
+  const workers = invocationFigures('bulk', world.pool.takeInvocations(), worker);
   return {
+    workerCpuAtDeployedMemoryVsTimeout: workers['bulk.workerCpuAtDeployedMemoryVsTimeout'] ?? Number.NaN,
     opCallsPerMinimum: counts.op / minimum,
     verifyCallsPerItem: counts.query / items.length,
     workerPeakRssMb: memory.rssMb,
@@ -215,8 +218,7 @@ async function bulkOnce({ world, options, round, log }: ScenarioContext, concurr
     'bulk.workerPeakHeapTotalMb': memory.heapTotalMb,
     'bulk.workerPeakHeapUsedMb': memory.heapUsedMb,
     'bulk.workerPeakExternalMb': memory.externalMb,
-    workerCpuAtDeployedMemoryVsTimeout: cpuAtMemoryVsTimeout(Math.max(...invocations.map((invocation) => invocation.cpuMs)), worker),
-    ...invocationFigures('bulk', invocations),
+    ...workers,
   };
 }
 
@@ -274,12 +276,7 @@ const removals: Scenario = {
       const started = performance.now();
       await world.quiet();
       samples[`bulk-removals.${name}DrainedMs`] = sinceMs(started);
-      const invocations = world.pool.takeInvocations();
-      if (invocations.length > 0) {
-        const longest = Math.max(...invocations.map((invocation) => invocation.cpuMs));
-        samples[`bulk-removals.${name}WorkerCpuAtDeployedMemoryVsTimeout`] = cpuAtMemoryVsTimeout(longest, world.config.worker);
-        samples[`bulk-removals.${name}WorkerInvocationMaxMs`] = Math.max(...invocations.map((invocation) => invocation.durationMs));
-      }
+      Object.assign(samples, invocationFigures(`bulk-removals.${name}`, world.pool.takeInvocations(), world.config.worker));
     }
     return samples;
   },

@@ -68,11 +68,17 @@ export interface ApiCall {
   body?: unknown;
 }
 
+/** serverless.yml's route (function, timeout, memory) for `routeKey` (`PUT /v1/me/devices/{token}`). */
+function routeOf(routes: readonly HttpApiRoute[], routeKey: string): HttpApiRoute {
+  const route = routes.find((candidate) => `${candidate.method} ${candidate.path}` === routeKey);
+  if (!route) throw new Error(`serverless.yml has no route ${routeKey}`);
+  return route;
+}
+
 /** An HTTP API v2 event for `routeKey` (`PUT /v1/me/devices/{token}`), as API Gateway would send it. */
 function apiEvent(routes: readonly HttpApiRoute[], routeKey: string, call: ApiCall): GatewayHttpEvent {
   const [method = '', path = ''] = routeKey.split(' ');
-  const route = routes.find((candidate) => candidate.method === method && candidate.path === path);
-  if (!route) throw new Error(`serverless.yml has no route ${routeKey}`);
+  const route = routeOf(routes, routeKey);
   const pathParameters = call.pathParameters ?? {};
   const rawPath = path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(pathParameters[name] ?? ''));
   const query = new URLSearchParams(call.query ?? {}).toString();
@@ -199,11 +205,8 @@ export class BenchWorld {
     return bundleOf(this.bundles, name);
   }
 
-  /** serverless.yml's route (function, timeout, memory) for `routeKey`. */
   route(routeKey: string): HttpApiRoute {
-    const route = this.routes.find((candidate) => `${candidate.method} ${candidate.path}` === routeKey);
-    if (!route) throw new Error(`serverless.yml has no route ${routeKey}`);
-    return route;
+    return routeOf(this.routes, routeKey);
   }
 
   /** serverless.yml's memorySize of the function a bundle is named after (`delete-account` -> `deleteAccount`). */

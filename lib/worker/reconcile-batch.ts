@@ -8,7 +8,7 @@
  * again as they came, so a large batch is not cut off by the Lambda timeout.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { emptyReport, pushErasureKeys, pushTokenKeys, verifyErasureKeys, verifyTokenKeys } from '../convergence/reconciler.js';
+import { emptyReport, PUSH_SLICE, pushErasureKeys, pushTokenKeys, verifyErasureKeys, verifyTokenKeys } from '../convergence/reconciler.js';
 import type { BatchReport, Convergence, SourceOf } from '../convergence/reconciler.js';
 import { tokenKeyId } from '../ledger/records.js';
 import { logger } from '../observability/logger.js';
@@ -66,8 +66,8 @@ class KeySet {
   }
 }
 
-/** Keys per step of a part: ten full TPNS calls, as the worker's push slices (PUSH_SLICE). */
-export const STEP_KEYS = 200;
+/** Keys per step of a part: a push slice, ten full TPNS calls. */
+export const STEP_KEYS = PUSH_SLICE;
 /**
  * Time kept back when the worker stops starting steps: a step of 200 keys takes a few seconds,
  * one whose TPNS call times out (5 s) and is re-read takes longer. The rest of the 60 s is work;
@@ -149,7 +149,9 @@ export async function reconcileBatch(event: SQSEvent, c: Convergence, options: B
     const groups = new Map<string, Collected<TokenReconcileKey | ErasureReconcileKey>[]>();
     for (const entry of entries) {
       const id = `${entry.attempt}\u0000${entry.correlationId}`;
-      groups.set(id, [...(groups.get(id) ?? []), entry]);
+      const group = groups.get(id);
+      if (group) group.push(entry);
+      else groups.set(id, [entry]);
     }
     for (const group of groups.values()) {
       report.messages.push(...keyMessages(group.map(({ key }) => key), { phase, correlationId: group[0]!.correlationId, attempt: group[0]!.attempt }));
