@@ -474,6 +474,24 @@ describe('outages', () => {
     expect(await erasureStatus(h.runtime, { account })).toMatchObject({ state: 'applied' });
   });
 
+  it('an erasure push whose ledger fails while its accounts are prepared together fails its messages, sends no op 5, and erases every account when redelivered', async () => {
+    const accounts = Array.from({ length: 40 }, (_, i) => fresh(`erased-prepare-${i}`));
+    await Promise.all(accounts.map((account, i) => signIn(h.runtime, { account, token: fresh(`tok-prepare-${i}`), platform: 'android' }, meta())));
+    await Promise.all(accounts.map((account) => h.runtime.ledger.recordDeletion({ account }, h.runtime.tpns.platforms)));
+    const messages = [0, 20].map((start) => keyMessage('push', accounts.slice(start, start + 20).map((account) => ({ kind: 'erasure' as const, account }))));
+    // The index cleanup (the preparation's only batch write) fails for all but the first few accounts.
+    h.stack.dynamo.faults.add({ kind: 'InternalServerError', operation: 'BatchWriteItem', after: 5 });
+    const { records, response } = run(messages);
+    expect((await failedIds(response)).sort()).toEqual(records.map((record) => record.messageId).sort());
+    expect(batchCalls(h.stack, 5)).toHaveLength(0);
+    h.stack.dynamo.faults.clear();
+    expect(await failedIds(reconcileBatch(sqsEvent(records), h.runtime))).toEqual([]);
+    for (const account of accounts) {
+      expect(h.stack.tpns.tokensOf('android', account), account).toEqual([]);
+      expect(await erasureStatus(h.runtime, { account }), account).toMatchObject({ state: 'applied' });
+    }
+  });
+
   it('fails the whole batch when its follow-ups cannot be queued (a key must not stay unverified)', async () => {
     const token = fresh('tok-noqueue');
     await recorded(token, 'noqueue-1');
