@@ -4,6 +4,7 @@
  * called with SQS events built from v2 key messages. What it answers (batchItemFailures), what it
  * sends to TPNS, what it queues next and what it dead-letters.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { listDevices } from '../../../lib/commands/list-devices.js';
 import { deleteAccount } from '../../../lib/commands/delete-account.js';
@@ -133,6 +134,42 @@ describe('a batch that runs short of time', () => {
     // The queued keys, delivered as the next batch, are pushed like any other.
     expect(await failedIds(run(again.map(({ message }) => message)).response)).toEqual([]);
     for (const [i, token] of tokens.entries()) expect(h.stack.tpns.accountsOf('android', token), token).toEqual([{ account: `late-${i}`, accountType: 0 }]);
+  });
+
+  it('loses no handed-back key when the follow-ups cannot be queued: every message fails, and redelivered the batch converges', async () => {
+    const tokens = Array.from({ length: STEP_KEYS + 40 }, (_, i) => fresh(`tok-late-noqueue-${i}`));
+    await Promise.all(tokens.map((token, i) => recorded(token, `late-noqueue-${i}`)));
+    const messages = Array.from({ length: tokens.length / 20 }, (_, m) => keyMessage('push', tokens.slice(m * 20, m * 20 + 20).map((token) => tokenKey(token))));
+    const records = messages.map((message) => sqsRecord(message));
+    const queue = new SqsKeyQueue({ queueUrl: 'http://127.0.0.1:9/000000000000/unreachable', endpoint: 'http://127.0.0.1:9', maxAttempts: 1 });
+    const first = await reconcileBatch(sqsEvent(records), { ...h.runtime, queue }, { endsAt: Date.now() });
+    // The first step was pushed, the rest was to be handed back: neither its read-backs nor the rest may be dropped.
+    expect(first.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(records.map((record) => record.messageId).sort());
+    expect(batchCalls(h.stack, 2).flatMap(tokensOf)).toHaveLength(STEP_KEYS);
+
+    // SQS delivers every message again; this invocation has time for all of them.
+    expect(await failedIds(reconcileBatch(sqsEvent(records), h.runtime))).toEqual([]);
+    for (const [i, token] of tokens.entries()) expect(h.stack.tpns.accountsOf('android', token), token).toEqual([{ account: `late-noqueue-${i}`, accountType: 0 }]);
+    const verifies = (await followUps(...messages.map((message) => message.correlationId))).flatMap(({ message }) => (message.phase === 'verify' ? message.keys : []));
+    expect(new Set(verifies.map((key) => (key.kind === 'token' ? key.token : '')))).toEqual(new Set(tokens));
+  });
+
+  it('a step that fails fails only the messages whose keys it held; the next step of the part still runs', async () => {
+    const tokens = Array.from({ length: 2 * STEP_KEYS }, (_, i) => fresh(`tok-steps-${i}`));
+    await Promise.all(tokens.map((token, i) => recorded(token, `steps-${i}`)));
+    for (let start = 0; start < tokens.length; start += 20) await h.runtime.tpns.bind('android', tokens.slice(start, start + 20).map((token, i) => ({ token, account: `steps-${start + i}` })));
+    const records = Array.from({ length: tokens.length / 20 }, (_, m) => sqsRecord(keyMessage('verify', tokens.slice(m * 20, m * 20 + 20).map((token) => tokenKey(token)))));
+    // The first step's first ledger read fails on every attempt the SDK makes (the ledger's client uses its default); the second step's reads pass.
+    const attempts = await new DynamoDBClient({}).config.maxAttempts();
+    h.stack.dynamo.faults.add({ kind: 'InternalServerError', operation: 'BatchGetItem', count: attempts });
+    const failed = await failedIds(reconcileBatch(sqsEvent(records), h.runtime));
+    const firstStep = records.slice(0, STEP_KEYS / 20).map((record) => record.messageId);
+    expect(failed.sort()).toEqual([...firstStep].sort());
+    for (const [i, token] of tokens.entries()) expect(await stateOf(`steps-${i}`, token), token).toBe(i < STEP_KEYS ? 'pending' : 'verified');
+
+    // Delivered again, the first step's messages are verified too.
+    expect(await failedIds(reconcileBatch(sqsEvent(records.filter((record) => firstStep.includes(record.messageId))), h.runtime))).toEqual([]);
+    for (const [i, token] of tokens.entries()) expect(await stateOf(`steps-${i}`, token), token).toBe('verified');
   });
 
   it('keeps back a quarter of a short invocation, at most 15 s of a long one, and twice the longest step when steps run long', () => {
