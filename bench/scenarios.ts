@@ -251,17 +251,22 @@ const bulk: Scenario = {
 };
 
 /**
- * The other two admin bulks at full size, each request in a container of its function:
- * `items` tokens signed out (one app, one request), then `items` accounts deleted (both apps).
- * Their CPU against serverless.yml's memory and timeout; the workers drain each before the next.
+ * The other two admin bulks at full size, each request in a container of its function, on
+ * devices that are there: `items` Android devices are bound first (in this process, not
+ * measured), then their accounts are deleted (both apps: each deletion reads its account's token
+ * and record) and their tokens signed out (one app, one request). Their CPU against
+ * serverless.yml's memory and timeout; the workers drain each before the next.
  */
 const removals: Scenario = {
   name: 'bulk-removals',
   rounds: () => 1,
   async run({ world, options, round, log }) {
+    const bound = devices(options.items, `removals-${round}`).map((device) => ({ ...device, platform: 'android' as const }));
+    expectStatus(await world.call('login', BULK_ROUTE, { account: 'bench-admin', admin: true, body: { items: bound } }, BULK_TIMEOUT_SECONDS), [200, 202], 'binding the devices to remove');
+    await world.quiet();
     const requests = [
-      { name: 'bulkUnbind', routeKey: 'POST /v1/admin/unbind-tokens', body: { platform: 'android', tokens: devices(options.items, `unbind-${round}`).map(({ token }) => token) } },
-      { name: 'bulkDelete', routeKey: 'POST /v1/admin/delete-accounts', body: { accounts: devices(options.items, `delete-${round}`).map(({ account }) => ({ account })) } },
+      { name: 'bulkDelete', routeKey: 'POST /v1/admin/delete-accounts', body: { accounts: bound.map(({ account }) => ({ account })) } },
+      { name: 'bulkUnbind', routeKey: 'POST /v1/admin/unbind-tokens', body: { platform: 'android', tokens: bound.map(({ token }) => token) } },
     ];
     const samples: Samples = {};
     world.pool.takeInvocations();

@@ -5,7 +5,7 @@
 import pLimit from 'p-limit';
 import { followUps, pushErasures } from '../convergence/reconciler.js';
 import type { PushStatus } from '../convergence/reconciler.js';
-import { LedgerUnavailableError } from '../ledger/records.js';
+import { LedgerUnavailableError, tokenKeyId } from '../ledger/records.js';
 import { keyMessages } from '../queue/messages.js';
 import type { ErasureReconcileKey } from '../queue/messages.js';
 import { INTERACTIVE_RETRY_BUDGET_MS } from '../tpns/constants.js';
@@ -22,23 +22,23 @@ const erasureKey = (ref: AccountRef): ErasureReconcileKey => ({ kind: 'erasure',
 /**
  * Records each deletion above every sign-in of the account the ledger holds: a sign-in answered
  * before the deletion began is in the account's index (strongly consistent reads), so the
- * deletion orders after it without trusting clocks.
+ * deletion orders after it without trusting clocks. A Query per account (the index is keyed by
+ * account), then the records of all their tokens in full BatchGetItem calls, then a write each.
  */
 async function recordDeletions(runtime: Convergence, refs: readonly AccountRef[]): Promise<void> {
   const platforms = configuredPlatforms(runtime.tpns);
   const { ledger } = runtime;
   const limit = pLimit(BULK_RECORD_CONCURRENCY);
+  const indexed = await Promise.all(refs.map((ref) => limit(() => ledger.tokensOfAccount(ref))));
+  const unique = new Map(indexed.flat().map((key) => [tokenKeyId(key), key]));
+  const records = await ledger.getTokens([...unique.values()], { parallel: true });
   await Promise.all(
-    refs.map((ref) =>
-      limit(async () => {
-        const records = await ledger.getTokens(await ledger.tokensOfAccount(ref));
-        const floor = Math.max(
-          0,
-          ...[...records.values()].flatMap((record) =>
-            record.entries.filter((entry) => entry.account === ref.account && entry.accountType === (ref.accountType ?? 0)).map((entry) => entry.v),
-          ),
+    refs.map((ref, i) =>
+      limit(() => {
+        const versions = (indexed[i] ?? []).flatMap((key) =>
+          (records.get(tokenKeyId(key))?.entries ?? []).filter((entry) => entry.account === ref.account && entry.accountType === (ref.accountType ?? 0)).map((entry) => entry.v),
         );
-        await ledger.recordDeletion(ref, platforms, { floor });
+        return ledger.recordDeletion(ref, platforms, { floor: Math.max(0, ...versions) });
       }),
     ),
   );

@@ -242,9 +242,12 @@ export class DynamoLedger {
     }
   }
 
-  /** Strongly consistent reads of many tokens, by tokenKeyId. */
-  async getTokens(keys: readonly TokenKey[]): Promise<Map<string, TokenRecord>> {
-    const items = await this.#batchGet(keys.map((key) => ({ pk: tokenPk(key), sk: TOKEN_SK })));
+  /**
+   * Strongly consistent reads of many tokens, by tokenKeyId. `parallel`: the BatchGetItem calls
+   * at once (within LEDGER_CONCURRENCY), for a bulk's thousands of keys; otherwise one after another.
+   */
+  async getTokens(keys: readonly TokenKey[], options: { parallel?: boolean } = {}): Promise<Map<string, TokenRecord>> {
+    const items = await this.#batchGet(keys.map((key) => ({ pk: tokenPk(key), sk: TOKEN_SK })), options.parallel);
     return new Map(items.map((item) => {
       const record = toRecord(item);
       return [tokenKeyId(record), record];
@@ -539,26 +542,32 @@ export class DynamoLedger {
     return answer.Attributes ?? {};
   }
 
-  async #batchGet(keys: readonly Item[]): Promise<Item[]> {
+  async #batchGet(keys: readonly Item[], parallel = false): Promise<Item[]> {
     const { sdk, client } = await this.#client();
-    const found: Item[] = [];
-    try {
-      for (let start = 0; start < keys.length; start += MAX_BATCH_GET) {
-        let pending: Item[] = keys.slice(start, start + MAX_BATCH_GET);
-        for (let round = 0; pending.length > 0; round++) {
-          if (round === MAX_UNPROCESSED_ROUNDS) throw new LedgerUnavailableError('DynamoDB kept keys of a BatchGetItem unprocessed');
-          const answer = await client.send(
-            new sdk.BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
-          );
-          found.push(...(answer.Responses?.[this.tableName] ?? []));
-          pending = (answer.UnprocessedKeys?.[this.tableName]?.Keys as Item[] | undefined) ?? [];
-          if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
-        }
+    const call = async (chunk: Item[]): Promise<Item[]> => {
+      const found: Item[] = [];
+      let pending = chunk;
+      for (let round = 0; pending.length > 0; round++) {
+        if (round === MAX_UNPROCESSED_ROUNDS) throw new LedgerUnavailableError('DynamoDB kept keys of a BatchGetItem unprocessed');
+        const answer = await client.send(
+          new sdk.BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
+        );
+        found.push(...(answer.Responses?.[this.tableName] ?? []));
+        pending = (answer.UnprocessedKeys?.[this.tableName]?.Keys as Item[] | undefined) ?? [];
+        if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
       }
+      return found;
+    };
+    const chunks: Item[][] = [];
+    for (let start = 0; start < keys.length; start += MAX_BATCH_GET) chunks.push(keys.slice(start, start + MAX_BATCH_GET));
+    try {
+      if (parallel) return (await Promise.all(chunks.map(call))).flat();
+      const found: Item[] = [];
+      for (const chunk of chunks) found.push(...(await call(chunk)));
+      return found;
     } catch (error) {
-      unavailable(error);
+      return unavailable(error);
     }
-    return found;
   }
 
   async #batchWrite(requests: readonly Item[]): Promise<void> {

@@ -33,12 +33,13 @@ afterAll(() => client.destroy());
 beforeEach(() => stack.reset());
 
 /** What a container a minute ahead would have written: the item's version, a minute later. */
-async function rewriteAhead(pk: string, sk: string): Promise<number> {
+async function rewriteAhead(pk: string, sk: string, options: { entry?: string } = {}): Promise<number> {
   const { Attributes } = await client.send(
     new UpdateItemCommand({
       TableName: stack.dynamo.tableName,
       Key: { pk: { S: pk }, sk: { S: sk } },
-      UpdateExpression: 'SET v = v + :ahead',
+      // `entry`: a token's binding of that account type (`b0`) carries the version it was written at, too.
+      UpdateExpression: options.entry ? `SET v = v + :ahead, ${options.entry}.v = ${options.entry}.v + :ahead` : 'SET v = v + :ahead',
       ConditionExpression: 'attribute_exists(v)',
       ExpressionAttributeValues: { ':ahead': { N: String(MINUTE_AHEAD) } },
       ReturnValues: 'ALL_NEW',
@@ -63,6 +64,22 @@ describe('a write by a container whose clock runs a minute ahead', () => {
     await stack.tpns.idle();
     expect(stack.tpns.accountsOf('android', 'skew-token-1')).toEqual([{ account, accountType: 0 }]);
     expect((await listDevices(runtime, { account })).devices).toEqual([expect.objectContaining({ platform: 'android', token: 'skew-token-1' })]);
+  });
+
+  it('a sign-in versioned ahead, then a deletion of that account answered after it: the tombstone is versioned above the binding, and the account is erased', async () => {
+    const account = 'skew-leaving';
+    const key = { platform: 'android' as const, token: 'skew-token-3' };
+    expect(await signIn(runtime, { account, ...key }, meta('sign-in'))).toMatchObject({ status: 200 });
+    const ahead = await rewriteAhead(`T#${key.platform}#${key.token}`, '#', { entry: 'b0' });
+    expect((await runtime.ledger.getToken(key))?.entries).toEqual([expect.objectContaining({ account, v: ahead })]);
+
+    expect(await deleteAccount(runtime, { account }, meta('deletion'))).toMatchObject({ status: 200 });
+    const tombstone = await runtime.ledger.getTombstone({ account, accountType: 0 });
+    expect(tombstone?.v).toBeGreaterThan(ahead);
+    await stack.tpns.idle();
+    expect(stack.tpns.accountsOf(key.platform, key.token)).toEqual([]);
+    // The ledger does not count the binding as the account's any more: it is older than the deletion.
+    expect((await listDevices(runtime, { account })).devices).toEqual([]);
   });
 
   it('a sign-in versioned ahead, then a sign-out of the token answered after it: the sign-out retries above it, and the token ends with no account', async () => {

@@ -295,11 +295,25 @@ describe('the ledger and unprocessed batch keys', () => {
     });
   });
 
+  it('reads 250 keys in parallel BatchGetItem calls of at most 100, each asking again for what was left unprocessed', async () => {
+    await withLedger(async (ledger) => {
+      const tokens = keys('parallel', 250);
+      for (const token of tokens) await ledger.recordSignIn(token, { account: 'parallel-user' }, { claim: false });
+      const before = dynamo.faults.requests().BatchGetItem ?? 0;
+      dynamo.faults.add({ kind: 'unprocessed', operation: 'BatchGetItem', count: 2 });
+      const records = await ledger.getTokens([...tokens, ...keys('parallel-missing', 5)], { parallel: true });
+      expect([...records.values()].map(({ token }) => token).sort()).toEqual(tokens.map(({ token }) => token).sort());
+      // Three calls of 100, 100 and 55 keys, and one more for each of the two left partly unprocessed.
+      expect((dynamo.faults.requests().BatchGetItem ?? 0) - before).toBe(5);
+    });
+  });
+
   it('gives up with LedgerUnavailableError (a 503 upstream) when DynamoDB keeps leaving keys unprocessed', async () => {
     await withLedger(async (ledger) => {
       dynamo.faults.add({ kind: 'unprocessed', operation: 'BatchGetItem' });
       // Half of what is left each round: 64 keys still leave 2 unprocessed after the ledger's 5 rounds.
       await expect(ledger.getTokens(keys('starved', 64))).rejects.toBeInstanceOf(LedgerUnavailableError);
+      await expect(ledger.getTokens(keys('starved', 164), { parallel: true })).rejects.toBeInstanceOf(LedgerUnavailableError);
     });
   });
 });
