@@ -6,8 +6,7 @@ import pLimit from 'p-limit';
 import { followUps, pushErasures } from '../convergence/reconciler.js';
 import type { PushStatus } from '../convergence/reconciler.js';
 import { LedgerUnavailableError, tokenKeyId } from '../ledger/records.js';
-import { keyMessages } from '../queue/messages.js';
-import type { ErasureReconcileKey } from '../queue/messages.js';
+import { erasureKeyOf, keyMessages } from '../queue/messages.js';
 import { INTERACTIVE_RETRY_BUDGET_MS } from '../tpns/constants.js';
 import type { AccountRef } from '../tpns/types.js';
 import { answerOf } from './answer.js';
@@ -16,8 +15,6 @@ import type { Convergence } from '../convergence/reconciler.js';
 import { accountRef } from './schemas.js';
 import type { AccountRefInput, BulkDeleteAccountsInput } from './schemas.js';
 import { BULK_RECORD_CONCURRENCY, DIRECT_DEADLINE_MS, DIRECT_ITEM_LIMIT, LEASE_WAIT_MS, configuredPlatforms } from './work.js';
-
-const erasureKey = (ref: AccountRef): ErasureReconcileKey => ({ kind: 'erasure', account: ref.account, ...(ref.accountType === undefined ? {} : { accountType: ref.accountType }) });
 
 /**
  * Records each deletion above every sign-in of the account the ledger holds: a sign-in answered
@@ -57,7 +54,7 @@ async function pushDeletions(runtime: Convergence, refs: readonly AccountRef[], 
     const code = signal.aborted ? 'TIMEOUT' : 'LEDGER_UNAVAILABLE';
     results = new Map(refs.map((ref) => [runtime.ledger.digestOf(ref), { status: 'retry', code, message: 'the direct attempt did not finish' }]));
   }
-  const keys = new Map(refs.map((ref) => [runtime.ledger.digestOf(ref), erasureKey(ref)]));
+  const keys = new Map(refs.map((ref) => [runtime.ledger.digestOf(ref), erasureKeyOf(ref)]));
   const messages = followUps(runtime, keys, results, meta.correlationId, -1);
   await runtime.queue.send(messages);
   const apps = runtime.tpns.platforms.length;
@@ -83,7 +80,7 @@ export async function bulkDeleteAccounts(runtime: Convergence, input: BulkDelete
   const refs = input.accounts.map(accountRef);
   await recordDeletions(runtime, refs);
   if (refs.length <= DIRECT_ITEM_LIMIT) return answerOf(await pushDeletions(runtime, refs, meta));
-  const messages = keyMessages(refs.map(erasureKey), { phase: 'push', correlationId: meta.correlationId });
+  const messages = keyMessages(refs.map(erasureKeyOf), { phase: 'push', correlationId: meta.correlationId });
   await runtime.queue.send(messages);
   return answerOf({ applied: 0, failed: [], queued: refs.length * runtime.tpns.platforms.length, chunks: messages.length });
 }

@@ -20,7 +20,7 @@ import { tokenKeyId } from '../ledger/records.js';
 import type { Lease, TokenKey, TokenRecord, Tombstone } from '../ledger/records.js';
 import { keyLetter, NOT_CONVERGING_CODE } from '../queue/dead-letter.js';
 import type { DeadLetter, DeadLetterQueue } from '../queue/dead-letter.js';
-import { keyMessages, MAX_DELAY_SECONDS, tokenKeyOf } from '../queue/messages.js';
+import { erasureKeyOf, keyMessages, MAX_DELAY_SECONDS, tokenKeyOf } from '../queue/messages.js';
 import type { ErasureReconcileKey, KeyQueue, OutgoingKeyMessage, ReconcileKey } from '../queue/messages.js';
 import { CLIENT_CODE, DEFAULT_RETRY_POLICY } from '../tpns/constants.js';
 import { TpnsError } from '../tpns/errors.js';
@@ -421,8 +421,6 @@ export async function verifyTokenKeys(c: Convergence, keys: readonly { key: Toke
 // ---- erasures ------------------------------------------------------------------------------
 
 const refOf = (key: ErasureReconcileKey): AccountRef => (key.accountType === undefined ? { account: key.account } : { account: key.account, accountType: key.accountType });
-const erasureKey = (ref: AccountRef): ErasureReconcileKey => ({ kind: 'erasure', account: ref.account, ...(ref.accountType === undefined ? {} : { accountType: ref.accountType }) });
-
 /** The apps a deletion covers: those configured when it was recorded (its receipt tracks them) and still configured. */
 const erasedApps = (c: Convergence, tombstone: Tombstone): Platform[] => c.tpns.platforms.filter((platform) => tombstone.apps[platform] !== undefined);
 
@@ -567,7 +565,7 @@ const unappliedApps = (c: Convergence, tombstone: Tombstone): Platform[] => eras
 export async function pushErasureKeys(c: Convergence, keys: readonly ErasureReconcileKey[], attempt: number, report: BatchReport, sourceOf: SourceOf): Promise<void> {
   const refs = keys.map(refOf);
   const results = await pushErasures(c, refs, { budgetMs: 0 });
-  const byId = new Map(refs.map((ref) => [c.ledger.digestOf(ref), erasureKey(ref)]));
+  const byId = new Map(refs.map((ref) => [c.ledger.digestOf(ref), erasureKeyOf(ref)]));
   reportPushes(c, byId, results, attempt, report, sourceOf);
 }
 
@@ -613,6 +611,8 @@ async function verifyErasure(c: Convergence, key: ErasureReconcileKey, attempt: 
     report.counts.verified += 1;
     // TPNS is clean, but a push still held a token holding the account's plaintext: look again.
     if (!forgotten) report.messages.push(...keyMessages([key], { phase: 'verify', correlationId: sourceOf(key).correlationId, attempt, delaySeconds: LEASE_HELD_RETRY_SECONDS }));
+    // Verified on every app and gone from the ledger's records: the sweep has nothing left to do, the seal goes.
+    else await c.ledger.settleErasure(ref, view.tombstone.v);
     return;
   }
   if (attempt + 1 >= c.settings.maxVerifyAttempts) {
@@ -624,6 +624,8 @@ async function verifyErasure(c: Convergence, key: ErasureReconcileKey, attempt: 
       }),
     );
     logger.error('Erasure does not converge; dead-lettered', { attempts: attempt + 1 });
+    // The alarm's and the operator's now (the dead letter names the account), not the sweep's.
+    await c.ledger.settleErasure(ref, view.tombstone.v);
     return;
   }
   // A repair the window closed on is sent again by the next read-back, decided afresh.

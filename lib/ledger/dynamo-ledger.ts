@@ -5,14 +5,16 @@
  * | --- | --- | --- | --- |
  * | token | `T#<platform>#<token>` | `#` | `v`, `clearV`, `b<accountType>` = { a: account, v, s: since }, push state, lease, `uS`/`uAt` while unsettled |
  * | account index | `I#<digest>` | `T#<platform>#<token>` | nothing: a hint "this account was bound here" |
- * | tombstone | `E#<digest>` | `#` | `v`, `at` (requested), `apps`, `expiresAt` |
+ * | tombstone | `E#<digest>` | `#` | `v`, `at` (requested), `apps`, `expiresAt`; `sa` (the sealed account) and `uS`/`uAt` while unsettled |
  *
  * A token item is in the sparse `unsettled` index (`uS` = one of UNSETTLED_SHARDS, `uAt` = when its
  * work last moved) from its recording until a read-back verifies it or it is dead-lettered: the
- * sweep (lib/worker/sweep.ts) finds there what no queued key will push any more.
+ * sweep (lib/worker/sweep.ts) finds there what no queued key will push any more. A tombstone is
+ * in it too, from its recording until its erasure is verified on every app or dead-lettered.
  *
  * `<digest>` is an HMAC of (account type, account) under ERASURE_KEY: index and tombstone keys
- * carry no plaintext account. One item per token keeps a token's whole intent, its push state and
+ * carry no plaintext account. An unsettled tombstone holds the account sealed (./sealed-account.ts)
+ * for the sweep; settling removes the seal. One item per token keeps a token's whole intent, its push state and
  * its lease in one conditional write: a sign-in records, versions and claims the push in one call.
  *
  * `@aws-sdk/lib-dynamodb` is imported on first use (off the cold-start path of code that never
@@ -25,6 +27,7 @@ import pLimit from 'p-limit';
 import type { AccountRef, Platform } from '../tpns/types.js';
 import { LedgerUnavailableError, nextVersion, tokenKeyId } from './records.js';
 import type { DeviceState, IntentEntry, Lease, TokenKey, TokenRecord, Tombstone } from './records.js';
+import { AccountSeal } from './sealed-account.js';
 
 type Item = Record<string, unknown>;
 type Sdk = typeof LibDynamoDb;
@@ -43,6 +46,12 @@ export interface WriteResult {
   record: TokenRecord;
   /** Set when the write also claimed the token's push lease. */
   lease?: Lease;
+}
+
+/** What the unsettled index lists: tokens, and the accounts of erasures (opened from their seals). */
+export interface UnsettledWork {
+  tokens: TokenKey[];
+  erasures: AccountRef[];
 }
 
 /** Long enough for one TPNS request (5 s timeout) and its ledger bookkeeping; a crashed holder blocks no longer. */
@@ -129,11 +138,13 @@ export const LEDGER_CONCURRENCY = 48;
 export class DynamoLedger {
   readonly tableName: string;
   readonly #options: LedgerOptions;
+  readonly #seal: AccountSeal;
   #connection: Promise<{ sdk: Sdk; client: DynamoDBDocumentClient }> | undefined;
 
   constructor(options: LedgerOptions) {
     this.tableName = options.tableName;
     this.#options = options;
+    this.#seal = new AccountSeal(options.erasureKey);
   }
 
   /** The HMAC digest that keys an account's index items and tombstone. */
@@ -369,15 +380,15 @@ export class DynamoLedger {
   // ---- the unsettled index ------------------------------------------------------------------
 
   /**
-   * Tokens not verified yet whose work last moved before `beforeMs`, up to `limit`
-   * (the index is eventually consistent: a key settled a moment ago may still be listed, which
-   * costs one harmless push).
+   * Tokens not verified yet, and erasures not settled, whose work last moved before `beforeMs`, up
+   * to `limit` together (the index is eventually consistent: something settled a moment ago may
+   * still be listed, which costs one harmless push).
    */
-  async unsettledBefore(beforeMs: number, limit: number): Promise<TokenKey[]> {
+  async unsettledBefore(beforeMs: number, limit: number): Promise<UnsettledWork> {
     const { sdk, client } = await this.#client();
-    const keys: TokenKey[] = [];
+    const pks: string[] = [];
     try {
-      for (let shard = 0; shard < UNSETTLED_SHARDS && keys.length < limit; shard++) {
+      for (let shard = 0; shard < UNSETTLED_SHARDS && pks.length < limit; shard++) {
         let start: Item | undefined;
         do {
           const page = await client.send(
@@ -386,27 +397,33 @@ export class DynamoLedger {
               IndexName: UNSETTLED_INDEX,
               KeyConditionExpression: 'uS = :us AND uAt < :before',
               ExpressionAttributeValues: { ':us': shardKey(shard), ':before': beforeMs },
-              Limit: limit - keys.length,
+              Limit: limit - pks.length,
               ...(start ? { ExclusiveStartKey: start } : {}),
             }),
           );
-          for (const item of page.Items ?? []) keys.push(keyOfPk(item.pk as string));
+          for (const item of page.Items ?? []) pks.push(item.pk as string);
           start = page.LastEvaluatedKey;
-        } while (start && keys.length < limit);
+        } while (start && pks.length < limit);
       }
     } catch (error) {
       unavailable(error);
     }
-    return keys;
+    const tokens = pks.filter((pk) => pk.startsWith('T#')).map(keyOfPk);
+    // The index holds keys only: the seals are read from the tombstones themselves (settled since: no seal, skipped).
+    const tombstones = await this.#batchGet(pks.filter((pk) => pk.startsWith('E#')).map((pk) => ({ pk, sk: '#' })));
+    const erasures = tombstones.flatMap((item) => (typeof item.sa === 'string' && isLive(item) ? [this.#seal.open(item.sa, (item.pk as string).slice(2))] : []));
+    return { tokens, erasures };
   }
 
-  /** Notes that work on these still unsettled tokens moved now (the sweep queued them). */
-  async touchUnsettled(keys: readonly TokenKey[]): Promise<void> {
+  /** Notes that work on these unsettled tokens and erasures moved now (the sweep queued them). */
+  async touchUnsettled(work: UnsettledWork): Promise<void> {
+    const pks = [...work.tokens.map(tokenPk), ...work.erasures.map((ref) => `E#${this.digestOf(ref)}`)];
     await Promise.all(
-      keys.map(async (key) => {
+      pks.map(async (pk) => {
         try {
           await this.#update({
-            Key: { pk: tokenPk(key), sk: TOKEN_SK },
+            // Tokens and tombstones share the sort key.
+            Key: { pk, sk: TOKEN_SK },
             UpdateExpression: 'SET uAt = :nowMs',
             ConditionExpression: 'attribute_exists(uS)',
             ExpressionAttributeValues: { ':nowMs': Date.now() },
@@ -460,13 +477,15 @@ export class DynamoLedger {
   /** Records an account deletion (a repeated deletion renews the receipt with a newer version). */
   async recordDeletion(ref: AccountRef, platforms: readonly Platform[], options: { floor?: number } = {}): Promise<Tombstone> {
     const apps = Object.fromEntries(platforms.map((platform) => [platform, {}]));
+    const digest = this.digestOf(ref);
     let floor = options.floor ?? 0;
     for (let round = 0; round < 8; round++) {
       const v = nextVersion(floor);
       try {
         const item = await this.#update({
-          Key: { pk: `E#${this.digestOf(ref)}`, sk: '#' },
-          UpdateExpression: 'SET v = :v, #at = :at, apps = :apps, expiresAt = :exp',
+          Key: { pk: `E#${digest}`, sk: '#' },
+          // Unsettled until verified: the sweep can push it again from the seal if its queued work is lost.
+          UpdateExpression: 'SET v = :v, #at = :at, apps = :apps, expiresAt = :exp, sa = :sa, uS = :us, uAt = :nowMs',
           ConditionExpression: 'attribute_not_exists(v) OR v < :v',
           ExpressionAttributeNames: { '#at': 'at' },
           ExpressionAttributeValues: {
@@ -474,6 +493,9 @@ export class DynamoLedger {
             ':at': new Date().toISOString(),
             ':apps': apps,
             ':exp': Math.floor(Date.now() / 1000) + this.#options.retentionDays * 86_400,
+            ':sa': this.#seal.seal(ref, digest),
+            ':us': unsettledShard(v),
+            ':nowMs': Date.now(),
           },
         });
         return toTombstone(item);
@@ -512,13 +534,33 @@ export class DynamoLedger {
     try {
       await this.#update({
         Key: { pk: `E#${this.digestOf(ref)}`, sk: '#' },
-        UpdateExpression: 'SET apps.#p.#f = :at',
+        // Work on the erasure moved: the sweep leaves it alone for a while (uAt indexes only with uS).
+        UpdateExpression: 'SET apps.#p.#f = :at, uAt = :nowMs',
         ConditionExpression: 'v = :v',
         ExpressionAttributeNames: { '#p': platform, '#f': field },
-        ExpressionAttributeValues: { ':at': new Date().toISOString(), ':v': v },
+        ExpressionAttributeValues: { ':at': new Date().toISOString(), ':v': v, ':nowMs': Date.now() },
       });
     } catch (error) {
       // A newer deletion of the same account renewed the receipt: it tracks its own progress.
+      if (isConditionFailure(error)) return;
+      unavailable(error);
+    }
+  }
+
+  /**
+   * Deletion `v` is verified on every app, or dead-lettered: nothing is left for the sweep, so the
+   * sealed account goes and only the HMAC-keyed receipt stays.
+   */
+  async settleErasure(ref: AccountRef, v: number): Promise<void> {
+    try {
+      await this.#update({
+        Key: { pk: `E#${this.digestOf(ref)}`, sk: '#' },
+        UpdateExpression: 'REMOVE sa, uS, uAt',
+        ConditionExpression: 'v = :v',
+        ExpressionAttributeValues: { ':v': v },
+      });
+    } catch (error) {
+      // Renewed by a newer deletion, which settles itself.
       if (isConditionFailure(error)) return;
       unavailable(error);
     }

@@ -6,6 +6,7 @@
  * `v: 2` (v1 was the FIFO history replay). A worker dead-letters a version it does not know.
  */
 import * as z from 'zod/mini';
+import type { AccountRef } from '../tpns/types.js';
 import { accountSchema, accountTypeSchema, platformSchema, tokenSchema } from '../tpns/validate.js';
 
 /** One TPNS call's worth of keys per message (20 tokens per op 2/3 call). */
@@ -49,6 +50,8 @@ export type ErasureReconcileKey = z.infer<typeof erasureKeySchema>;
 
 /** The reconcile key of a ledger token. */
 export const tokenKeyOf = ({ platform, token }: { platform: TokenReconcileKey['platform']; token: string }): TokenReconcileKey => ({ kind: 'token', platform, token });
+/** The reconcile key of an account deletion (account type 0 is left out, as callers send it). */
+export const erasureKeyOf = (ref: AccountRef): ErasureReconcileKey => ({ kind: 'erasure', account: ref.account, ...(ref.accountType === undefined ? {} : { accountType: ref.accountType }) });
 export type KeyMessage = z.infer<typeof keyMessageSchema>;
 export type Phase = KeyMessage['phase'];
 

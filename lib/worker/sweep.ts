@@ -5,15 +5,15 @@
  * failed halfway. Such a token stays in the ledger's unsettled index with nothing moving it. On
  * a schedule, the worker finds the tokens whose work has stood still for SWEEP_AFTER_SECONDS and
  * queues a push of their current intent; the usual push, read-back and repair follow. Queuing a
- * key whose work was only slow costs one push that changes nothing.
- *
- * Erasures cannot be swept: the ledger keeps no plaintext of an erased account to send op 5 with.
+ * key whose work was only slow costs one push that changes nothing. Erasures alike: an unsettled
+ * tombstone keeps its account sealed (lib/ledger/sealed-account.ts) until it is verified, so a
+ * deletion whose work was lost is pushed again (op 5 on every app that has not verified it).
  */
 import * as z from 'zod/mini';
 import type { Convergence } from '../convergence/reconciler.js';
 import { logger } from '../observability/logger.js';
 import { metrics, MetricUnit } from '../observability/metrics.js';
-import { keyMessages, tokenKeyOf } from '../queue/messages.js';
+import { erasureKeyOf, keyMessages, tokenKeyOf } from '../queue/messages.js';
 
 /** Keys one sweep queues at most (100 messages, a few seconds of ledger calls); the next sweep takes the rest. */
 export const SWEEP_MAX_KEYS = 10_000;
@@ -27,28 +27,31 @@ export interface SweepOptions {
 }
 
 export interface SweepReport {
-  /** Keys queued for a push. */
+  /** Keys queued for a push: tokens and erasures. */
   queued: number;
+  /** Of them, erasures. */
+  erasures: number;
   /** True when the limit was reached: more may be waiting for the next sweep. */
   more: boolean;
 }
 
 /**
- * Queues a push of every token whose work stood still for `afterSeconds`, then notes that their
- * work moved (so the next sweep does not queue them again while the queue still holds them).
- * Queued before noted: a failure in between only queues them again next time.
+ * Queues a push of every token and erasure whose work stood still for `afterSeconds`, then notes
+ * that their work moved (so the next sweep does not queue them again while the queue still holds
+ * them). Queued before noted: a failure in between only queues them again next time.
  */
 export async function sweepUnsettled(c: Convergence, options: SweepOptions): Promise<SweepReport> {
   const limit = options.limit ?? SWEEP_MAX_KEYS;
-  const keys = await c.ledger.unsettledBefore(Date.now() - options.afterSeconds * 1000, limit);
+  const work = await c.ledger.unsettledBefore(Date.now() - options.afterSeconds * 1000, limit);
+  const keys = [...work.tokens.map(tokenKeyOf), ...work.erasures.map(erasureKeyOf)];
   if (keys.length > 0) {
-    await c.queue.send(keyMessages(keys.map(tokenKeyOf), { phase: 'push', correlationId: options.correlationId }));
-    await c.ledger.touchUnsettled(keys);
+    await c.queue.send(keyMessages(keys, { phase: 'push', correlationId: options.correlationId }));
+    await c.ledger.touchUnsettled(work);
   }
-  const report = { queued: keys.length, more: keys.length >= limit };
+  const report = { queued: keys.length, erasures: work.erasures.length, more: keys.length >= limit };
   metrics.addMetric('SweptKeys', MetricUnit.Count, report.queued);
-  // Each one is queued work that was lost (or very late): worth a line, never a token.
-  if (report.queued > 0) logger.warn('Sweep queued tokens whose work had stood still', { ...report, afterSeconds: options.afterSeconds });
+  // Each one is queued work that was lost (or very late): worth a line, never a token or an account.
+  if (report.queued > 0) logger.warn('Sweep queued work that had stood still', { ...report, afterSeconds: options.afterSeconds });
   else logger.debug('Sweep found nothing standing still', { afterSeconds: options.afterSeconds });
   return report;
 }

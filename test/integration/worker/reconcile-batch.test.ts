@@ -452,7 +452,11 @@ describe('erasure keys', () => {
     const [account, ghost] = [fresh('erased-stuck'), fresh('tok-ghost')];
     await h.runtime.ledger.recordDeletion({ account }, h.runtime.tpns.platforms);
     await h.runtime.tpns.bind('android', [{ token: ghost, account }]); // the app's SDK keeps binding it
+    const unsettled = async () => (await h.runtime.ledger.unsettledBefore(Date.now() + 60_000, 100_000)).erasures.filter((ref) => ref.account === account);
+    expect(await unsettled()).toEqual([{ account }]);
     const { letters, source } = await lastReadBack({ kind: 'erasure', account });
+    // The operator's now, through the dead letter: the sweep does not start it over, and the seal is gone.
+    expect(await unsettled()).toEqual([]);
     expect(letters).toEqual([
       expect.objectContaining({
         reason: { code: 'NOT_CONVERGING', message: expect.stringMatching(new RegExp(`still bound after ${MAX_VERIFY_ATTEMPTS} read-backs`)) as string },

@@ -4,15 +4,19 @@
  * ledger. Over fauxqs, dynalite (its unsettled index) and the TPNS emulator.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler as worker } from '../../../functions/bind-worker.js';
 import { handler as login } from '../../../functions/login.js';
 import { handler as logout } from '../../../functions/logout.js';
+import { handler as deleteAccount } from '../../../functions/delete-account.js';
+import { erasureStatus } from '../../../lib/commands/erasure-status.js';
 import { LedgerUnavailableError } from '../../../lib/ledger/records.js';
 import type { KeyMessage } from '../../../lib/queue/messages.js';
 import { QueueUnavailableError } from '../../../lib/queue/messages.js';
 import { logger } from '../../../lib/observability/logger.js';
 import { sweepUnsettled } from '../../../lib/worker/sweep.js';
+import { localDynamoClient } from '../../../local/dynamodb/local-dynamo.js';
 import { scheduledEvent } from '../../../local/stack/schedule.js';
 import { captureOutput } from '../../support/output.js';
 import { freshName } from '../../support/stack.js';
@@ -23,6 +27,7 @@ import type { WorkerHarness } from './harness.js';
 const INVALID_TOKEN = 'sweep-invalid-token-0001';
 
 const signIn = (account: string, token: string) => invokeHttp(login, httpEvent('PUT /v1/me/devices/{token}', { account, pathParameters: { token }, body: { platform: 'android' } }));
+const deleteMe = (account: string) => invokeHttp(deleteAccount, httpEvent('DELETE /v1/me', { account }));
 const signOut = (account: string, token: string) => invokeHttp(logout, httpEvent('DELETE /v1/me/devices/{token}', { account, pathParameters: { token }, query: { platform: 'android' } }));
 /** What EventBridge's schedule does: invoke the deployed worker with a scheduled event. */
 const scheduledSweep = () => worker(scheduledEvent(), lambdaContext());
@@ -34,6 +39,17 @@ const scheduledSweep = () => worker(scheduledEvent(), lambdaContext());
 const stopWorker = async (h: WorkerHarness) => {
   await h.stopFeeding();
   await sleep(1_200);
+};
+const erasing = (messages: readonly KeyMessage[], account: string) => messages.filter((message) => 'keys' in message && message.keys.some((key) => key.kind === 'erasure' && key.account === account));
+/** The tombstone item as DynamoDB holds it, every attribute (what a table export would show). */
+const tombstoneItem = async (h: WorkerHarness, account: string) => {
+  const client = localDynamoClient(h.stack.dynamo.endpoint);
+  try {
+    const { Item } = await client.send(new GetItemCommand({ TableName: h.stack.dynamo.tableName, Key: { pk: { S: `E#${h.runtime.ledger.digestOf({ account })}` }, sk: { S: '#' } } }));
+    return Item;
+  } finally {
+    client.destroy();
+  }
 };
 const naming = (messages: readonly KeyMessage[], token: string) => messages.filter((message) => 'keys' in message && message.keys.some((key) => key.kind === 'token' && key.token === token));
 
@@ -99,6 +115,38 @@ describe('the scheduled sweep: work whose follow-up was lost still reaches TPNS'
     expect(accountsAt(token)).toEqual(['sweep-user-2']);
   });
 
+  it('an account deletion answered 503 after recording (TPNS failing, the queue down): the sweep erases the account, and its seal goes once verified', async () => {
+    const h = harness();
+    const [account, token] = [freshName('sweep-erased'), freshName('sweep-erased-token')];
+    h.feed();
+    expect((await signIn(account, token)).statusCode).toBe(200);
+    await expect.poll(async () => (await record(token))?.state, { timeout: 10_000, interval: 100 }).toBe('verified');
+    await stopWorker(h);
+
+    h.stack.tpns.injectFault({ kind: 'http500', path: 'batchoperate' });
+    await withEnv(QUEUE_DOWN, async () => expect((await deleteMe(account)).statusCode).toBe(503));
+    h.stack.tpns.clearFaults();
+    // Recorded: the tombstone holds the account sealed, never in plaintext; nothing was queued, TPNS still has it.
+    const unsettled = await tombstoneItem(h, account);
+    expect(unsettled).toMatchObject({ sa: { S: expect.any(String) as string }, uS: { S: expect.any(String) as string } });
+    expect(JSON.stringify(unsettled)).not.toContain(account);
+    expect(erasing(await h.takeQueued({ waitForDelayed: true }), account)).toEqual([]);
+    expect(accountsAt(token)).toEqual([account]);
+
+    h.feed();
+    await scheduledSweep();
+    await expect.poll(() => accountsAt(token), { timeout: 10_000, interval: 100 }).toEqual([]);
+    await expect.poll(async () => (await erasureStatus(h.runtime, { account }))?.state, { timeout: 15_000, interval: 100 }).toBe('verified');
+    await stopWorker(h);
+    // Settled: the seal and the index entry are gone, the receipt stays; the next sweep leaves it alone.
+    const settled = await tombstoneItem(h, account);
+    expect(settled).toBeDefined();
+    expect(settled).not.toHaveProperty('sa');
+    expect(settled).not.toHaveProperty('uS');
+    await scheduledSweep();
+    expect(erasing(await h.takeQueued(), account)).toEqual([]);
+  });
+
   it('leaves alone what is verified and what was dead-lettered for good (a token TPNS refuses)', async () => {
     const h = harness();
     const verified = freshName('sweep-verified');
@@ -133,13 +181,35 @@ describe('sweepUnsettled', () => {
     const [old] = await stuck('sweep-old', 1);
     await sleep(1_100);
     const [recent] = await stuck('sweep-recent', 1);
-    expect(await sweep(1)).toEqual({ queued: 1, more: false });
+    expect(await sweep(1)).toEqual({ queued: 1, erasures: 0, more: false });
     const messages = await harness().takeQueued();
     expect(messages).toEqual([expect.objectContaining({ phase: 'push', attempt: 0, keys: [{ kind: 'token', platform: 'android', token: old }] })]);
     // Queued, so noted as moved: the next sweep waits for it rather than queueing it twice.
-    expect(await sweep(1)).toEqual({ queued: 0, more: false });
+    expect(await sweep(1)).toEqual({ queued: 0, erasures: 0, more: false });
     await sleep(1_100);
     expect(new Set(await (sweep(1).then(queuedTokens)))).toEqual(new Set([old, recent]));
+  });
+
+  it('queues an unsettled erasure as an erasure push of its account, and not once it is settled', async () => {
+    const h = harness();
+    const [settled, stuckErasure] = [freshName('sweep-settled-erasure'), freshName('sweep-stuck-erasure')];
+    const tombstone = await h.runtime.ledger.recordDeletion({ account: settled }, h.runtime.tpns.platforms);
+    await h.runtime.ledger.recordDeletion({ account: stuckErasure, accountType: 2 }, h.runtime.tpns.platforms);
+    await h.runtime.ledger.settleErasure({ account: settled }, tombstone.v);
+    await sleep(1_100);
+    expect(await sweep(1)).toEqual({ queued: 1, erasures: 1, more: false });
+    expect(await h.takeQueued()).toEqual([expect.objectContaining({ phase: 'push', attempt: 0, keys: [{ kind: 'erasure', account: stuckErasure, accountType: 2 }] })]);
+    expect(await sweep(1)).toEqual({ queued: 0, erasures: 0, more: false });
+  });
+
+  it('a settle of an older deletion leaves a renewed one unsettled', async () => {
+    const h = harness();
+    const account = freshName('sweep-renewed');
+    const first = await h.runtime.ledger.recordDeletion({ account }, h.runtime.tpns.platforms);
+    await h.runtime.ledger.recordDeletion({ account }, h.runtime.tpns.platforms);
+    await h.runtime.ledger.settleErasure({ account }, first.v);
+    await sleep(1_100);
+    expect(await sweep(1)).toEqual({ queued: 1, erasures: 1, more: false });
   });
 
   it('a claim (a push under way) counts as work moving', async () => {
@@ -148,15 +218,15 @@ describe('sweepUnsettled', () => {
     await sleep(1_100);
     const claim = await h.runtime.ledger.claim({ platform: 'android', token: token! });
     expect(claim).toBeDefined();
-    expect(await sweep(1)).toEqual({ queued: 0, more: false });
+    expect(await sweep(1)).toEqual({ queued: 0, erasures: 0, more: false });
     await h.runtime.ledger.release(claim!.record, claim!.lease);
   });
 
   it('stops at its limit and says there is more; the next sweep takes the rest', async () => {
     const tokens = await stuck('sweep-limit', 5);
     await sleep(1_100);
-    expect(await sweep(1, 3)).toEqual({ queued: 3, more: true });
-    expect(await sweep(1, 3)).toEqual({ queued: 2, more: false });
+    expect(await sweep(1, 3)).toEqual({ queued: 3, erasures: 0, more: true });
+    expect(await sweep(1, 3)).toEqual({ queued: 2, erasures: 0, more: false });
     expect(new Set(await queuedTokens())).toEqual(new Set(tokens));
   });
 
@@ -167,13 +237,30 @@ describe('sweepUnsettled', () => {
     logger.setLogLevel('WARN'); // the harness runs at ERROR
     const output = captureOutput();
     try {
-      expect(await sweep(1)).toEqual({ queued: 1, more: false });
+      expect(await sweep(1)).toEqual({ queued: 1, erasures: 0, more: false });
     } finally {
       output.stop();
       logger.setLogLevel(level);
     }
-    expect(output).toHaveLogged({ level: 'WARN', message: 'Sweep queued tokens whose work had stood still', queued: 1, more: false, afterSeconds: 1 });
+    expect(output).toHaveLogged({ level: 'WARN', message: 'Sweep queued work that had stood still', queued: 1, erasures: 0, more: false, afterSeconds: 1 });
     expect(JSON.stringify(output.lines())).not.toContain(token);
+  });
+
+  it('logs how many erasures it queued, never the account', async () => {
+    const account = freshName('sweep-logged-erasure');
+    await harness().runtime.ledger.recordDeletion({ account }, harness().runtime.tpns.platforms);
+    await sleep(1_100);
+    const level = logger.getLevelName();
+    logger.setLogLevel('WARN');
+    const output = captureOutput();
+    try {
+      expect(await sweep(1)).toEqual({ queued: 1, erasures: 1, more: false });
+    } finally {
+      output.stop();
+      logger.setLogLevel(level);
+    }
+    expect(output).toHaveLogged({ level: 'WARN', message: 'Sweep queued work that had stood still', queued: 1, erasures: 1 });
+    expect(JSON.stringify(output.lines())).not.toContain(account);
   });
 
   it('fails after queueing when the ledger cannot note the keys: they are queued again next time, not lost', async () => {
@@ -184,7 +271,7 @@ describe('sweepUnsettled', () => {
     await expect(sweep(1)).rejects.toBeInstanceOf(LedgerUnavailableError);
     h.stack.dynamo.faults.clear();
     expect(await queuedTokens()).toEqual([token]);
-    expect(await sweep(1)).toEqual({ queued: 1, more: false });
+    expect(await sweep(1)).toEqual({ queued: 1, erasures: 0, more: false });
     expect(await queuedTokens()).toEqual([token]);
   });
 
@@ -205,7 +292,7 @@ describe('sweepUnsettled', () => {
       const down = createRuntime(await loadConfig(process.env));
       await expect(sweepUnsettled(down, { afterSeconds: 1, correlationId: 'sweep-down' })).rejects.toBeInstanceOf(QueueUnavailableError);
     });
-    expect(await sweep(1)).toEqual({ queued: 1, more: false });
+    expect(await sweep(1)).toEqual({ queued: 1, erasures: 0, more: false });
     expect(await queuedTokens()).toEqual([token]);
   });
 });
