@@ -415,7 +415,10 @@ export class DynamoLedger {
     return { tokens, erasures };
   }
 
-  /** Notes that work on these unsettled tokens and erasures moved now (the sweep queued them). */
+  /**
+   * Notes that work on these unsettled tokens and erasures moved now: the sweep queued them, or
+   * the worker took erasures up (a token's claim notes it for tokens).
+   */
   async touchUnsettled(work: UnsettledWork): Promise<void> {
     const pks = [...work.tokens.map(tokenPk), ...work.erasures.map((ref) => `E#${this.digestOf(ref)}`)];
     await Promise.all(
@@ -534,11 +537,10 @@ export class DynamoLedger {
     try {
       await this.#update({
         Key: { pk: `E#${this.digestOf(ref)}`, sk: '#' },
-        // Work on the erasure moved: the sweep leaves it alone for a while (uAt indexes only with uS).
-        UpdateExpression: 'SET apps.#p.#f = :at, uAt = :nowMs',
+        UpdateExpression: 'SET apps.#p.#f = :at',
         ConditionExpression: 'v = :v',
         ExpressionAttributeNames: { '#p': platform, '#f': field },
-        ExpressionAttributeValues: { ':at': new Date().toISOString(), ':v': v, ':nowMs': Date.now() },
+        ExpressionAttributeValues: { ':at': new Date().toISOString(), ':v': v },
       });
     } catch (error) {
       // A newer deletion of the same account renewed the receipt: it tracks its own progress.

@@ -15,13 +15,14 @@ import { LedgerUnavailableError } from '../../../lib/ledger/records.js';
 import type { KeyMessage } from '../../../lib/queue/messages.js';
 import { QueueUnavailableError } from '../../../lib/queue/messages.js';
 import { logger } from '../../../lib/observability/logger.js';
+import { reconcileBatch } from '../../../lib/worker/reconcile-batch.js';
 import { sweepUnsettled } from '../../../lib/worker/sweep.js';
 import { localDynamoClient } from '../../../local/dynamodb/local-dynamo.js';
 import { scheduledEvent } from '../../../local/stack/schedule.js';
 import { captureOutput } from '../../support/output.js';
 import { freshName } from '../../support/stack.js';
 import { QUEUE_DOWN, httpEvent, invokeHttp, lambdaContext, withEnv } from '../functions/harness.js';
-import { startWorkerHarness } from './harness.js';
+import { keyMessage, sqsEvent, sqsRecord, startWorkerHarness } from './harness.js';
 import type { WorkerHarness } from './harness.js';
 
 const INVALID_TOKEN = 'sweep-invalid-token-0001';
@@ -200,6 +201,21 @@ describe('sweepUnsettled', () => {
     expect(await sweep(1)).toEqual({ queued: 1, erasures: 1, more: false });
     expect(await h.takeQueued()).toEqual([expect.objectContaining({ phase: 'push', attempt: 0, keys: [{ kind: 'erasure', account: stuckErasure, accountType: 2 }] })]);
     expect(await sweep(1)).toEqual({ queued: 0, erasures: 0, more: false });
+  });
+
+  it('a worker pass over an erasure counts as work moving, even one TPNS does not answer (no second retry chain)', async () => {
+    const h = harness();
+    const account = freshName('sweep-erasure-retried');
+    await h.runtime.ledger.recordDeletion({ account }, h.runtime.tpns.platforms);
+    h.stack.tpns.injectFault({ kind: 'http500' });
+    for (const phase of ['push', 'verify'] as const) {
+      await sleep(1_100);
+      const { batchItemFailures } = await reconcileBatch(sqsEvent([sqsRecord(keyMessage(phase, [{ kind: 'erasure', account }], 2))]), h.runtime);
+      expect(batchItemFailures).toEqual([]);
+      expect(await sweep(1), phase).toEqual({ queued: 0, erasures: 0, more: false });
+    }
+    // Its retry is queued: the chain goes on by itself.
+    expect((await h.takeQueued({ waitForDelayed: true })).map((message) => message.phase).sort()).toEqual(['push', 'verify']);
   });
 
   it('a settle of an older deletion leaves a renewed one unsettled', async () => {
