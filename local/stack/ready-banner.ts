@@ -5,7 +5,6 @@
  *
  * Why hand-written: this service's own wiring and output, which no library knows (docs/architecture.md, "Why local/ is hand-written").
  */
-import { DEFAULT_SWEEP_AFTER_SECONDS } from '../../lib/config/config.js';
 import type { LocalStack } from './stack.js';
 
 const EXAMPLE_DEVICE_TOKEN = 'my-android-device-token-01';
@@ -64,10 +63,9 @@ function exportLines(env: Record<string, string>): string[] {
 function workerLine(stack: LocalStack): string {
   const { batchSize, maximumBatchingWindowSeconds, concurrency, visibilityTimeoutSeconds, maxReceiveCount, sweepEverySeconds } = stack.settings;
   const batches = maximumBatchingWindowSeconds > 0 ? `batches of up to ${batchSize} gathered for up to ${maximumBatchingWindowSeconds} s` : `batches of ${batchSize}`;
-  const verify = stack.env.VERIFY_DELAY_SECONDS === undefined ? '' : `; TPNS read back ${stack.env.VERIFY_DELAY_SECONDS} s after a push`;
-  const sweep =
-    sweepEverySeconds === undefined ? '' : `; every ${sweepEverySeconds} s it sweeps up tokens whose work stood still ${stack.env.SWEEP_AFTER_SECONDS ?? DEFAULT_SWEEP_AFTER_SECONDS} s`;
-  return `Worker: ${batches}, ${concurrency} at once, visibility timeout ${visibilityTimeoutSeconds} s, dead-lettered after ${maxReceiveCount} receives${verify}${sweep}`;
+  const { verifyDelaySeconds, sweepAfterSeconds } = stack.handlerSettings;
+  const sweep = sweepEverySeconds === undefined ? '' : `; every ${sweepEverySeconds} s it sweeps up work that stood still ${sweepAfterSeconds} s`;
+  return `Worker: ${batches}, ${concurrency} at once, visibility timeout ${visibilityTimeoutSeconds} s, dead-lettered after ${maxReceiveCount} receives; TPNS read back ${verifyDelaySeconds} s after a push${sweep}`;
 }
 
 export function readyBanner(stack: LocalStack): string {

@@ -20,6 +20,7 @@ import { startLocalSqs } from '../sqs/fauxqs.js';
 import type { LocalSqs } from '../sqs/fauxqs.js';
 import type { EventSource, SqsBatchHandler } from '../sqs/event-source.js';
 import type { ScheduledEvent } from 'aws-lambda';
+import type { Settings } from '../../lib/config/config.js';
 import { applyEnvironment, localEnvironment } from './environment.js';
 import { loadHandler } from './function-loader.js';
 import { createLambdaContext } from './lambda-context.js';
@@ -89,6 +90,8 @@ export interface LocalStack {
   };
   /** The variables set for the handlers (secrets included: do not print it whole). */
   env: Readonly<Record<string, string | undefined>>;
+  /** The handlers' settings as their loadConfig reads them from `env` (verify delay, sweep age...). */
+  handlerSettings: Settings;
   /** Stops the worker (waiting for running batches), the API, the emulators (TPNS, SQS, DynamoDB); restores process.env. */
   stop(): Promise<void>;
 }
@@ -152,13 +155,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     cleanups.push(applyEnvironment(env));
     // A stack started earlier in this process must not leave its endpoints in the cached runtime.
-    const [{ resetRuntimeForTests: forgetCachedRuntime }, { LOCAL_ERASURE_KEY }] = await Promise.all([import('../../lib/config/runtime.js'), import('../../lib/config/config.js')]);
+    const [{ resetRuntimeForTests: forgetCachedRuntime }, { LOCAL_ERASURE_KEY, configFromEnv }] = await Promise.all([import('../../lib/config/runtime.js'), import('../../lib/config/config.js')]);
     forgetCachedRuntime();
     cleanups.push(forgetCachedRuntime);
     // Set, not left to the code's fallback, so the ready block can export it for the CLI
     // (`--via-queue`, `erasure-status`), which must key tombstones as the handlers do.
     env.ERASURE_KEY ??= LOCAL_ERASURE_KEY;
     cleanups.push(applyEnvironment({ ERASURE_KEY: env.ERASURE_KEY }));
+    // The handlers' own reading of it (secrets resolved, as chooseTpnsTarget checked): what the ready block reports.
+    const handlerSettings = configFromEnv(process.env).settings;
 
     const { startEventSource } = await import('../sqs/event-source.js');
     const worker = startEventSource({
@@ -200,7 +205,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       maxReceiveCount: config.maxReceiveCount,
       ...(sweepEverySeconds === undefined ? {} : { sweepEverySeconds }),
     };
-    return { apiUrl: api.url, ...(emulator ? { emulator } : {}), tpns, sqs, dynamo, worker, settings, env, stop };
+    return { apiUrl: api.url, ...(emulator ? { emulator } : {}), tpns, sqs, dynamo, worker, settings, env, handlerSettings, stop };
   } catch (error) {
     await stop();
     throw error;

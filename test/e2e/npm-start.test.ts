@@ -77,7 +77,7 @@ describe('npm start', () => {
     expect(stdout).toMatch(/^SQS: http:\/\/127\.0\.0\.1:\d+/m);
     expect(stdout).toMatch(/^DynamoDB: http:\/\/127\.0\.0\.1:\d+/m);
     // The worker's schedule runs too, at serverless.yml's rate: the sweep.
-    expect(stdout).toMatch(/^Worker: .*; every 300 s it sweeps up tokens whose work stood still 1200 s$/m);
+    expect(stdout).toMatch(/^Worker: .*; every 300 s it sweeps up work that stood still 1200 s$/m);
     const table = /^ {2}table {8}(\S+)/m.exec(stdout)?.[1];
     expect(table).toBeTruthy();
     // The ready block points the CLI and the AWS SDK at the local queues and the ledger table.
