@@ -510,7 +510,12 @@ export async function pushErasures(c: Convergence, refs: readonly AccountRef[], 
   if (rejected) throw rejected.reason;
   const prepared = settled.flatMap((outcome) => (outcome.status === 'fulfilled' && outcome.value ? [outcome.value] : []));
   const deadline = performance.now() + options.budgetMs;
-  for (let start = 0; start < prepared.length; start += ERASURE_SLICE) await sendErasures(c, prepared.slice(start, start + ERASURE_SLICE), { ...options, deadline }, results, unplanned);
+  for (let start = 0; start < prepared.length; start += ERASURE_SLICE) {
+    const sent = await sendErasures(c, prepared.slice(start, start + ERASURE_SLICE), { ...options, deadline });
+    for (const [id, status] of sent.results) results.set(id, status);
+    // The preparation's reason, if it had one, is the one kept.
+    for (const [id, status] of sent.unplanned) if (!unplanned.has(id)) unplanned.set(id, status);
+  }
   for (const [id, status] of unplanned) if (results.get(id)?.status !== 'failed') results.set(id, status);
   for (const ref of refs) {
     const id = c.ledger.digestOf(ref);
@@ -520,7 +525,10 @@ export async function pushErasures(c: Convergence, refs: readonly AccountRef[], 
 }
 
 /** Decides from the ledger as it is now (one read of every account in the slice), and sends in that read's window, retrying within it. */
-async function sendErasures(c: Convergence, slice: readonly PreparedErasure[], options: PushOptions & { deadline: number }, results: Map<string, PushStatus>, unplanned: Map<string, PushStatus>): Promise<void> {
+async function sendErasures(c: Convergence, slice: readonly PreparedErasure[], options: PushOptions & { deadline: number }): Promise<{ results: Map<string, PushStatus>; unplanned: Map<string, PushStatus> }> {
+  const results = new Map<string, PushStatus>();
+  /** Accounts of the slice with an app that could not be planned: retried. */
+  const unplanned = new Map<string, PushStatus>();
   const notAfter = sendWindowFrom(Date.now());
   const views = new Map<string, { ref: AccountRef; view: ErasureView }>();
   const planned: PlannedOp[] = [];
@@ -531,7 +539,7 @@ async function sendErasures(c: Convergence, slice: readonly PreparedErasure[], o
     for (const platform of unappliedApps(c, view.tombstone)) {
       const allowed = erasureAllowed(ref, view.tombstone, view.records, platform);
       // Op 3 needs TPNS's list of tokens (not asked: a sign-in recorded since; or not answered): this app waits for the next attempt.
-      if (allowed.size > 0 && !held.has(platform)) unplanned.set(id, unplanned.get(id) ?? { status: 'retry', code: 'SIGNED_IN_SINCE', message: 'a sign-in of the account was recorded during the erasure' });
+      if (allowed.size > 0 && !held.has(platform)) unplanned.set(id, { status: 'retry', code: 'SIGNED_IN_SINCE', message: 'a sign-in of the account was recorded during the erasure' });
       else planned.push(...erasureOps(ref, allowed, held.get(platform)).map((op) => ({ owner: `${id}/${platform}`, platform, op })));
     }
   }
@@ -556,6 +564,7 @@ async function sendErasures(c: Convergence, slice: readonly PreparedErasure[], o
     await sleep(delay);
     for (const owner of retry) results.delete(owner.split('/')[0] ?? '');
   }
+  return { results, unplanned };
 }
 
 /** The apps of a deletion that have not taken it yet. */
