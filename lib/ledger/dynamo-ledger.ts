@@ -27,7 +27,7 @@ import pLimit from 'p-limit';
 import type { AccountRef, Platform } from '../tpns/types.js';
 import { LedgerUnavailableError, nextVersion, tokenKeyId } from './records.js';
 import type { DeviceState, IntentEntry, Lease, TokenKey, TokenRecord, Tombstone } from './records.js';
-import { AccountSeal } from './sealed-account.js';
+import type { AccountSeal } from './sealed-account.js';
 
 type Item = Record<string, unknown>;
 type Sdk = typeof LibDynamoDb;
@@ -138,13 +138,13 @@ export const LEDGER_CONCURRENCY = 48;
 export class DynamoLedger {
   readonly tableName: string;
   readonly #options: LedgerOptions;
-  readonly #seal: AccountSeal;
+  /** Loaded on first use, like the SDK: only deletions and the sweep seal or open accounts. */
+  #seal: Promise<AccountSeal> | undefined;
   #connection: Promise<{ sdk: Sdk; client: DynamoDBDocumentClient }> | undefined;
 
   constructor(options: LedgerOptions) {
     this.tableName = options.tableName;
     this.#options = options;
-    this.#seal = new AccountSeal(options.erasureKey);
   }
 
   /** The HMAC digest that keys an account's index items and tombstone. */
@@ -411,7 +411,8 @@ export class DynamoLedger {
     const tokens = pks.filter((pk) => pk.startsWith('T#')).map(keyOfPk);
     // The index holds keys only: the seals are read from the tombstones themselves (settled since: no seal, skipped).
     const tombstones = await this.#batchGet(pks.filter((pk) => pk.startsWith('E#')).map((pk) => ({ pk, sk: '#' })));
-    const erasures = tombstones.flatMap((item) => (typeof item.sa === 'string' && isLive(item) ? [this.#seal.open(item.sa, (item.pk as string).slice(2))] : []));
+    const seal = tombstones.length > 0 ? await this.#sealer() : undefined;
+    const erasures = tombstones.flatMap((item) => (seal && typeof item.sa === 'string' && isLive(item) ? [seal.open(item.sa, (item.pk as string).slice(2))] : []));
     return { tokens, erasures };
   }
 
@@ -481,6 +482,7 @@ export class DynamoLedger {
   async recordDeletion(ref: AccountRef, platforms: readonly Platform[], options: { floor?: number } = {}): Promise<Tombstone> {
     const apps = Object.fromEntries(platforms.map((platform) => [platform, {}]));
     const digest = this.digestOf(ref);
+    const seal = await this.#sealer();
     let floor = options.floor ?? 0;
     for (let round = 0; round < 8; round++) {
       const v = nextVersion(floor);
@@ -496,7 +498,7 @@ export class DynamoLedger {
             ':at': new Date().toISOString(),
             ':apps': apps,
             ':exp': Math.floor(Date.now() / 1000) + this.#options.retentionDays * 86_400,
-            ':sa': this.#seal.seal(ref, digest),
+            ':sa': seal.seal(ref, digest),
             ':us': unsettledShard(v),
             ':nowMs': Date.now(),
           },
@@ -569,6 +571,11 @@ export class DynamoLedger {
   }
 
   // ---- plumbing ---------------------------------------------------------------------------
+
+  #sealer(): Promise<AccountSeal> {
+    this.#seal ??= import('./sealed-account.js').then(({ AccountSeal: Seal }) => new Seal(this.#options.erasureKey));
+    return this.#seal;
+  }
 
   #client(): Promise<{ sdk: Sdk; client: DynamoDBDocumentClient }> {
     this.#connection ??= Promise.all([import('@aws-sdk/lib-dynamodb'), import('@aws-sdk/client-dynamodb')]).then(([sdk, base]) => {
