@@ -10,7 +10,7 @@ import type { PushStatus } from '../convergence/reconciler.js';
 import type { WriteResult } from '../ledger/dynamo-ledger.js';
 import { LedgerUnavailableError, tokenKeyId } from '../ledger/records.js';
 import type { TokenRecord } from '../ledger/records.js';
-import { keyMessages, tokenKeyOf } from '../queue/messages.js';
+import { keyMessages, QueueUnavailableError, tokenKeyOf } from '../queue/messages.js';
 import type { OutgoingKeyMessage } from '../queue/messages.js';
 import { INTERACTIVE_RETRY_BUDGET_MS } from '../tpns/constants.js';
 import { TpnsConfigError, TpnsPlatformNotConfiguredError } from '../tpns/errors.js';
@@ -110,24 +110,37 @@ export async function pushRecorded(runtime: Convergence, writes: readonly WriteR
     return { leased: writes.filter((write) => write.lease), waiting: writes.filter((write) => !write.lease) };
   });
   const signal = AbortSignal.timeout(options.deadlineMs ?? DIRECT_DEADLINE_MS);
+  const keys = new Map(writes.map((write) => [tokenKeyId(write.record), tokenKeyOf(write.record)]));
+  const followUpsOf = (pushed: ReadonlyMap<string, PushStatus>): OutgoingKeyMessage[] => [
+    ...followUps(runtime, keys, pushed, meta.correlationId, -1),
+    ...keyMessages(waiting.map((write) => tokenKeyOf(write.record)), { phase: 'push', correlationId: meta.correlationId }),
+  ];
   let results: Map<string, PushStatus>;
+  let messages: OutgoingKeyMessage[] | undefined;
   try {
-    results = await pushTokens(runtime, leased, { budgetMs: (options.deadlineMs ?? DIRECT_DEADLINE_MS) - 500, signal });
+    results = await pushTokens(runtime, leased, {
+      budgetMs: (options.deadlineMs ?? DIRECT_DEADLINE_MS) - 500,
+      signal,
+      // Queued while the leases are given back: the answer waits for one round trip, not two.
+      afterSends: async (pushed) => {
+        const queued = followUpsOf(pushed);
+        await runtime.queue.send(queued);
+        messages = queued;
+      },
+    });
   } catch (error) {
     // Cut off mid-call (whether TPNS took it is unknown), or the ledger failed after the intent was
     // recorded: the operation is accepted all the same, and all of it is queued (pushes are idempotent).
-    if (!signal.aborted && !(error instanceof LedgerUnavailableError)) throw error;
+    if (error instanceof QueueUnavailableError || (!signal.aborted && !(error instanceof LedgerUnavailableError))) throw error;
     const code = signal.aborted ? 'TIMEOUT' : 'LEDGER_UNAVAILABLE';
     results = new Map(leased.map((write) => [tokenKeyId(write.record), { status: 'retry', code, message: 'the direct attempt did not finish' }]));
   }
   if ([...results.values()].some((result) => result.status === 'retry' && isStrugglingCode(result.code))) runtime.directBreaker?.trip();
-  const keys = new Map(writes.map((write) => [tokenKeyId(write.record), tokenKeyOf(write.record)]));
   const retried = [...results.values()].filter((result) => result.status === 'retry').length;
-  const messages: OutgoingKeyMessage[] = [
-    ...followUps(runtime, keys, results, meta.correlationId, -1),
-    ...keyMessages(waiting.map((write) => tokenKeyOf(write.record)), { phase: 'push', correlationId: meta.correlationId }),
-  ];
-  await runtime.queue.send(messages);
+  if (!messages) {
+    messages = followUpsOf(results);
+    await runtime.queue.send(messages);
+  }
   const platforms = new Map(writes.map((write) => [tokenKeyId(write.record), write.record.platform]));
   const queuedChunks = messages.filter((message) => message.message.phase === 'push').length;
   return tally(results, (id) => platforms.get(id) ?? 'android', retried + waiting.length, queuedChunks);

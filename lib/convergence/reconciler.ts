@@ -71,6 +71,12 @@ export interface PushOptions {
   /** Time for retries of retryable failures (0: one attempt, the worker's way: the queue retries). */
   budgetMs: number;
   signal?: AbortSignal;
+  /**
+   * Runs once the sends are done, side by side with giving the leases back: a request's queue
+   * send, one round trip before its answer instead of two. Its failure is the push's; a lease
+   * that could not be given back meanwhile runs out by itself (LEASE_MS).
+   */
+  afterSends?: (results: ReadonlyMap<string, PushStatus>) => Promise<void>;
 }
 
 const typeOf = (ref: AccountRef): number => ref.accountType ?? 0;
@@ -160,6 +166,16 @@ export async function pushTokens(c: Convergence, leased: readonly WriteResult[],
   const results = new Map<string, PushStatus>();
   const pushedV = new Map<string, number>();
   const deadline = performance.now() + options.budgetMs;
+  /** Every lease back, with the state of what was pushed (a newer intent recorded meanwhile stays pending). */
+  const release = () =>
+    Promise.all(
+      [...held].map(([id, { record, lease }]) => {
+        const result = results.get(id);
+        const v = pushedV.get(id);
+        if (!result || v === undefined || result.status === 'retry') return c.ledger.release(record, lease);
+        return c.ledger.release(record, lease, { pushedV: v, state: result.status === 'applied' ? 'applied' : 'drift' });
+      }),
+    );
   try {
     let pending = [...held.keys()];
     for (let attempt = 1; pending.length > 0; attempt++) {
@@ -183,16 +199,17 @@ export async function pushTokens(c: Convergence, leased: readonly WriteResult[],
       if (performance.now() + delay >= deadline) break;
       await sleep(delay, undefined, options.signal ? { signal: options.signal } : undefined);
     }
-  } finally {
-    await Promise.all(
-      [...held].map(([id, { record, lease }]) => {
-        const result = results.get(id);
-        const v = pushedV.get(id);
-        if (!result || v === undefined || result.status === 'retry') return c.ledger.release(record, lease);
-        return c.ledger.release(record, lease, { pushedV: v, state: result.status === 'applied' ? 'applied' : 'drift' });
-      }),
-    );
+  } catch (error) {
+    await release();
+    throw error;
   }
+  if (!options.afterSends) {
+    await release();
+    return results;
+  }
+  const [released, after] = await Promise.allSettled([release(), options.afterSends(results)]);
+  if (after.status === 'rejected') throw after.reason;
+  if (released.status === 'rejected') logger.warn('Push leases could not be given back; they run out by themselves', { error: released.reason as unknown });
   return results;
 }
 

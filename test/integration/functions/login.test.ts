@@ -70,6 +70,21 @@ describe('PUT /v1/me/devices/{token}', () => {
     expect((await queuedForToken(stack.sqs, token)).map(({ message }) => message.phase)).toEqual(['verify']);
   });
 
+  it('answers 200 when TPNS took the sign-in but its lease could not be given back: the read-back is queued, the lease runs out by itself', async () => {
+    const token = freshToken('tok-norelease');
+    // The sign-in's own write passes; the release after the push (the next UpdateItem) fails on every attempt.
+    stack.dynamo.faults.add({ kind: 'InternalServerError', operation: 'UpdateItem', after: 1 });
+    const answer = await signIn('norelease-1', token);
+    expect(stack.dynamo.faults.injected().UpdateItem).toBeGreaterThan(0);
+    stack.dynamo.faults.clear();
+    expect(answer).toMatchObject({ statusCode: 200, body: { applied: 1, failed: [] } });
+    expect(stack.tpns.accountsOf('android', token)).toEqual([{ account: 'norelease-1', accountType: 0 }]);
+    expect((await queuedForToken(stack.sqs, token)).map(({ message }) => message.phase)).toEqual(['verify']);
+    // Still held (until LEASE_MS), and pending: the read-back settles it once the lease has run out.
+    const devices = await devicesOf('norelease-1');
+    expect(devices).toEqual([expect.objectContaining({ token, state: 'pending' })]);
+  });
+
   it('overwrites the previous account of a shared device', async () => {
     const token = freshToken('tok-shared');
     const put = (account: string) =>
