@@ -242,6 +242,14 @@ describe('fault proxy', () => {
     expect(dynamo.faults.injected()).toEqual({ BatchWriteItem: 1, BatchGetItem: 1 });
   });
 
+  it('unprocessed: dynalite refusing the half it serves answers with its own error, not a partial success', async () => {
+    dynamo.faults.add({ kind: 'unprocessed', operation: 'BatchGetItem', count: 1 });
+    // A key without the table's sort key: dynalite refuses the request it is sent.
+    const send = client.send(new BatchGetItemCommand({ RequestItems: { [dynamo.tableName]: { Keys: [{ pk: { S: 'u-bad' } }, key('u-1')] } } }));
+    await expect(send).rejects.toMatchObject({ name: 'ValidationException' });
+    expect(dynamo.faults.injected()).toEqual({ BatchGetItem: 1 });
+  });
+
   it('refuses a rule that could never mean anything', () => {
     expect(() => dynamo.faults.add({ kind: 'unprocessed' })).toThrow(/unprocessed needs operation BatchGetItem or BatchWriteItem/);
     expect(() => dynamo.faults.add({ kind: 'ThrottlingException', probability: 2 })).toThrow(InvalidDynamoFaultRuleError);
