@@ -590,7 +590,10 @@ const unappliedApps = (c: Convergence, tombstone: Tombstone): Platform[] => eras
 /** The worker's push of erasure keys. */
 export async function pushErasureKeys(c: Convergence, keys: readonly ErasureReconcileKey[], attempt: number, report: BatchReport, sourceOf: SourceOf): Promise<void> {
   const refs = keys.map(refOf);
-  // Taken up, as a token's claim notes: while retries run (a TPNS outage) the sweep starts no second chain.
+  // Taken up, as a token's claim notes: while its retries run (a TPNS outage) the sweep starts no
+  // second chain. Read-backs do not note it, as for tokens: a read-back TPNS does not answer is
+  // queued again every VERIFY_DELAY_SECONDS, and a write each time would load the table for the
+  // whole outage; after SWEEP_AFTER_SECONDS the sweep starts one push chain instead.
   await c.ledger.touchUnsettled({ tokens: [], erasures: refs });
   const results = await pushErasures(c, refs, { budgetMs: 0 });
   const byId = new Map(refs.map((ref) => [c.ledger.digestOf(ref), erasureKeyOf(ref)]));
@@ -599,8 +602,6 @@ export async function pushErasureKeys(c: Convergence, keys: readonly ErasureReco
 
 /** The worker's read-back of erasure keys on every configured app; each key on its own, so one failed read delays only its key. */
 export async function verifyErasureKeys(c: Convergence, keys: readonly { key: ErasureReconcileKey; attempt: number }[], report: BatchReport, sourceOf: SourceOf): Promise<void> {
-  // Read-backs TPNS does not answer are queued again without end: each pass notes the work as moving.
-  await c.ledger.touchUnsettled({ tokens: [], erasures: keys.map(({ key }) => refOf(key)) });
   await Promise.all(
     keys.map(async ({ key, attempt }) => {
       try {
