@@ -54,6 +54,14 @@ export interface UnsettledWork {
   erasures: AccountRef[];
 }
 
+/** A sweep's listing: the work, how many index entries it read, and how many seals did not open. */
+export interface UnsettledListing extends UnsettledWork {
+  /** Index entries read (at most the limit): settled, expired and unopened erasures included. */
+  listed: number;
+  /** Tombstones whose seal does not open with this ERASURE_KEY: left out, never swept. */
+  unopened: number;
+}
+
 /** Long enough for one TPNS request (5 s timeout) and its ledger bookkeeping; a crashed holder blocks no longer. */
 export const LEASE_MS = 15_000;
 /** DynamoDB's limits per BatchGetItem / BatchWriteItem call. */
@@ -384,7 +392,7 @@ export class DynamoLedger {
    * to `limit` together (the index is eventually consistent: something settled a moment ago may
    * still be listed, which costs one harmless push).
    */
-  async unsettledBefore(beforeMs: number, limit: number): Promise<UnsettledWork> {
+  async unsettledBefore(beforeMs: number, limit: number): Promise<UnsettledListing> {
     const { sdk, client } = await this.#client();
     const pks: string[] = [];
     try {
@@ -412,8 +420,16 @@ export class DynamoLedger {
     // The index holds keys only: the seals are read from the tombstones themselves (settled since: no seal, skipped).
     const tombstones = await this.#batchGet(pks.filter((pk) => pk.startsWith('E#')).map((pk) => ({ pk, sk: '#' })));
     const seal = tombstones.length > 0 ? await this.#sealer() : undefined;
-    const erasures = tombstones.flatMap((item) => (seal && typeof item.sa === 'string' && isLive(item) ? [seal.open(item.sa, (item.pk as string).slice(2))] : []));
-    return { tokens, erasures };
+    const erasures: AccountRef[] = [];
+    let unopened = 0;
+    for (const item of tombstones) {
+      if (!seal || typeof item.sa !== 'string' || !isLive(item)) continue;
+      // One seal that does not open (ERASURE_KEY changed, the item altered) must not stop the sweep for everything else.
+      const ref = seal.tryOpen(item.sa, (item.pk as string).slice(2));
+      if (ref) erasures.push(ref);
+      else unopened += 1;
+    }
+    return { tokens, erasures, listed: pks.length, unopened };
   }
 
   /**

@@ -49,4 +49,14 @@ export class AccountSeal {
       throw new SealBrokenError('the sealed account does not open with this key and tombstone', { cause: error });
     }
   }
+
+  /** The account, or undefined when the seal does not open (see open). */
+  tryOpen(sealed: string, digest: string): AccountRef | undefined {
+    try {
+      return this.open(sealed, digest);
+    } catch (error) {
+      if (error instanceof SealBrokenError) return undefined;
+      throw error;
+    }
+  }
 }

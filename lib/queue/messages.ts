@@ -50,7 +50,7 @@ export type ErasureReconcileKey = z.infer<typeof erasureKeySchema>;
 
 /** The reconcile key of a ledger token. */
 export const tokenKeyOf = ({ platform, token }: { platform: TokenReconcileKey['platform']; token: string }): TokenReconcileKey => ({ kind: 'token', platform, token });
-/** The reconcile key of an account deletion (account type 0 is left out, as callers send it). */
+/** The reconcile key of an account deletion (an unset account type stays unset). */
 export const erasureKeyOf = (ref: AccountRef): ErasureReconcileKey => ({ kind: 'erasure', account: ref.account, ...(ref.accountType === undefined ? {} : { accountType: ref.accountType }) });
 export type KeyMessage = z.infer<typeof keyMessageSchema>;
 export type Phase = KeyMessage['phase'];

@@ -48,7 +48,9 @@ export async function sweepUnsettled(c: Convergence, options: SweepOptions): Pro
     await c.queue.send(keyMessages(keys, { phase: 'push', correlationId: options.correlationId }));
     await c.ledger.touchUnsettled(work);
   }
-  const report = { queued: keys.length, erasures: work.erasures.length, more: keys.length >= limit };
+  // `listed`: entries skipped (settled since, expired, unopened) still count towards the limit.
+  const report = { queued: keys.length, erasures: work.erasures.length, more: work.listed >= limit };
+  if (work.unopened > 0) logger.error('Sweep found erasures whose sealed account does not open (was ERASURE_KEY changed?); they are not swept', { unopened: work.unopened });
   metrics.addMetric('SweptKeys', MetricUnit.Count, report.queued);
   // Each one is queued work that was lost (or very late): worth a line, never a token or an account.
   if (report.queued > 0) logger.warn('Sweep queued work that had stood still', { ...report, afterSeconds: options.afterSeconds });

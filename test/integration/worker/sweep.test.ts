@@ -4,7 +4,7 @@
  * ledger. Over fauxqs, dynalite (its unsettled index) and the TPNS emulator.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler as worker } from '../../../functions/bind-worker.js';
 import { handler as login } from '../../../functions/login.js';
@@ -214,6 +214,48 @@ describe('sweepUnsettled', () => {
     expect(await sweep(1)).toEqual({ queued: 0, erasures: 0, more: false });
     // Its retry is queued: the chain goes on by itself.
     expect((await h.takeQueued({ waitForDelayed: true })).map((message) => message.phase)).toEqual(['push']);
+  });
+
+  it('a seal that does not open is left out with an ERROR, and the rest is still swept', async () => {
+    const h = harness();
+    const [broken, intact] = [freshName('sweep-broken-seal'), freshName('sweep-intact-seal')];
+    for (const account of [broken, intact]) await h.runtime.ledger.recordDeletion({ account }, h.runtime.tpns.platforms);
+    // What another ERASURE_KEY, or an altered item, leaves: a seal this key cannot open.
+    const client = localDynamoClient(h.stack.dynamo.endpoint);
+    try {
+      const pk = `E#${h.runtime.ledger.digestOf({ account: broken })}`;
+      await client.send(new UpdateItemCommand({ TableName: h.stack.dynamo.tableName, Key: { pk: { S: pk }, sk: { S: '#' } }, UpdateExpression: 'SET sa = :sa', ExpressionAttributeValues: { ':sa': { S: 'bm90LWEtc2VhbC1hdC1hbGwtb2YtdGhpcy1rZXk' } } }));
+    } finally {
+      client.destroy();
+    }
+    await sleep(1_100);
+    const output = captureOutput();
+    try {
+      expect(await sweep(1)).toEqual({ queued: 1, erasures: 1, more: false });
+    } finally {
+      output.stop();
+    }
+    expect(output).toHaveLogged({ level: 'ERROR', message: 'Sweep found erasures whose sealed account does not open (was ERASURE_KEY changed?); they are not swept', unopened: 1 });
+    expect(await h.takeQueued()).toEqual([expect.objectContaining({ keys: [{ kind: 'erasure', account: intact }] })]);
+  });
+
+  it('counts what it skips towards its limit: entries of expired receipts fill it, and it says there is more', async () => {
+    const h = harness();
+    const accounts = [freshName('sweep-expired-a'), freshName('sweep-expired-b')];
+    for (const account of accounts) await h.runtime.ledger.recordDeletion({ account }, h.runtime.tpns.platforms);
+    // Expired (TTL deletes within days, not at once): still in the index, never swept.
+    const client = localDynamoClient(h.stack.dynamo.endpoint);
+    try {
+      for (const account of accounts) {
+        const pk = `E#${h.runtime.ledger.digestOf({ account })}`;
+        await client.send(new UpdateItemCommand({ TableName: h.stack.dynamo.tableName, Key: { pk: { S: pk }, sk: { S: '#' } }, UpdateExpression: 'SET expiresAt = :past', ExpressionAttributeValues: { ':past': { N: '1' } } }));
+      }
+    } finally {
+      client.destroy();
+    }
+    await sleep(1_100);
+    expect(await h.runtime.ledger.unsettledBefore(Date.now(), 10)).toMatchObject({ erasures: [], listed: 2, unopened: 0 });
+    expect(await sweep(1, 2)).toEqual({ queued: 0, erasures: 0, more: true });
   });
 
   it('a settle of an older deletion leaves a renewed one unsettled', async () => {

@@ -27,5 +27,7 @@ describe('AccountSeal', () => {
     expect(() => seal.open(sealed, 'digest-of-someone-else')).toThrow(SealBrokenError);
     expect(() => new AccountSeal('another-key').open(sealed, DIGEST)).toThrow(SealBrokenError);
     expect(() => seal.open('c2hvcnQ', DIGEST)).toThrow(SealBrokenError);
+    expect(seal.tryOpen(sealed, 'digest-of-someone-else')).toBeUndefined();
+    expect(seal.tryOpen(sealed, DIGEST)).toEqual({ account: 'alice' });
   });
 });
