@@ -533,6 +533,21 @@ describe('outages', () => {
     }
   });
 
+  it('an erasure read-back whose settle fails fails its message; redelivered, the erasure is verified and leaves the unsettled index', async () => {
+    const account = fresh('erased-nosettle');
+    await h.runtime.ledger.recordDeletion({ account }, h.runtime.tpns.platforms);
+    const unsettled = async () => (await h.runtime.ledger.unsettledBefore(Date.now() + 60_000, 100_000)).erasures.filter((ref) => ref.account === account);
+    // The two `verifiedAt` marks pass; the settle (the next UpdateItem) fails on every attempt.
+    h.stack.dynamo.faults.add({ kind: 'InternalServerError', operation: 'UpdateItem', after: 2 });
+    const { records, response } = run([keyMessage('verify', [{ kind: 'erasure', account }])]);
+    expect(await failedIds(response)).toEqual([records[0]!.messageId]);
+    h.stack.dynamo.faults.clear();
+    expect(await unsettled()).toEqual([{ account }]);
+    expect(await failedIds(reconcileBatch(sqsEvent(records), h.runtime))).toEqual([]);
+    expect(await erasureStatus(h.runtime, { account })).toMatchObject({ state: 'verified' });
+    expect(await unsettled()).toEqual([]);
+  });
+
   it('fails the whole batch when its follow-ups cannot be queued (a key must not stay unverified)', async () => {
     const token = fresh('tok-noqueue');
     await recorded(token, 'noqueue-1');
