@@ -594,8 +594,8 @@ export class DynamoLedger {
   }
 
   #client(): Promise<{ sdk: Sdk; client: DynamoDBDocumentClient }> {
-    this.#connection ??= Promise.all([import('@aws-sdk/lib-dynamodb'), import('@aws-sdk/client-dynamodb')]).then(([sdk, base]) => {
-      const dynamo = new base.DynamoDBClient({ ...(this.#options.maxAttempts ? { maxAttempts: this.#options.maxAttempts } : {}) });
+    this.#connection ??= Promise.all([import('@aws-sdk/lib-dynamodb'), import('@aws-sdk/client-dynamodb'), import('../config/sdk-sha256.js')]).then(([sdk, base, { SDK_CLIENT_OPTIONS }]) => {
+      const dynamo = new base.DynamoDBClient({ ...SDK_CLIENT_OPTIONS, ...(this.#options.maxAttempts ? { maxAttempts: this.#options.maxAttempts } : {}) });
       const limit = pLimit(LEDGER_CONCURRENCY);
       dynamo.middlewareStack.add((next) => (args) => limit(() => next(args)), { step: 'initialize', name: 'ledgerConcurrency' });
       return { sdk, client: sdk.DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }) };

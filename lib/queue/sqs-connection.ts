@@ -33,9 +33,10 @@ const LOCAL_REGION = 'us-east-1';
 export function lazySqsConnection(options: SqsConnectionOptions): () => Promise<SqsConnection> {
   let connection: Promise<SqsConnection> | undefined;
   return () => {
-    connection ??= import('@aws-sdk/client-sqs').then((sdk) => ({
+    connection ??= Promise.all([import('@aws-sdk/client-sqs'), import('../config/sdk-sha256.js')]).then(([sdk, { SDK_CLIENT_OPTIONS }]) => ({
       sdk,
       client: new sdk.SQSClient({
+        ...SDK_CLIENT_OPTIONS,
         ...(options.endpoint ? { endpoint: options.endpoint, region: options.region ?? LOCAL_REGION } : {}),
         ...(options.region ? { region: options.region } : {}),
         ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
