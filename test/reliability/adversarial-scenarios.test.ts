@@ -171,7 +171,7 @@ describe('a binding TPNS applies late, after the sign-out that voided it', () =>
 describe('a request refused with 503 (the ledger failing) is not accepted', () => {
   it('leaves no trace: not listed, never pushed, not even by the next operation on the token', { timeout: 60_000 }, async () => {
     const { stack } = world;
-    const history = new World(random, 1); // the caller gives up after the 503
+    const history = new World(random, { maxAttempts: 1 }); // the caller gives up after the 503
     const { accounts, tokens } = cast('rf', 3, { android: 1 });
     const [a, b, c] = accounts as [AccountKey, AccountKey, AccountKey];
     const [device] = tokens as [Device];
@@ -191,6 +191,9 @@ describe('a request refused with 503 (the ledger failing) is not accepted', () =
     report('refused sign-in', measured);
     expect.soft(measured.g1, explain(stack, history, measured)).toBe(0);
     expect.soft(measured.unacceptedBinds, explain(stack, history, measured)).toBe(0);
+    // The model allows a 503 to have been recorded (window 4); this one failed before the write, so TPNS must never see it.
+    const boundB = stack.tpns.requests().filter((entry) => entry.operatorType === 2 && JSON.stringify(entry.requested ?? []).includes(`"${b.account}"`));
+    expect.soft(boundB, 'a TPNS write carried the refused sign-in').toEqual([]);
     expect(stack.tpns.accountsOf(device.platform, device.token)).toEqual([{ account: a.account, accountType: 0 }, { account: c.account, accountType: 1 }]);
   });
 });

@@ -134,7 +134,7 @@ export async function measure(stack: ReliabilityStack, world: World, scope?: { d
 /** The figure line (and what else is worth a look when G1 or G2 is not 0): one per scenario, so `npm test` stays short. */
 export function report(name: string, measured: Measured): void {
   const bindings = measured.violations.filter((violation) => violation.kind === 'superseded' || violation.kind === 'erased').length;
-  const extra = { tokensChecked: measured.tokensChecked, writesChecked: measured.writes, bindingsInvolved: bindings, staleRemovals: measured.staleRemovals, unacceptedBinds: measured.unacceptedBinds };
+  const extra = { tokensChecked: measured.tokensChecked, writesChecked: measured.writes, bindingsInvolved: bindings, staleRemovals: measured.staleRemovals, unacceptedBinds: measured.unacceptedBinds, maybeApplied: measured.maybeApplied };
   console.log(`${name}: G1 ${measured.g1}, G2 ${measured.g2} ${JSON.stringify(extra)}`);
 }
 

@@ -20,6 +20,16 @@
  * (a refused request's intent), and stale removals (op 3/4/5 arriving after an answered sign-in
  * and removing what it bound, with no removal of it under way).
  *
+ * A refused operation may still take effect: one answered 503 (or an event that threw) may have
+ * been recorded by the ledger first, and the ledger is what TPNS is reconciled to (docs/
+ * reliability.md, residual window 4). Such an operation (`maybeRecorded`) takes its place in
+ * answer order if it took effect. Every check first asks the accepted operations alone; what
+ * they do not explain it asks again of variants with some of the maybe-recorded operations on
+ * the token applied (the last MAX_MAYBE_PER_CHECK, every subset). Each check picks its own
+ * variant: a bound looser than one reading for the whole run, never looser than "accepted or
+ * maybe". An operation refused without a 503 (a 4xx) never takes effect. Tests that hold a
+ * refusal to "no effect" check TPNS's requests themselves (adversarial-scenarios.test.ts).
+ *
  * Ties at millisecond resolution (TPNS's `receivedAt` is Date.now()) count in the product's favour.
  */
 import type { RequestLogEntry } from '../../../local/tpns-emulator/index.js';
@@ -53,12 +63,20 @@ export interface OpRecord {
   startedAt: number;
   /** Date.now() when the last attempt was answered (accepted or finally refused); undefined while running. */
   answeredAt?: number;
-  /** Position in answer order (accepted operations only). */
+  /** Position in answer order (accepted and refused operations). */
   answerSeq?: number;
   status: 'running' | 'accepted' | 'refused';
   /** HTTP status (or `event`/`thrown`) of every attempt. */
   attempts: string[];
+  /** An attempt answered 503 or threw, so the ledger may have recorded it (window 4: the queue failing after the write, a lost answer, a bulk recorded in part). */
+  maybeRecorded?: boolean;
 }
+
+/** Refused, but maybe recorded: it may or may not take effect. */
+export const maybeApplied = (record: OpRecord) => record.status === 'refused' && record.maybeRecorded === true;
+
+/** Maybe-recorded operations a check tries in every combination (2^n variants, cached). */
+const MAX_MAYBE_PER_CHECK = 6;
 
 /** Started at or before `r` and not answered before it. */
 const underWayAt = (record: OpRecord, r: number) => record.startedAt <= r && (record.answeredAt === undefined || record.answeredAt >= r);
@@ -133,6 +151,8 @@ export interface Figures {
   unacceptedBinds: number;
   /** Requests removing what an operation answered before them bound (op 3/4/5), with no removal of it under way. */
   staleRemovals: number;
+  /** Tokens whose final state only a refused, maybe-recorded operation taking effect explains. */
+  maybeApplied: number;
   mismatches: { platform: string; token: string; expected: string[]; actual: string[] }[];
   violations: G2Violation[];
   /** TPNS write requests examined. */
@@ -150,6 +170,14 @@ export class Model {
   readonly #types = new Map<string, Set<number>>();
   /** (platform, token, account) -> accepted sign-ins of exactly that binding. */
   readonly #bindings = new Map<string, Stamp[]>();
+  /** (platform, token, account) -> refused, maybe-recorded sign-ins of exactly that binding. */
+  readonly #maybeBindings = new Map<string, Stamp[]>();
+  /** Refused, maybe-recorded operations in answer order, and the variants with some of them applied. */
+  readonly #records: readonly OpRecord[];
+  readonly #maybe: OpRecord[];
+  readonly #variants = new Map<string, Model>();
+  /** (platform, token) -> the accounts any operation asked to bind on it. */
+  readonly #askedOn = new Map<string, Set<string>>();
   /** Every operation (accepted, refused, running), indexed for the "under way" checks. */
   readonly #flightBind = new Map<string, OpRecord[]>();
   readonly #flightSignIn = new Map<string, { record: OpRecord; user: AccountKey }[]>();
@@ -159,8 +187,12 @@ export class Model {
   readonly devices: Device[] = [];
   readonly accounts = new Map<string, AccountKey>();
 
-  constructor(records: readonly OpRecord[]) {
-    const accepted = records.filter((record) => record.status === 'accepted').sort((a, b) => a.answerSeq! - b.answerSeq!);
+  /** `applied`: ids of maybe-recorded operations to count as taken effect (a variant). */
+  constructor(records: readonly OpRecord[], applied: ReadonlySet<number> = new Set()) {
+    this.#records = records;
+    const byAnswer = (a: OpRecord, b: OpRecord) => a.answerSeq! - b.answerSeq!;
+    this.#maybe = records.filter(maybeApplied).sort(byAnswer);
+    const accepted = records.filter((record) => record.status === 'accepted' || (applied.has(record.id) && maybeApplied(record))).sort(byAnswer);
     for (const record of records) {
       const { signIns, signOuts, deletions } = effects(record.spec);
       for (const device of [...signIns.map((item) => item.device), ...signOuts]) this.#noteDevice(device);
@@ -168,11 +200,18 @@ export class Model {
         this.accounts.set(accountId(user), user);
         push(this.#flightBind, bindingId(device.platform, device.token, user), record);
         push(this.#flightSignIn, tokenId(device.platform, device.token), { record, user });
+        const asked = this.#askedOn.get(tokenId(device.platform, device.token)) ?? new Set<string>();
+        this.#askedOn.set(tokenId(device.platform, device.token), asked.add(accountId(user)));
       }
       for (const device of signOuts) push(this.#flightSignOut, tokenId(device.platform, device.token), record);
       for (const user of deletions) {
         this.accounts.set(accountId(user), user);
         push(this.#flightDelete, accountId(user), record);
+      }
+    }
+    for (const record of this.#maybe) {
+      for (const { device, user } of effects(record.spec).signIns) {
+        push(this.#maybeBindings, bindingId(device.platform, device.token, user), { seq: record.answerSeq!, at: record.answeredAt! });
       }
     }
     for (const record of accepted) {
@@ -187,6 +226,32 @@ export class Model {
       for (const device of signOuts) push(this.#signOuts, tokenId(device.platform, device.token), stamp);
       for (const user of deletions) push(this.#deletions, accountId(user), stamp);
     }
+  }
+
+  /** The last MAX_MAYBE_PER_CHECK maybe-recorded operations answered before `r` that touch the token (or an account asked on it). */
+  #maybeOn(platform: string, token: string, r: number): OpRecord[] {
+    const asked = this.#askedOn.get(tokenId(platform, token)) ?? new Set<string>();
+    const touches = (record: OpRecord) => {
+      const { signIns, signOuts, deletions } = effects(record.spec);
+      const here = (device: Device) => device.platform === platform && device.token === token;
+      return signIns.some((item) => here(item.device)) || signOuts.some(here) || deletions.some((user) => asked.has(accountId(user)));
+    };
+    return this.#maybe.filter((record) => record.answeredAt! < r && touches(record)).slice(-MAX_MAYBE_PER_CHECK);
+  }
+
+  /** Whether some variant with a non-empty subset of `candidates` applied makes `holds` true. */
+  #explainedByMaybe(candidates: readonly OpRecord[], holds: (variant: Model) => boolean): boolean {
+    for (let mask = 1; mask < 1 << candidates.length; mask++) {
+      const ids = candidates.filter((_, index) => mask & (1 << index)).map((record) => record.id);
+      const key = ids.join(',');
+      let variant = this.#variants.get(key);
+      if (!variant) {
+        variant = new Model(this.#records, new Set(ids));
+        this.#variants.set(key, variant);
+      }
+      if (holds(variant)) return true;
+    }
+    return false;
   }
 
   #noteDevice(device: Device) {
@@ -211,13 +276,14 @@ export class Model {
   }
 
 
-  /** Accounts deleted (last accepted deletion after every accepted sign-in of them). */
+  /** Accounts deleted (last accepted deletion after every accepted or maybe-recorded sign-in of them). */
   erased(): AccountKey[] {
     const result: AccountKey[] = [];
+    const signIns = [...this.#bindings.entries(), ...this.#maybeBindings.entries()];
     for (const [id, deletions] of this.#deletions) {
       const last = deletions.at(-1)!;
       const key = this.accounts.get(id) ?? { account: id.split('\u0000')[1]!, accountType: Number(id.split('\u0000')[0]) };
-      const signedInAfter = [...this.#bindings.entries()].some(([binding, stamps]) => binding.endsWith(`\u0000${id}`) && stamps.some((stamp) => stamp.seq > last.seq));
+      const signedInAfter = signIns.some(([binding, stamps]) => binding.endsWith(`\u0000${id}`) && stamps.some((stamp) => stamp.seq > last.seq));
       if (!signedInAfter) result.push(key);
     }
     return result;
@@ -231,6 +297,8 @@ export class Model {
   figures(actual: (platform: Platform, token: string) => AccountKey[], tpnsTokens: readonly Device[], requests: readonly RequestLogEntry[], scope?: { tokens: Set<string>; accounts: Set<string> }): Figures {
     const show = (keys: readonly AccountKey[]) => keys.map((key) => `${key.accountType}:${key.account}`).sort();
     const mismatches: Figures['mismatches'] = [];
+    let explainedByMaybe = 0;
+    const holdsKey = (keys: readonly AccountKey[], key: AccountKey) => keys.some((held) => held.account === key.account && held.accountType === key.accountType);
     const devices = new Map(this.devices.map((device) => [tokenId(device.platform, device.token), device]));
     for (const device of tpnsTokens) {
       if (!scope || scope.tokens.has(tokenId(device.platform, device.token))) devices.set(tokenId(device.platform, device.token), device);
@@ -238,7 +306,12 @@ export class Model {
     for (const { platform, token } of devices.values()) {
       const expected = show(this.expected(platform, token));
       const held = show(actual(platform, token));
-      if (JSON.stringify(expected) !== JSON.stringify(held)) mismatches.push({ platform, token, expected, actual: held });
+      if (JSON.stringify(expected) === JSON.stringify(held)) continue;
+      if (this.#explainedByMaybe(this.#maybeOn(platform, token, Infinity), (variant) => JSON.stringify(show(variant.expected(platform, token))) === JSON.stringify(held))) {
+        explainedByMaybe += 1;
+        continue;
+      }
+      mismatches.push({ platform, token, expected, actual: held });
     }
 
     const violations: G2Violation[] = [];
@@ -261,7 +334,11 @@ export class Model {
               if (this.expected(platform, token, r).some((held) => held.account === key.account && held.accountType === key.accountType)) continue;
               const underWay = (this.#flightBind.get(bindingId(platform, token, key)) ?? []).some((record) => underWayAt(record, r));
               if (underWay) continue;
-              const everBound = lastBefore(this.#bindings.get(bindingId(platform, token, key)), r);
+              if (this.#explainedByMaybe(this.#maybeOn(platform, token, r), (variant) => holdsKey(variant.expected(platform, token, r), key))) continue;
+              // The latest sign-in that asked for this binding, accepted or maybe recorded.
+              const everBound = [lastBefore(this.#bindings.get(bindingId(platform, token, key)), r), lastBefore(this.#maybeBindings.get(bindingId(platform, token, key)), r)]
+                .filter((stamp) => stamp !== undefined)
+                .sort((a, b) => b.seq - a.seq)[0];
               const deletion = lastBefore(this.#deletions.get(accountId(key)), r);
               const kind = deletion && (!everBound || deletion.seq > everBound.seq) ? 'erased' : everBound ? 'superseded' : 'unaccepted';
               violations.push({ ...base, kind, token, account: key.account, accountType: key.accountType });
@@ -278,7 +355,9 @@ export class Model {
                 (this.#flightSignIn.get(tokenId(platform, token)) ?? []).some(
                   ({ record, user }) => underWayAt(record, r) && user.accountType === key.accountType && user.account !== key.account,
                 );
-              if (!underWay) violations.push({ ...base, kind: 'stale-removal', token, account: key.account, accountType: key.accountType });
+              if (underWay) continue;
+              if (this.#explainedByMaybe(this.#maybeOn(platform, token, r), (variant) => !holdsKey(variant.expected(platform, token, r), key))) continue;
+              violations.push({ ...base, kind: 'stale-removal', token, account: key.account, accountType: key.accountType });
             }
           }
         } else if (operatorType === 5) {
@@ -289,7 +368,8 @@ export class Model {
           if (underWay) continue;
           for (const device of this.devices) {
             if (device.platform !== platform) continue;
-            if (this.expected(platform, device.token, r).some((held) => held.account === key.account && held.accountType === key.accountType)) {
+            if (holdsKey(this.expected(platform, device.token, r), key)) {
+              if (this.#explainedByMaybe(this.#maybeOn(platform, device.token, r), (variant) => !holdsKey(variant.expected(platform, device.token, r), key))) continue;
               violations.push({ ...base, kind: 'stale-removal', token: device.token, account: key.account, accountType: key.accountType });
             }
           }
@@ -304,6 +384,7 @@ export class Model {
       g2: count('superseded', 'erased'),
       unacceptedBinds: count('unaccepted'),
       staleRemovals: count('stale-removal'),
+      maybeApplied: explainedByMaybe,
       mismatches,
       violations,
       writes,

@@ -186,11 +186,18 @@ export class World {
   #ids = 0;
   #answerSeq = 0;
 
+  /** Attempts per operation: a 503 / a thrown event is retried like its caller would (HTTP client with Retry-After, EventBridge). */
+  readonly maxAttempts: number;
+  /** The share of operations whose caller gives up at the first 503 (one attempt): the refusals that may have been recorded. */
+  readonly giveUpRate: number;
+
   constructor(
     readonly random: () => number,
-    /** Attempts per operation: a 503 / a thrown event is retried like its caller would (HTTP client with Retry-After, EventBridge). */
-    readonly maxAttempts = 6,
-  ) {}
+    { maxAttempts = 6, giveUpRate = 0 }: { maxAttempts?: number; giveUpRate?: number } = {},
+  ) {
+    this.maxAttempts = maxAttempts;
+    this.giveUpRate = giveUpRate;
+  }
 
   /** Waits for the operation's conflicting predecessors, runs it (with its caller's retries), records it. */
   async perform(spec: OpSpec, actor: string, options: PerformOptions = {}): Promise<OpRecord> {
@@ -200,7 +207,9 @@ export class World {
       this.records.push(record);
       const { kind, handler, event } = invocation(spec);
       let accepted: HttpResult | undefined;
-      for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      // Drawn only when some callers give up, so runs without them keep their sequences.
+      const attempts = this.giveUpRate > 0 && this.random() < this.giveUpRate ? 1 : this.maxAttempts;
+      for (let attempt = 1; attempt <= attempts; attempt++) {
         if (attempt > 1) {
           this.stats.retries += 1;
           await sleep(100 + this.random() * 300);
@@ -221,6 +230,9 @@ export class World {
         }
         const now = Date.now();
         record.attempts.push(outcome);
+        // The ledger may have recorded it before the 503 (docs/reliability.md, residual window 4:
+        // the queue failing after the write, a lost answer, a bulk recorded in part).
+        if (outcome === '503' || outcome === 'thrown') record.maybeRecorded = true;
         this.stats.answers[outcome] = (this.stats.answers[outcome] ?? 0) + 1;
         if (outcome === '200' || outcome === '202' || outcome === 'event') {
           record.answeredAt = now;
@@ -232,8 +244,9 @@ export class World {
         if (outcome !== '503' && outcome !== 'thrown') {
           this.unexpected.push(`${spec.kind} by ${actor}: ${outcome} ${JSON.stringify(http?.body).slice(0, 300)}`);
         }
-        if (attempt === this.maxAttempts || (outcome !== '503' && outcome !== 'thrown')) {
+        if (attempt === attempts || (outcome !== '503' && outcome !== 'thrown')) {
           record.answeredAt = now;
+          record.answerSeq = ++this.#answerSeq;
           record.status = 'refused';
           break;
         }
