@@ -4,7 +4,9 @@
  *
  * Why: on Node 24, `createHmac` with a Buffer key spends ~30 µs telling it from a KeyObject (the
  * check throws internally), against ~8 µs to make a KeyObject first (Node 20: ~5 µs either way).
- * SigV4 signs every request with a Buffer key, so a 10 000-item bulk paid ~1 s of CPU for it.
+ * SigV4 signs every request with a Buffer key: 10 000 signatures (signing key cached, as in a
+ * run) took 0.81-1.20 s of CPU with the SDK's hash and 0.57-0.76 s with this one, side by side
+ * in one process (ratio 0.61-0.71, 2026-12-03).
  * A new KeyObject per HMAC, no cache: it copies the key, so a reused buffer cannot go stale.
  */
 import { createHash, createHmac, createSecretKey } from 'node:crypto';
