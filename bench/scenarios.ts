@@ -5,7 +5,7 @@
  * The harness runs them, aggregates medians and reports; a scenario only measures. Adding a
  * figure: return it from its scenario, and give it a line in ./targets.ts if it is a headline.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { DIRECT_COOL_DOWN_MS } from '../lib/commands/direct-breaker.js';
@@ -490,5 +490,55 @@ const cold: Scenario = {
   },
 };
 
+/** A hash class as the SDK clients take it (their `sha256` option). */
+type HashClass = new (secret?: Uint8Array) => { update(data: string): void; digest(): Promise<Uint8Array> };
+
+/** SigV4's hashing of one request, sized like a ledger UpdateItem: the payload, the canonical request, one HMAC with the day's signing key. */
+const SIGNED_PAYLOAD = JSON.stringify({ TableName: 'tpns-account-sync-ledger', Key: { pk: { S: `token#android#${'a'.repeat(64)}` } }, UpdateExpression: 'SET #v = :v' });
+const CANONICAL_REQUEST = `POST\n/\n\ncontent-type:application/x-amz-json-1.0\nhost:dynamodb.us-east-1.amazonaws.com\nx-amz-date:20261203T000000Z\nx-amz-target:DynamoDB_20120810.UpdateItem\n\ncontent-type;host;x-amz-date;x-amz-target\n${'0'.repeat(64)}`;
+const STRING_TO_SIGN = `AWS4-HMAC-SHA256\n20261203T000000Z\n20261203/us-east-1/dynamodb/aws4_request\n${'0'.repeat(64)}`;
+
+async function signingCpuMs(Hash: HashClass, requests: number, signingKey: Uint8Array): Promise<number> {
+  const started = process.cpuUsage();
+  for (let i = 0; i < requests; i++) {
+    for (const data of [SIGNED_PAYLOAD, CANONICAL_REQUEST]) {
+      const hash = new Hash();
+      hash.update(data);
+      await hash.digest();
+    }
+    const hmac = new Hash(signingKey);
+    hmac.update(STRING_TO_SIGN);
+    await hmac.digest();
+  }
+  const used = process.cpuUsage(started);
+  return (used.user + used.system) / 1000;
+}
+
+/**
+ * signingCpuVsSdkHash: SigV4's per-request hashing with lib/config/sdk-sha256.ts over the same
+ * with the SDK's default hash, alternated in this process (a KeyObject HMAC key, not a Buffer).
+ */
+const signing: Scenario = {
+  name: 'signing',
+  rounds: (options) => options.runs,
+  run: async ({ options }) => {
+    const [{ DynamoDBClient }, { Sha256 }] = await Promise.all([import('@aws-sdk/client-dynamodb'), import('../lib/config/sdk-sha256.js')]);
+    const client = new DynamoDBClient({ region: 'us-east-1' });
+    const sdkHash = client.config.sha256 as HashClass;
+    client.destroy();
+    const requests = Math.max(1_000, options.items);
+    const signingKey = new Uint8Array(randomBytes(32));
+    await signingCpuMs(sdkHash, 200, signingKey); // warm both up
+    await signingCpuMs(Sha256, 200, signingKey);
+    let sdkMs = 0;
+    let oursMs = 0;
+    for (let half = 0; half < 2; half++) {
+      sdkMs += await signingCpuMs(sdkHash, requests / 2, signingKey);
+      oursMs += await signingCpuMs(Sha256, requests / 2, signingKey);
+    }
+    return { signingCpuVsSdkHash: oursMs / sdkMs, 'signing.requests': requests, 'signing.sdkHashCpuMs': sdkMs, 'signing.cpuMs': oursMs };
+  },
+};
+
 /** In the order a round runs them. */
-export const SCENARIOS: readonly Scenario[] = [bundles, bulk, removals, healthy, burst, warm, cold];
+export const SCENARIOS: readonly Scenario[] = [bundles, signing, bulk, removals, healthy, burst, warm, cold];

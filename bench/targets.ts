@@ -28,6 +28,7 @@ export const TARGETS = {
   warmP50VsPlainFetch: { scenario: 'warm', label: 'warm sign-in p50 / plain signed fetch of the op 2 call', op: 'report' },
   warmP50VsBareEquivalent: { scenario: 'warm', label: 'warm sign-in p50 / the same ledger write, TPNS call and SQS send done plainly', op: '<=', value: 1.15 },
   'coldFirstCallVsBareEquivalent.*': { scenario: 'cold', label: 'cold start (fresh process: import + first call) / the bare equivalent', op: '<=', value: 1.25 },
+  signingCpuVsSdkHash: { scenario: 'signing', label: "SigV4's per-request hashing: CPU with lib/config/sdk-sha256.ts / with the SDK's own hash", op: 'report' },
   'eagerKb.*': { scenario: 'bundles', label: 'eagerly loaded code, KB', op: '<', value: 150, unit: 'KB' },
   workerPeakRssMb: { scenario: 'bulk', label: 'worker container peak RSS during the admin bulk, MB', op: '<=', value: 128, unit: 'MB' },
   bulkCpuAtDeployedMemoryVsTimeout: cpuFits('bulk', 'admin bulk of 10 000 binds'),

@@ -24,6 +24,7 @@ const KEYS = [
   'verifyCallsPerSignInHealthy',
   'opCallsPerSignInBurst',
   'warmP50VsPlainFetch',
+  'signingCpuVsSdkHash',
   'warmP50VsBareEquivalent',
   ...FUNCTIONS.map((name) => `coldFirstCallVsBareEquivalent.${name}`),
   ...FUNCTIONS.map((name) => `eagerKb.${name}`),
