@@ -25,6 +25,7 @@ import type { ErasureReconcileKey, KeyQueue, OutgoingKeyMessage, ReconcileKey } 
 import { CLIENT_CODE, DEFAULT_RETRY_POLICY } from '../tpns/constants.js';
 import { TpnsError } from '../tpns/errors.js';
 import { retryDelay } from '../tpns/retry.js';
+import { chunk } from '../tpns/token-entries.js';
 import type { AccountRef, Platform, TpnsAccountApi } from '../tpns/types.js';
 import { sendOps } from './operations.js';
 import type { OpOutcome, PlannedOp } from './operations.js';
@@ -124,6 +125,27 @@ async function sendInWindow(c: Convergence, planned: readonly PlannedOp[], notAf
 }
 
 /**
+ * Decides and sends in groups of one TPNS call's worth (callGroups), as many groups at once as
+ * the client sends calls at once. Each group reads the ledger right before its own send, so a
+ * decision is never older than one group's read and a wait for a free call, however many keys
+ * there are: a 200-key slice read at once, then sent ten calls at a time, missed its window on a
+ * loaded machine, and every op went round again. `callsPerGroup` keeps the calls in flight
+ * within the client's concurrency. Waits for every group before it settles (a failure
+ * included): a caller gives leases back only once none of its sends can still start.
+ */
+async function eachDecision<T>(c: Convergence, groups: readonly T[][], decide: (group: T[]) => Promise<void>, callsPerGroup = 1): Promise<void> {
+  const limit = pLimit(Math.max(1, Math.floor(c.tpns.concurrency / callsPerGroup)));
+  const settled = await Promise.allSettled(groups.map((group) => limit(() => decide(group))));
+  const rejected = settled.find((outcome) => outcome.status === 'rejected');
+  if (rejected) throw rejected.reason;
+}
+
+/** Token keys by app, in groups of the tokens one call carries. */
+function callGroups(c: Convergence, ids: readonly string[], platformOf: (id: string) => Platform): string[][] {
+  return [...new Set(ids.map(platformOf))].flatMap((platform) => chunk(ids.filter((id) => platformOf(id) === platform), c.tpns.tokensPerCall));
+}
+
+/**
  * A holder sends only while its lease has at least this long to run: one TPNS request (5 s
  * timeout) and its bookkeeping. A stalled holder so never sends after a newer holder took over.
  */
@@ -181,17 +203,19 @@ export async function pushTokens(c: Convergence, leased: readonly WriteResult[],
     for (let attempt = 1; pending.length > 0; attempt++) {
       // Right before every send, the first included: the intent and the tombstones as they are now.
       // A writer that found the lease held may have recorded a newer intent: that one is sent.
-      const { lookup, notAfter } = await refreshHeld(c, held, pending, results);
-      pending = pending.filter((id) => held.has(id));
-      const planned: PlannedOp[] = [];
-      for (const id of pending) {
-        const { record } = held.get(id)!;
-        pushedV.set(id, record.v);
-        const ops = tokenOps(record.token, tokenIntent(record, lookup));
-        if (ops.length === 0) results.set(id, { status: 'applied' });
-        planned.push(...ops.map((op) => ({ owner: id, platform: record.platform, op })));
-      }
-      const owners = await sendInWindow(c, planned, notAfter, options.signal);
+      const owners = new Map<string, OpOutcome[]>();
+      await eachDecision(c, callGroups(c, pending, (id) => held.get(id)!.record.platform), async (group) => {
+        const { lookup, notAfter } = await refreshHeld(c, held, group, results);
+        const planned: PlannedOp[] = [];
+        for (const id of group.filter((id) => held.has(id))) {
+          const { record } = held.get(id)!;
+          pushedV.set(id, record.v);
+          const ops = tokenOps(record.token, tokenIntent(record, lookup));
+          if (ops.length === 0) results.set(id, { status: 'applied' });
+          planned.push(...ops.map((op) => ({ owner: id, platform: record.platform, op })));
+        }
+        for (const [id, outcomes] of await sendInWindow(c, planned, notAfter, options.signal)) owners.set(id, outcomes);
+      });
       for (const [id, outcomes] of owners) results.set(id, statusOf(outcomes));
       pending = [...owners.keys()].filter((id) => results.get(id)?.status === 'retry');
       if (pending.length === 0) break;
@@ -397,28 +421,31 @@ export async function verifyTokenKeys(c: Convergence, keys: readonly { key: Toke
   }
   await Promise.all(verdicts);
   if (repair.length === 0) return;
-  // Repair: under the lease, against the read-back when the intent is still the one compared.
-  const notAfter = sendWindowFrom(Date.now());
-  const claims = await Promise.all(repair.map(async (entry) => ({ ...entry, claim: await c.ledger.claim(entry.key) })));
-  const leased = claims.flatMap((entry) => (entry.claim ? [{ ...entry, claim: entry.claim }] : []));
-  const fresh = await c.ledger.getTombstones(refsOf(leased.map(({ claim }) => claim.record)));
-  const freshLookup = lookupIn(c.ledger, fresh);
-  const planned: PlannedOp[] = [];
-  for (const { claim } of leased) {
-    const { record } = claim;
-    const id = tokenKeyId(record);
-    const compared = records.get(id);
-    const readBack = compared && compared.v === record.v ? actual.get(id) : undefined;
-    planned.push(...tokenOps(record.token, tokenIntent(record, freshLookup), readBack).map((op) => ({ owner: id, platform: record.platform, op })));
-  }
-  let outcomes: Map<string, OpOutcome[]>;
-  try {
-    outcomes = await sendInWindow(c, planned, notAfter);
-  } finally {
-    await Promise.all(leased.map(({ claim }) => c.ledger.release(claim.record, claim.lease)));
-  }
-  for (const { key, attempt, claim } of claims) {
-    if (!claim) {
+  // Repair: under the lease, against the read-back when the intent is still the one compared;
+  // each group decided from its own claims (which read the records) right before its send.
+  const byId = new Map(repair.map((entry) => [tokenKeyId(entry.key), entry]));
+  const claims = new Map<string, WriteResult & { lease: Lease }>();
+  const outcomes = new Map<string, OpOutcome[]>();
+  await eachDecision(c, callGroups(c, [...byId.keys()], (id) => byId.get(id)!.key.platform), async (group) => {
+    const notAfter = sendWindowFrom(Date.now());
+    const leased = (await Promise.all(group.map((id) => c.ledger.claim(byId.get(id)!.key)))).flatMap((claim) => (claim ? [claim] : []));
+    for (const claim of leased) claims.set(tokenKeyId(claim.record), claim);
+    try {
+      const freshLookup = lookupIn(c.ledger, await c.ledger.getTombstones(refsOf(leased.map(({ record }) => record))));
+      const planned: PlannedOp[] = [];
+      for (const { record } of leased) {
+        const id = tokenKeyId(record);
+        const compared = records.get(id);
+        const readBack = compared && compared.v === record.v ? actual.get(id) : undefined;
+        planned.push(...tokenOps(record.token, tokenIntent(record, freshLookup), readBack).map((op) => ({ owner: id, platform: record.platform, op })));
+      }
+      for (const [id, outcome] of await sendInWindow(c, planned, notAfter)) outcomes.set(id, outcome);
+    } finally {
+      await Promise.all(leased.map(({ record, lease }) => c.ledger.release(record, lease)));
+    }
+  });
+  for (const { key, attempt } of repair) {
+    if (!claims.has(tokenKeyId(key))) {
       report.counts.leaseHeld += 1;
       report.messages.push(...keyMessages([tokenKeyOf(key)], { phase: 'verify', correlationId: sourceOf(tokenKeyOf(key)).correlationId, attempt, delaySeconds: LEASE_HELD_RETRY_SECONDS }));
       continue;
@@ -481,8 +508,6 @@ export async function forgetErasedAccount(c: Convergence, ref: AccountRef, view:
   return pending.length === 0;
 }
 
-/** Accounts decided from one fresh read and sent in its window: about five op 5 calls per app. */
-const ERASURE_SLICE = 100;
 /**
  * Accounts prepared at once (ledger reads, the index cleanup, TPNS asked where op 3 is needed).
  * One at a time, a worker batch of 2 000 erasures was a chain of ~8 000 round trips that ran past
@@ -527,12 +552,18 @@ export async function pushErasures(c: Convergence, refs: readonly AccountRef[], 
   if (rejected) throw rejected.reason;
   const prepared = settled.flatMap((outcome) => (outcome.status === 'fulfilled' && outcome.value ? [outcome.value] : []));
   const deadline = performance.now() + options.budgetMs;
-  for (let start = 0; start < prepared.length; start += ERASURE_SLICE) {
-    const sent = await sendErasures(c, prepared.slice(start, start + ERASURE_SLICE), { ...options, deadline });
-    for (const [id, status] of sent.results) results.set(id, status);
-    // The preparation's reason, if it had one, is the one kept.
-    for (const [id, status] of sent.unplanned) if (!unplanned.has(id)) unplanned.set(id, status);
-  }
+  // Op 5 takes at least as many accounts a call as the token ops take tokens; a slice calls once per app.
+  await eachDecision(
+    c,
+    chunk(prepared, c.tpns.tokensPerCall),
+    async (slice) => {
+      const sent = await sendErasures(c, slice, { ...options, deadline });
+      for (const [id, status] of sent.results) results.set(id, status);
+      // The preparation's reason, if it had one, is the one kept.
+      for (const [id, status] of sent.unplanned) if (!unplanned.has(id)) unplanned.set(id, status);
+    },
+    c.tpns.platforms.length,
+  );
   for (const [id, status] of unplanned) if (results.get(id)?.status !== 'failed') results.set(id, status);
   for (const ref of refs) {
     const id = c.ledger.digestOf(ref);

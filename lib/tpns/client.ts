@@ -75,6 +75,8 @@ interface CallCounter {
 
 export class TpnsClient implements TpnsAccountApi {
   readonly platforms: readonly Platform[];
+  readonly tokensPerCall: number;
+  readonly concurrency: number;
   // Private (#) fields are not enumerable: credentials never reach JSON.stringify, util.inspect or logs.
   readonly #settings: ClientSettings;
   readonly #onEvent: ((event: TpnsClientEvent) => void) | undefined;
@@ -83,6 +85,8 @@ export class TpnsClient implements TpnsAccountApi {
     this.#settings = resolveClientSettings(options);
     this.#onEvent = options.onEvent;
     this.platforms = Object.freeze(Object.keys(this.#settings.apps) as Platform[]);
+    this.tokensPerCall = Math.min(this.#settings.chunkSize, MAX_TOKENS_PER_TOKEN_ACCOUNTS_CALL);
+    this.concurrency = this.#settings.concurrency;
   }
 
   /** op 2: each token now belongs to this account only (per account type; see token-entries.ts for duplicates). */
@@ -182,7 +186,7 @@ export class TpnsClient implements TpnsAccountApi {
       platform,
       operatorType,
       entries.map(({ indexes, ...wire }) => ({ wire, indexes })),
-      Math.min(this.#settings.chunkSize, MAX_TOKENS_PER_TOKEN_ACCOUNTS_CALL),
+      this.tokensPerCall,
       (token_accounts) => ({ operator_type: operatorType, platform, token_accounts }),
       items.map(({ token }) => ({ token })),
       options,

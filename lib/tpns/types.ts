@@ -163,6 +163,10 @@ export interface TokenAccountsResult {
 export interface TpnsAccountApi {
   /** Platforms with credentials. */
   readonly platforms: readonly Platform[];
+  /** Tokens any op 2, 3 or 4 call can carry (the least of their limits): more are split into several calls. */
+  readonly tokensPerCall: number;
+  /** Calls in flight at once per operation. */
+  readonly concurrency: number;
   /** op 2: each token now belongs to this account only (overwrite). */
   bind(platform: Platform, bindings: Binding[], options?: CallOptions): Promise<OperationResult>;
   /** op 3: remove the listed accounts from each token. */

@@ -15,7 +15,7 @@ import { keyLetter } from '../../../lib/queue/dead-letter.js';
 import type { KeyMessage, ReconcileKey } from '../../../lib/queue/messages.js';
 import { SqsKeyQueue } from '../../../lib/queue/sqs-key-queue.js';
 import { nextVersion } from '../../../lib/ledger/records.js';
-import { MAX_PUSH_ATTEMPTS } from '../../../lib/convergence/reconciler.js';
+import { MAX_PUSH_ATTEMPTS, SEND_WINDOW_MS } from '../../../lib/convergence/reconciler.js';
 import { STEP_KEYS, reconcileBatch, reserveOf } from '../../../lib/worker/reconcile-batch.js';
 import { logger } from '../../../lib/observability/logger.js';
 import { captureOutput } from '../../support/output.js';
@@ -191,6 +191,25 @@ describe('pushing', () => {
     expect(binds.flatMap(tokensOf).sort()).toEqual([...tokens].sort());
     const verifies = (await followUps(...messages.map((message) => message.correlationId))).flatMap(({ message }) => (message.phase === 'verify' ? message.keys : []));
     expect(verifies).toHaveLength(250);
+  });
+
+  it(`sends all of a ${STEP_KEYS}-key step when TPNS is slow: each call's keys are read right before it, never a send window (${SEND_WINDOW_MS} ms) earlier`, async () => {
+    // 10 calls, 4 at a time (TPNS_CONCURRENCY's default), each answered 700 ms late: the third
+    // round starts 1.4 s after the first. Decided from one read of the whole step, its 40 keys
+    // would miss their window and be queued again.
+    expect(h.runtime.tpns.concurrency).toBe(4);
+    h.stack.tpns.injectFault({ kind: 'latency', latencyMs: 700, path: 'batchoperate' });
+    const tokens = Array.from({ length: STEP_KEYS }, (_, i) => fresh(`tok-slow-${i}`));
+    await Promise.all(tokens.map((token, i) => recorded(token, `slow-${i}`)));
+    const messages = Array.from({ length: STEP_KEYS / 20 }, (_, m) => keyMessage('push', tokens.slice(m * 20, m * 20 + 20).map((token) => tokenKey(token))));
+    expect(await failedIds(run(messages).response)).toEqual([]);
+    const binds = batchCalls(h.stack, 2);
+    expect(binds.flatMap(tokensOf).sort()).toEqual([...tokens].sort());
+    const arrivals = binds.map((entry) => entry.receivedAt);
+    expect(Math.max(...arrivals) - Math.min(...arrivals)).toBeGreaterThan(SEND_WINDOW_MS);
+    const queued = (await followUps(...messages.map((message) => message.correlationId))).map(({ message }) => message);
+    expect(queued.filter((message) => message.phase !== 'verify')).toEqual([]);
+    expect(queued.flatMap((message) => (message.phase === 'verify' ? message.keys : []))).toHaveLength(STEP_KEYS);
   });
 
   it('pushes a key named by several messages of the batch once, and queues one read-back of each key', async () => {
