@@ -158,9 +158,9 @@ type Held = Map<string, WriteResult & { lease: Lease }>;
  * whose lease is no longer ours or too close to its end. Returns the tombstone lookup.
  */
 async function refreshHeld(c: Convergence, held: Held, ids: readonly string[], results: Map<string, PushStatus>): Promise<{ lookup: TombstoneLookup; notAfter: number }> {
-  const notAfter = sendWindowFrom(Date.now());
   const asked = refsOf(ids.map((id) => held.get(id)!.record));
-  const { records, tombstones } = await c.ledger.readForPush(ids.map((id) => held.get(id)!.record), asked);
+  const { records, tombstones, sentAt } = await c.ledger.readForPush(ids.map((id) => held.get(id)!.record), asked);
+  const notAfter = sendWindowFrom(sentAt);
   const askedDigests = new Set(asked.map((ref) => c.ledger.digestOf(ref)));
   const now = Date.now();
   for (const id of ids) {

@@ -275,11 +275,15 @@ export class DynamoLedger {
 
   /**
    * What a push needs right before it sends, in one strongly consistent BatchGetItem: the tokens'
-   * records and the tombstones of the accounts named (tombstones by digest).
+   * records and the tombstones of the accounts named (tombstones by digest). `sentAt` (epoch ms):
+   * when its first request left for DynamoDB, after any wait for LEDGER_CONCURRENCY. What it read
+   * is no older than that, so a send window counts from there, not from a wait in this process.
    */
-  async readForPush(keys: readonly TokenKey[], refs: readonly AccountRef[]): Promise<{ records: Map<string, TokenRecord>; tombstones: Map<string, Tombstone> }> {
+  async readForPush(keys: readonly TokenKey[], refs: readonly AccountRef[]): Promise<{ records: Map<string, TokenRecord>; tombstones: Map<string, Tombstone>; sentAt: number }> {
     const digests = [...new Set(refs.map((ref) => this.digestOf(ref)))];
-    const items = await this.#batchGet([...keys.map((key) => ({ pk: tokenPk(key), sk: TOKEN_SK })), ...digests.map((digest) => ({ pk: `E#${digest}`, sk: '#' }))]);
+    let sentAt = Number.POSITIVE_INFINITY;
+    const onSend = (at: number) => (sentAt = Math.min(sentAt, at));
+    const items = await this.#batchGet([...keys.map((key) => ({ pk: tokenPk(key), sk: TOKEN_SK })), ...digests.map((digest) => ({ pk: `E#${digest}`, sk: '#' }))], false, onSend);
     const records = new Map<string, TokenRecord>();
     const tombstones = new Map<string, Tombstone>();
     for (const item of items) {
@@ -291,7 +295,8 @@ export class DynamoLedger {
         tombstones.set(tombstone.digest, tombstone);
       }
     }
-    return { records, tombstones };
+    // No request at all (nothing asked): nothing was read, any moment is as old.
+    return { records, tombstones, sentAt: Number.isFinite(sentAt) ? sentAt : Date.now() };
   }
 
   /** Takes the token's push lease; undefined when another holder has it (or the token has no record). */
@@ -609,16 +614,18 @@ export class DynamoLedger {
     return answer.Attributes ?? {};
   }
 
-  async #batchGet(keys: readonly Item[], parallel = false): Promise<Item[]> {
+  /** `onSend`: told when each request leaves for DynamoDB (past the concurrency limit, so after any wait for it). */
+  async #batchGet(keys: readonly Item[], parallel = false, onSend?: (at: number) => void): Promise<Item[]> {
     const { sdk, client } = await this.#client();
     const call = async (chunk: Item[]): Promise<Item[]> => {
       const found: Item[] = [];
       let pending = chunk;
       for (let round = 0; pending.length > 0; round++) {
         if (round === MAX_UNPROCESSED_ROUNDS) throw new LedgerUnavailableError('DynamoDB kept keys of a BatchGetItem unprocessed');
-        const answer = await client.send(
-          new sdk.BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
-        );
+        const command = new sdk.BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } });
+        // 'build' runs after the client's 'initialize' step, where LEDGER_CONCURRENCY waits.
+        if (onSend) command.middlewareStack.add((next) => (args) => (onSend(Date.now()), next(args)), { step: 'build' });
+        const answer = await client.send(command);
         found.push(...(answer.Responses?.[this.tableName] ?? []));
         pending = (answer.UnprocessedKeys?.[this.tableName]?.Keys as Item[] | undefined) ?? [];
         if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));

@@ -276,6 +276,27 @@ describe('the ledger against the proxy', () => {
       process.env = saved;
     }
   });
+
+  it("dates a push's read from when its request left, after its wait for a free call: a send window does not count that wait", async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, dynamo.env);
+    try {
+      const ledger = new DynamoLedger({ tableName: dynamo.tableName, erasureKey: 'test-key', retentionDays: 30 });
+      const key = { platform: 'android' as const, token: 'sent-at' };
+      await ledger.recordSignIn(key, { account: 'sent-at-user' }, { claim: false });
+      // Every call slot held for 400 ms: the read waits for one.
+      dynamo.faults.add({ kind: 'latency', latencyMs: 400, operation: 'GetItem' });
+      const blockers = Promise.all(Array.from({ length: LEDGER_CONCURRENCY }, (_, i) => ledger.getToken({ platform: 'android', token: `busy-${i}` })));
+      const asked = Date.now();
+      const read = await ledger.readForPush([key], [{ account: 'sent-at-user' }]);
+      await blockers;
+      expect(read.records.get('android:sent-at')?.entries).toMatchObject([{ account: 'sent-at-user' }]);
+      expect(read.sentAt - asked).toBeGreaterThanOrEqual(300);
+      expect(read.sentAt).toBeLessThanOrEqual(Date.now());
+    } finally {
+      process.env = saved;
+    }
+  });
 });
 
 describe('the ledger and unprocessed batch keys', () => {
