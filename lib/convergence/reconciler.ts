@@ -159,7 +159,8 @@ type Held = Map<string, WriteResult & { lease: Lease }>;
  */
 async function refreshHeld(c: Convergence, held: Held, ids: readonly string[], results: Map<string, PushStatus>): Promise<{ lookup: TombstoneLookup; notAfter: number }> {
   const asked = refsOf(ids.map((id) => held.get(id)!.record));
-  const { records, tombstones, sentAt } = await c.ledger.readForPush(ids.map((id) => held.get(id)!.record), asked);
+  const { value, sentAt } = await c.ledger.timed(() => c.ledger.readForPush(ids.map((id) => held.get(id)!.record), asked));
+  const { records, tombstones } = value;
   const notAfter = sendWindowFrom(sentAt);
   const askedDigests = new Set(asked.map((ref) => c.ledger.digestOf(ref)));
   const now = Date.now();
@@ -427,8 +428,8 @@ export async function verifyTokenKeys(c: Convergence, keys: readonly { key: Toke
   const claims = new Map<string, WriteResult & { lease: Lease }>();
   const outcomes = new Map<string, OpOutcome[]>();
   await eachDecision(c, callGroups(c, [...byId.keys()], (id) => byId.get(id)!.key.platform), async (group) => {
-    const notAfter = sendWindowFrom(Date.now());
-    const leased = (await Promise.all(group.map((id) => c.ledger.claim(byId.get(id)!.key)))).flatMap((claim) => (claim ? [claim] : []));
+    const { value: leased, sentAt } = await c.ledger.timed(async () => (await Promise.all(group.map((id) => c.ledger.claim(byId.get(id)!.key)))).flatMap((claim) => (claim ? [claim] : [])));
+    const notAfter = sendWindowFrom(sentAt);
     for (const claim of leased) claims.set(tokenKeyId(claim.record), claim);
     try {
       const freshLookup = lookupIn(c.ledger, await c.ledger.getTombstones(refsOf(leased.map(({ record }) => record))));
@@ -577,10 +578,10 @@ async function sendErasures(c: Convergence, slice: readonly PreparedErasure[], o
   const results = new Map<string, PushStatus>();
   /** Accounts of the slice with an app that could not be planned: retried. */
   const unplanned = new Map<string, PushStatus>();
-  const notAfter = sendWindowFrom(Date.now());
   const views = new Map<string, { ref: AccountRef; view: ErasureView }>();
   const planned: PlannedOp[] = [];
-  const fresh = await Promise.all(slice.map(async (entry) => ({ ...entry, view: await erasureView(c, entry.ref) })));
+  const { value: fresh, sentAt } = await c.ledger.timed(() => Promise.all(slice.map(async (entry) => ({ ...entry, view: await erasureView(c, entry.ref) }))));
+  const notAfter = sendWindowFrom(sentAt);
   for (const { id, ref, held, view } of fresh) {
     if (!view) continue;
     views.set(id, { ref, view });
@@ -653,8 +654,8 @@ async function verifyErasure(c: Convergence, key: ErasureReconcileKey, attempt: 
   // TPNS first, then the ledger: a sign-in recorded in between counts as allowed, never removed.
   const apps = erasedApps(c, first);
   const heldByApp = new Map(await Promise.all(apps.map(async (platform) => [platform, (await c.tpns.tokensOfAccounts(platform, [ref], { retryBudgetMs: 0 }))[0]?.tokens ?? []] as const)));
-  const notAfter = sendWindowFrom(Date.now());
-  const view = await erasureView(c, ref);
+  const { value: view, sentAt } = await c.ledger.timed(() => erasureView(c, ref));
+  const notAfter = sendWindowFrom(sentAt);
   if (!view) return;
   const forgotten = await forgetErasedAccount(c, ref, view);
   const planned: PlannedOp[] = [];

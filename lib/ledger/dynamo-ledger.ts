@@ -20,6 +20,7 @@
  * `@aws-sdk/lib-dynamodb` is imported on first use (off the cold-start path of code that never
  * touches the table); the SDK finds the endpoint itself (AWS_ENDPOINT_URL_DYNAMODB locally).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHmac, randomUUID } from 'node:crypto';
 import type { DynamoDBDocumentClient, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type * as LibDynamoDb from '@aws-sdk/lib-dynamodb';
@@ -142,6 +143,8 @@ function toTombstone(item: Item): Tombstone {
  * its request (memory) and the SDK warning on stderr. Here they wait as plain closures.
  */
 export const LEDGER_CONCURRENCY = 48;
+/** Within timed(): the moment the first DynamoDB request of its reads left (p-limit keeps the async context). */
+const firstSend = new AsyncLocalStorage<{ at: number }>();
 
 export class DynamoLedger {
   readonly tableName: string;
@@ -275,15 +278,11 @@ export class DynamoLedger {
 
   /**
    * What a push needs right before it sends, in one strongly consistent BatchGetItem: the tokens'
-   * records and the tombstones of the accounts named (tombstones by digest). `sentAt` (epoch ms):
-   * when its first request left for DynamoDB, after any wait for LEDGER_CONCURRENCY. What it read
-   * is no older than that, so a send window counts from there, not from a wait in this process.
+   * records and the tombstones of the accounts named (tombstones by digest).
    */
-  async readForPush(keys: readonly TokenKey[], refs: readonly AccountRef[]): Promise<{ records: Map<string, TokenRecord>; tombstones: Map<string, Tombstone>; sentAt: number }> {
+  async readForPush(keys: readonly TokenKey[], refs: readonly AccountRef[]): Promise<{ records: Map<string, TokenRecord>; tombstones: Map<string, Tombstone> }> {
     const digests = [...new Set(refs.map((ref) => this.digestOf(ref)))];
-    let sentAt = Number.POSITIVE_INFINITY;
-    const onSend = (at: number) => (sentAt = Math.min(sentAt, at));
-    const items = await this.#batchGet([...keys.map((key) => ({ pk: tokenPk(key), sk: TOKEN_SK })), ...digests.map((digest) => ({ pk: `E#${digest}`, sk: '#' }))], false, onSend);
+    const items = await this.#batchGet([...keys.map((key) => ({ pk: tokenPk(key), sk: TOKEN_SK })), ...digests.map((digest) => ({ pk: `E#${digest}`, sk: '#' }))]);
     const records = new Map<string, TokenRecord>();
     const tombstones = new Map<string, Tombstone>();
     for (const item of items) {
@@ -295,8 +294,20 @@ export class DynamoLedger {
         tombstones.set(tombstone.digest, tombstone);
       }
     }
-    // No request at all (nothing asked): nothing was read, any moment is as old.
-    return { records, tombstones, sentAt: Number.isFinite(sentAt) ? sentAt : Date.now() };
+    return { records, tombstones };
+  }
+
+  /**
+   * Runs `reads` (calls of this ledger) and says when the first DynamoDB request among them left
+   * this process, past its wait for LEDGER_CONCURRENCY: nothing they read is older than that, so
+   * a send window decided from them counts from there, not from a wait in this process. Without
+   * any request, from when `reads` started.
+   */
+  async timed<T>(reads: () => Promise<T>): Promise<{ value: T; sentAt: number }> {
+    const clock = { at: Number.POSITIVE_INFINITY };
+    const started = Date.now();
+    const value = await firstSend.run(clock, reads);
+    return { value, sentAt: Number.isFinite(clock.at) ? clock.at : started };
   }
 
   /** Takes the token's push lease; undefined when another holder has it (or the token has no record). */
@@ -603,6 +614,15 @@ export class DynamoLedger {
       const dynamo = new base.DynamoDBClient({ ...SDK_CLIENT_OPTIONS, ...(this.#options.maxAttempts ? { maxAttempts: this.#options.maxAttempts } : {}) });
       const limit = pLimit(LEDGER_CONCURRENCY);
       dynamo.middlewareStack.add((next) => (args) => limit(() => next(args)), { step: 'initialize', name: 'ledgerConcurrency' });
+      // 'build' comes after 'initialize': the request has its slot and is about to leave (timed()).
+      dynamo.middlewareStack.add(
+        (next) => (args) => {
+          const clock = firstSend.getStore();
+          if (clock) clock.at = Math.min(clock.at, Date.now());
+          return next(args);
+        },
+        { step: 'build', name: 'ledgerFirstSend' },
+      );
       return { sdk, client: sdk.DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }) };
     });
     return this.#connection;
@@ -614,18 +634,16 @@ export class DynamoLedger {
     return answer.Attributes ?? {};
   }
 
-  /** `onSend`: told when each request leaves for DynamoDB (past the concurrency limit, so after any wait for it). */
-  async #batchGet(keys: readonly Item[], parallel = false, onSend?: (at: number) => void): Promise<Item[]> {
+  async #batchGet(keys: readonly Item[], parallel = false): Promise<Item[]> {
     const { sdk, client } = await this.#client();
     const call = async (chunk: Item[]): Promise<Item[]> => {
       const found: Item[] = [];
       let pending = chunk;
       for (let round = 0; pending.length > 0; round++) {
         if (round === MAX_UNPROCESSED_ROUNDS) throw new LedgerUnavailableError('DynamoDB kept keys of a BatchGetItem unprocessed');
-        const command = new sdk.BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } });
-        // 'build' runs after the client's 'initialize' step, where LEDGER_CONCURRENCY waits.
-        if (onSend) command.middlewareStack.add((next) => (args) => (onSend(Date.now()), next(args)), { step: 'build' });
-        const answer = await client.send(command);
+        const answer = await client.send(
+          new sdk.BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
+        );
         found.push(...(answer.Responses?.[this.tableName] ?? []));
         pending = (answer.UnprocessedKeys?.[this.tableName]?.Keys as Item[] | undefined) ?? [];
         if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
