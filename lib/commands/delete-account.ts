@@ -3,15 +3,16 @@
  * on EVERY configured app (Android and iOS are separate TPNS apps), read back later on each.
  */
 import pLimit from 'p-limit';
-import { followUps, pushErasures } from '../convergence/reconciler.js';
-import type { PushStatus } from '../convergence/reconciler.js';
+import { followUps } from '../convergence/push.js';
+import { pushErasures } from '../convergence/erasures.js';
+import type { PushStatus } from '../convergence/push.js';
 import { LedgerUnavailableError, tokenKeyId } from '../ledger/records.js';
 import { erasureKeyOf, keyMessages } from '../queue/messages.js';
 import { INTERACTIVE_RETRY_BUDGET_MS } from '../tpns/constants.js';
 import type { AccountRef } from '../tpns/types.js';
 import { answerOf } from './answer.js';
 import type { Answer, CommandMeta, Failure } from './answer.js';
-import type { Convergence } from '../convergence/reconciler.js';
+import type { Convergence } from '../convergence/push.js';
 import { accountRef } from './schemas.js';
 import type { AccountRefInput, BulkDeleteAccountsInput } from './schemas.js';
 import { BULK_RECORD_CONCURRENCY, DIRECT_DEADLINE_MS, DIRECT_ITEM_LIMIT, LEASE_WAIT_MS, configuredPlatforms } from './work.js';

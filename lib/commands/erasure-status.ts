@@ -1,7 +1,7 @@
 /** An account deletion's receipt: requested, applied on each app, verified empty by read-back. */
 import type { ErasureApp, ErasureState } from '../ledger/records.js';
 import type { Platform } from '../tpns/types.js';
-import type { Convergence } from '../convergence/reconciler.js';
+import type { Convergence } from '../convergence/push.js';
 import { accountRef } from './schemas.js';
 import type { AccountRefInput } from './schemas.js';
 

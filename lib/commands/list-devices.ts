@@ -5,7 +5,7 @@
 import { tokenIntent } from '../convergence/rule.js';
 import type { DeviceState } from '../ledger/records.js';
 import type { Platform } from '../tpns/types.js';
-import type { Convergence } from '../convergence/reconciler.js';
+import type { Convergence } from '../convergence/push.js';
 import { accountRef } from './schemas.js';
 import type { AccountRefInput } from './schemas.js';
 import { configuredPlatforms } from './work.js';

@@ -2,7 +2,7 @@
 import pLimit from 'p-limit';
 import { answerOf } from './answer.js';
 import type { Answer, CommandMeta } from './answer.js';
-import type { Convergence } from '../convergence/reconciler.js';
+import type { Convergence } from '../convergence/push.js';
 import type { BulkUnbindTokensInput, DeviceInput } from './schemas.js';
 import { BULK_RECORD_CONCURRENCY, DIRECT_ITEM_LIMIT, assertConfigured, pushRecorded, queueRecorded } from './work.js';
 

@@ -5,8 +5,8 @@
  * tokens whose lease another push holds for longer than the wait, are queued as keys to push (202).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SEND_WINDOW_MS, followUps, pushTokens } from '../convergence/reconciler.js';
-import type { PushStatus } from '../convergence/reconciler.js';
+import { SEND_WINDOW_MS, followUps, pushTokens } from '../convergence/push.js';
+import type { PushStatus } from '../convergence/push.js';
 import type { WriteResult } from '../ledger/dynamo-ledger.js';
 import { LedgerUnavailableError, tokenKeyId } from '../ledger/records.js';
 import type { TokenRecord } from '../ledger/records.js';
@@ -17,7 +17,7 @@ import { TpnsConfigError, TpnsPlatformNotConfiguredError } from '../tpns/errors.
 import type { Platform, TpnsAccountApi } from '../tpns/types.js';
 import type { CommandMeta, Failure, Tally } from './answer.js';
 import { isStrugglingCode } from './direct-breaker.js';
-import type { Convergence } from '../convergence/reconciler.js';
+import type { Convergence } from '../convergence/push.js';
 
 /** How long a request may wait for a lease and for TPNS. */
 export interface PushOptions {

@@ -3,7 +3,7 @@
  * same Lambda container: the TPNS client, the intent ledger, the key queue and the settings.
  */
 import { DirectBreaker } from '../commands/direct-breaker.js';
-import type { Convergence } from '../convergence/reconciler.js';
+import type { Convergence } from '../convergence/push.js';
 import { DynamoLedger } from '../ledger/dynamo-ledger.js';
 import { logger } from '../observability/logger.js';
 import { recordTpnsEvent } from '../observability/metrics.js';

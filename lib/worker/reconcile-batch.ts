@@ -9,7 +9,8 @@
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { emptyReport, PUSH_SLICE, pushErasureKeys, pushTokenKeys, verifyErasureKeys, verifyTokenKeys } from '../convergence/reconciler.js';
-import type { BatchReport, Convergence, SourceOf } from '../convergence/reconciler.js';
+import type { Convergence } from '../convergence/push.js';
+import type { BatchReport, SourceOf } from '../convergence/reconciler.js';
 import { tokenKeyId } from '../ledger/records.js';
 import { logger } from '../observability/logger.js';
 import { invalidMessageLetter } from '../queue/dead-letter.js';

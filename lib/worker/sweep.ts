@@ -10,7 +10,7 @@
  * deletion whose work was lost is pushed again (op 5 on every app that has not verified it).
  */
 import * as z from 'zod/mini';
-import type { Convergence } from '../convergence/reconciler.js';
+import type { Convergence } from '../convergence/push.js';
 import { logger } from '../observability/logger.js';
 import { metrics, MetricUnit } from '../observability/metrics.js';
 import { erasureKeyOf, keyMessages, tokenKeyOf } from '../queue/messages.js';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { listDevices } from '../../../lib/commands/list-devices.js';
 import { signIn } from '../../../lib/commands/sign-in.js';
 import { LEASE_WAIT_MS } from '../../../lib/commands/work.js';
-import { pushTokens } from '../../../lib/convergence/reconciler.js';
+import { pushTokens } from '../../../lib/convergence/push.js';
 import { LEASE_MS } from '../../../lib/ledger/dynamo-ledger.js';
 import { loadConfig } from '../../../lib/config/config.js';
 import { createRuntime } from '../../../lib/config/runtime.js';
