@@ -38,13 +38,13 @@ export interface ConvergenceSettings {
 export const LEASE_HELD_RETRY_SECONDS = 2;
 
 /**
- * A send starts at most this long after the ledger read it was decided from began (what was
- * not sent by then is retried after a fresh read). No longer than any writer's wait for a held lease or
+ * A send starts at most this long after the ledger read it was decided from left for DynamoDB
+ * (DynamoLedger.timed; what was not sent by then is retried after a fresh read). No longer than any writer's wait for a held lease or
  * an unapplied erasure (lib/commands/work.ts LEASE_WAIT_MS 1.5 s, Cognito 1 s): a writer that
  * gives up waiting answers after every send decided before its write has started.
  */
 export const SEND_WINDOW_MS = 1_000;
-export const sendWindowFrom = (readStartedAt: number): number => readStartedAt + SEND_WINDOW_MS;
+export const sendWindowFrom = (readSentAt: number): number => readSentAt + SEND_WINDOW_MS;
 
 export interface Convergence {
   tpns: TpnsAccountApi;
