@@ -597,9 +597,8 @@ export class DynamoLedger {
 
   #client(): Promise<Connection> {
     this.#connection ??= Promise.all([import('@aws-sdk/client-dynamodb'), import('@aws-sdk/util-dynamodb'), import('../config/sdk-sha256.js')]).then(([sdk, codec, { SDK_CLIENT_OPTIONS }]) => {
-      // cacheMiddleware: the stack is resolved once per command type, not per request; nothing
-      // here changes a command's middleware (both additions below are on the client, before any send).
-      const client = new sdk.DynamoDBClient({ ...SDK_CLIENT_OPTIONS, cacheMiddleware: true, ...(this.#options.maxAttempts ? { maxAttempts: this.#options.maxAttempts } : {}) });
+      // SDK_CLIENT_OPTIONS caches resolved middleware: both additions below are on the client, before any send.
+      const client = new sdk.DynamoDBClient({ ...SDK_CLIENT_OPTIONS, ...(this.#options.maxAttempts ? { maxAttempts: this.#options.maxAttempts } : {}) });
       const limit = pLimit(LEDGER_CONCURRENCY);
       client.middlewareStack.add((next) => (args) => limit(() => next(args)), { step: 'initialize', name: 'ledgerConcurrency' });
       // 'build' comes after 'initialize': the request has its slot and is about to leave (timed()).
