@@ -4,6 +4,7 @@
  * called with SQS events built from v2 key messages. What it answers (batchItemFailures), what it
  * sends to TPNS, what it queues next and what it dead-letters.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { listDevices } from '../../../lib/commands/list-devices.js';
@@ -211,6 +212,45 @@ describe('pushing', () => {
     const queued = (await followUps(...messages.map((message) => message.correlationId))).map(({ message }) => message);
     expect(queued.filter((message) => message.phase !== 'verify')).toEqual([]);
     expect(queued.flatMap((message) => (message.phase === 'verify' ? message.keys : []))).toHaveLength(STEP_KEYS);
+  });
+
+  it('fails a step whose one call group cannot read the ledger only once the other group\'s slow call was answered, holding every lease until then', async () => {
+    // Two call groups of 20 decided at once (TPNS concurrency 4): the first BatchGetItem to
+    // arrive passes and its group's call is held 1.5 s; every SDK attempt of the other fails.
+    const LATENCY_MS = 1_500;
+    const tokens = Array.from({ length: 40 }, (_, i) => fresh(`tok-halfread-${i}`));
+    await Promise.all(tokens.map((token, i) => recorded(token, `halfread-${i}`)));
+    const attempts = await new DynamoDBClient({}).config.maxAttempts();
+    h.stack.dynamo.faults.add({ kind: 'InternalServerError', operation: 'BatchGetItem', after: 1, count: attempts });
+    h.stack.tpns.injectFault({ kind: 'latency', latencyMs: LATENCY_MS, path: 'batchoperate' });
+    const messages = [keyMessage('push', tokens.slice(0, 20).map((token) => tokenKey(token))), keyMessage('push', tokens.slice(20).map((token) => tokenKey(token)))];
+    const { records, response } = run(messages);
+    let answeredAt: number | undefined;
+    const answered = response.finally(() => {
+      answeredAt = Date.now();
+    });
+    // One token of each group, watched while the step runs (GetItem: the fault is on BatchGetItem).
+    const watched = [tokens[0]!, tokens[20]!].map((token) => ({ platform: 'android' as const, token }));
+    const samples: { from: number; to: number; held: number }[] = [];
+    while (answeredAt === undefined) {
+      const from = Date.now();
+      const held = (await Promise.all(watched.map((key) => h.runtime.ledger.getToken(key)))).filter((record) => record?.lease).length;
+      samples.push({ from, to: Date.now(), held });
+      await sleep(50);
+    }
+    expect((await failedIds(answered)).sort()).toEqual(records.map((record) => record.messageId).sort());
+    // The emulator logs a call once it answered it: wait for it, should the step have answered first.
+    for (const until = Date.now() + 2 * LATENCY_MS; batchCalls(h.stack, 2).length === 0 && Date.now() < until; ) await sleep(50);
+    const binds = batchCalls(h.stack, 2);
+    expect(binds).toHaveLength(1); // the group that read the ledger sent; the other decided nothing
+    const callEnd = binds[0]!.receivedAt + LATENCY_MS;
+    expect(answeredAt).toBeGreaterThanOrEqual(callEnd);
+    // Every lease of the push stays taken while its send is in flight (reads that began and ended within it).
+    const inFlight = samples.filter(({ from, to }) => from >= binds[0]!.receivedAt && to <= callEnd);
+    expect(inFlight.length).toBeGreaterThan(0);
+    expect(inFlight.filter(({ held }) => held < watched.length)).toEqual([]);
+    // And every lease is given back once the step failed.
+    for (const token of tokens) expect((await h.runtime.ledger.getToken({ platform: 'android', token }))?.lease, token).toBeUndefined();
   });
 
   it('pushes a key named by several messages of the batch once, and queues one read-back of each key', async () => {
