@@ -31,7 +31,8 @@ interface Collected<K> {
 type Phase = 'push' | 'verify';
 type Kind = 'token' | 'erasure';
 
-class KeySet {
+/** A batch's keys by phase and kind, each once (by its ledger id), whatever the messages that named it. */
+export class KeySet {
   readonly #sets: Record<`${Phase}/${Kind}`, Map<string, Collected<TokenReconcileKey | ErasureReconcileKey>>> = {
     'push/token': new Map(),
     'push/erasure': new Map(),
