@@ -135,9 +135,21 @@ export async function eachDecision<T>(c: Convergence, groups: readonly T[][], de
   if (rejected) throw rejected.reason;
 }
 
+/** Items by app (each TPNS call is one app's), apps in order of first appearance, items in their order. */
+export function byPlatform<T>(items: readonly T[], platformOf: (item: T) => Platform): [Platform, T[]][] {
+  const apps = new Map<Platform, T[]>();
+  for (const item of items) {
+    const platform = platformOf(item);
+    const ofApp = apps.get(platform);
+    if (ofApp) ofApp.push(item);
+    else apps.set(platform, [item]);
+  }
+  return [...apps];
+}
+
 /** Token keys by app, in groups of the tokens one call carries. */
 export function callGroups(c: Convergence, ids: readonly string[], platformOf: (id: string) => Platform): string[][] {
-  return [...new Set(ids.map(platformOf))].flatMap((platform) => chunk(ids.filter((id) => platformOf(id) === platform), c.tpns.tokensPerCall));
+  return byPlatform(ids, platformOf).flatMap(([, ofApp]) => chunk(ofApp, c.tpns.tokensPerCall));
 }
 
 /**

@@ -17,7 +17,7 @@ import type { AccountRef } from '../tpns/types.js';
 import type { OpOutcome, PlannedOp } from './operations.js';
 import { erasureAllowed, erasureExtras, heldAccounts, tokenIntent, tokenMatches, tokenOps } from './rule.js';
 import type { TokenIntent } from './rule.js';
-import { callGroups, eachDecision, followUps, LEASE_HELD_RETRY_SECONDS, lookupIn, pushTokens, refsOf, sendInWindow, sendWindowFrom, statusOf } from './push.js';
+import { byPlatform, callGroups, eachDecision, followUps, LEASE_HELD_RETRY_SECONDS, lookupIn, pushTokens, refsOf, sendInWindow, sendWindowFrom, statusOf } from './push.js';
 import type { Convergence, PushStatus } from './push.js';
 import { erasedApps, erasureView, forgetErasedAccount, pushErasures, refOf } from './erasures.js';
 
@@ -88,8 +88,7 @@ export const PUSH_SLICE = 200;
 
 /** The worker's push of token keys: per slice, take each lease, push, queue the follow-ups. */
 export async function pushTokenKeys(c: Convergence, keys: readonly TokenKey[], attempt: number, report: BatchReport, sourceOf: SourceOf): Promise<void> {
-  for (const platform of new Set(keys.map((key) => key.platform))) {
-    const ofApp = keys.filter((key) => key.platform === platform);
+  for (const [, ofApp] of byPlatform(keys, (key) => key.platform)) {
     for (let start = 0; start < ofApp.length; start += PUSH_SLICE) await pushSlice(c, ofApp.slice(start, start + PUSH_SLICE), attempt, report, sourceOf);
   }
 }
@@ -119,9 +118,8 @@ export async function verifyTokenKeys(c: Convergence, keys: readonly { key: Toke
   // TPNS first, then the ledger: an intent recorded in between is compared as the newer one (and repaired), never missed.
   const actual = new Map<string, AccountRef[]>();
   try {
-    for (const platform of new Set(keys.map(({ key }) => key.platform))) {
-      const tokens = keys.filter(({ key }) => key.platform === platform).map(({ key }) => key.token);
-      for (const result of await c.tpns.accountsOfTokens(platform, tokens, { retryBudgetMs: 0 })) {
+    for (const [platform, ofApp] of byPlatform(keys, ({ key }) => key.platform)) {
+      for (const result of await c.tpns.accountsOfTokens(platform, ofApp.map(({ key }) => key.token), { retryBudgetMs: 0 })) {
         actual.set(tokenKeyId({ platform, token: result.token }), heldAccounts(result));
       }
     }
