@@ -8,7 +8,7 @@ import { keyMessages } from '../queue/messages.js';
 import type { AccountRef } from '../tpns/types.js';
 import { answerOf } from './answer.js';
 import type { Answer, CommandMeta } from './answer.js';
-import { SEND_WINDOW_MS } from '../convergence/push.js';
+import { byPlatform, SEND_WINDOW_MS } from '../convergence/push.js';
 import type { Convergence } from '../convergence/push.js';
 import { accountRef } from './schemas.js';
 import type { BulkBindInput, DeviceInput } from './schemas.js';
@@ -138,10 +138,10 @@ export async function signInOrQueue(runtime: Convergence, input: DeviceInput, me
 
 /** Many sign-ins (an import): all recorded, then pushed directly when one TPNS call per platform holds them, else queued (202). */
 export async function bulkBind(runtime: Convergence, input: BulkBindInput, meta: CommandMeta): Promise<Answer> {
-  const platforms = new Set(input.items.map((item) => item.platform));
-  assertConfigured(runtime.tpns, platforms);
+  const apps = byPlatform(input.items, (item) => item.platform);
+  assertConfigured(runtime.tpns, new Set(apps.map(([platform]) => platform)));
   const items = input.items.map((item) => ({ key: { platform: item.platform, token: item.token }, ref: accountRef(item) }));
-  const direct = [...platforms].every((platform) => input.items.filter((item) => item.platform === platform).length <= DIRECT_ITEM_LIMIT);
+  const direct = apps.every(([, ofApp]) => ofApp.length <= DIRECT_ITEM_LIMIT);
   const { writes, push } = await recordSignIns(runtime, items, direct);
   if (direct) return answerOf(await pushRecorded(runtime, writes, meta, push));
   return answerOf(await queueRecorded(runtime, writes, meta));
