@@ -21,7 +21,7 @@
  * table); it finds the endpoint itself (AWS_ENDPOINT_URL_DYNAMODB locally). Items go through
  * `@aws-sdk/util-dynamodb` here, not through `@aws-sdk/lib-dynamodb`'s document client: that
  * client rebuilds its middleware stack twice per request and refuses `cacheMiddleware`, which
- * cost ~15-20 % more CPU per request side by side (docs/performance.md); every call goes through
+ * cost ~10 % more CPU per request side by side (docs/performance.md); every call goes through
  * the five plumbing methods at the end, the only places that marshall.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
