@@ -14,7 +14,7 @@ import { chunk } from '../tpns/token-entries.js';
 import type { AccountRef, Platform } from '../tpns/types.js';
 import type { PlannedOp } from './operations.js';
 import { erasureAllowed, erasureOps } from './rule.js';
-import { eachDecision, retryAfterOf, sendInWindow, sendWindowFrom, statusOf, typeOf } from './push.js';
+import { eachDecision, retryAfterOf, sendInWindow, sendWindowFrom, settleAll, statusOf, typeOf } from './push.js';
 import type { Convergence, PushOptions, PushStatus } from './push.js';
 
 export const refOf = (key: ErasureReconcileKey): AccountRef => (key.accountType === undefined ? { account: key.account } : { account: key.account, accountType: key.accountType });
@@ -102,11 +102,7 @@ export async function pushErasures(c: Convergence, refs: readonly AccountRef[], 
     }
     return { id, ref, held };
   };
-  // Settled, not raced: a failure fails the part only once nothing of it runs any more.
-  const settled = await Promise.allSettled(refs.map((ref) => limit(() => prepare(ref))));
-  const rejected = settled.find((outcome) => outcome.status === 'rejected');
-  if (rejected) throw rejected.reason;
-  const prepared = settled.flatMap((outcome) => (outcome.status === 'fulfilled' && outcome.value ? [outcome.value] : []));
+  const prepared = (await settleAll(refs.map((ref) => limit(() => prepare(ref))))).filter((entry) => entry !== undefined);
   const deadline = performance.now() + options.budgetMs;
   // Op 5 takes at least as many accounts a call as the token ops take tokens; a slice calls once per app.
   await eachDecision(

@@ -104,19 +104,13 @@ export function retryAfterOf(answers: Iterable<{ retryAfterMs?: number }>): numb
   return longest;
 }
 
-function byOwner(outcomes: readonly OpOutcome[]): Map<string, OpOutcome[]> {
-  const owners = new Map<string, OpOutcome[]>();
-  for (const outcome of outcomes) owners.set(outcome.owner, [...(owners.get(outcome.owner) ?? []), outcome]);
-  return owners;
-}
-
 /** One attempt of planned ops (no client retries), none started after `notAfter`; outcomes by owner. */
 export async function sendInWindow(c: Convergence, planned: readonly PlannedOp[], notAfter: number, signal?: AbortSignal): Promise<Map<string, OpOutcome[]>> {
   const outcomes = await sendOps(c.tpns, planned, { retryBudgetMs: 0, notAfter, ...(signal ? { signal } : {}) });
   const late = outcomes.filter(({ outcome }) => outcome.code === CLIENT_CODE.sendWindowClosed).length;
   // Not an error (read again, or queued), but a sign of a stalled or overloaded container.
   if (late > 0) logger.warn('Ops not sent: decided from a read older than the send window', { ops: late, windowMs: SEND_WINDOW_MS });
-  return byOwner(outcomes);
+  return Map.groupBy(outcomes, ({ owner }) => owner);
 }
 
 /**
@@ -130,22 +124,22 @@ export async function sendInWindow(c: Convergence, planned: readonly PlannedOp[]
  */
 export async function eachDecision<T>(c: Convergence, groups: readonly T[][], decide: (group: T[]) => Promise<void>, callsPerGroup = 1): Promise<void> {
   const limit = pLimit(Math.max(1, Math.floor(c.tpns.concurrency / callsPerGroup)));
-  const settled = await Promise.allSettled(groups.map((group) => limit(() => decide(group))));
+  await settleAll(groups.map((group) => limit(() => decide(group))));
+}
+
+/**
+ * Like Promise.all, but settles only once every promise has: the first failure is thrown after
+ * nothing of the work runs any more (no send can start after a caller gives its leases back).
+ */
+export async function settleAll<T>(work: readonly Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(work);
   const rejected = settled.find((outcome) => outcome.status === 'rejected');
   if (rejected) throw rejected.reason;
+  return settled.map((outcome) => (outcome as PromiseFulfilledResult<T>).value);
 }
 
 /** Items by app (each TPNS call is one app's), apps in order of first appearance, items in their order. */
-export function byPlatform<T>(items: readonly T[], platformOf: (item: T) => Platform): [Platform, T[]][] {
-  const apps = new Map<Platform, T[]>();
-  for (const item of items) {
-    const platform = platformOf(item);
-    const ofApp = apps.get(platform);
-    if (ofApp) ofApp.push(item);
-    else apps.set(platform, [item]);
-  }
-  return [...apps];
-}
+export const byPlatform = <T>(items: readonly T[], platformOf: (item: T) => Platform): [Platform, T[]][] => [...Map.groupBy(items, platformOf)];
 
 /** Token keys by app, in groups of the tokens one call carries. */
 export function callGroups(c: Convergence, ids: readonly string[], platformOf: (id: string) => Platform): string[][] {
