@@ -148,16 +148,19 @@ async function sendErasures(c: Convergence, slice: readonly PreparedErasure[], o
   for (let attempt = 1; pending.length > 0; attempt++) {
     const owners = await sendInWindow(c, pending, notAfter, options.signal);
     const retry = new Set<string>();
+    // Side by side: one after another, 20 accounts on two apps were 40 round trips between this attempt and the next.
+    const marks: Promise<void>[] = [];
     for (const [owner, outcomes] of owners) {
       const status = statusOf(outcomes);
       const [id = '', platform] = owner.split('/') as [string, Platform];
       if (status.status === 'applied') {
         const entry = views.get(id);
-        if (entry) await c.ledger.markErasure(entry.ref, entry.view.tombstone.v, platform, 'appliedAt');
+        if (entry) marks.push(c.ledger.markErasure(entry.ref, entry.view.tombstone.v, platform, 'appliedAt'));
       } else if (status.status === 'retry') retry.add(owner);
       const previous = results.get(id);
       if (!previous || previous.status === 'applied') results.set(id, status);
     }
+    await settleAll(marks);
     pending = pending.filter((item) => retry.has(item.owner));
     const delay = retryDelay(attempt, DEFAULT_RETRY_POLICY, Math.random(), retryAfterOf([...retry].flatMap((owner) => (owners.get(owner) ?? []).map(({ outcome }) => outcome))));
     if (pending.length === 0 || performance.now() + delay >= deadline) break;
