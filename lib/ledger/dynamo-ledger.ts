@@ -168,6 +168,19 @@ function toTombstone(item: Item): Tombstone {
 }
 
 /**
+ * Sends `first`, then whatever DynamoDB left unprocessed, backing off 50 ms, 100 ms ... between
+ * rounds; after MAX_UNPROCESSED_ROUNDS the ledger counts as unavailable.
+ */
+async function untilProcessed<T>(what: string, first: T[], send: (pending: T[]) => Promise<T[]>): Promise<void> {
+  let pending = first;
+  for (let round = 0; pending.length > 0; round++) {
+    if (round === MAX_UNPROCESSED_ROUNDS) throw new LedgerUnavailableError(`DynamoDB kept ${what} unprocessed`);
+    pending = await send(pending);
+    if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
+  }
+}
+
+/**
  * DynamoDB calls in flight per container, retries included. A 10 000-item bulk records 10 000
  * items at once; past the SDK's 50 sockets the rest would wait inside the SDK anyway, each holding
  * its request (memory) and the SDK warning on stderr. Here they wait as plain closures.
@@ -669,14 +682,11 @@ export class DynamoLedger {
     const { sdk, codec, client } = await this.#client();
     const call = async (chunk: readonly Item[]): Promise<Item[]> => {
       const found: Item[] = [];
-      let pending: WireItem[] = chunk.map((key) => codec.marshall(key));
-      for (let round = 0; pending.length > 0; round++) {
-        if (round === MAX_UNPROCESSED_ROUNDS) throw new LedgerUnavailableError('DynamoDB kept keys of a BatchGetItem unprocessed');
+      await untilProcessed('keys of a BatchGetItem', chunk.map((key) => codec.marshall(key)), async (pending) => {
         const answer = await client.send(new sdk.BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }));
         for (const item of answer.Responses?.[this.tableName] ?? []) found.push(codec.unmarshall(item));
-        pending = answer.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-        if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
-      }
+        return answer.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      });
       return found;
     };
     const chunks: Item[][] = [];
@@ -700,13 +710,10 @@ export class DynamoLedger {
     );
     try {
       for (let start = 0; start < wire.length; start += MAX_BATCH_WRITE) {
-        let pending = wire.slice(start, start + MAX_BATCH_WRITE);
-        for (let round = 0; pending.length > 0; round++) {
-          if (round === MAX_UNPROCESSED_ROUNDS) throw new LedgerUnavailableError('DynamoDB kept items of a BatchWriteItem unprocessed');
+        await untilProcessed('items of a BatchWriteItem', wire.slice(start, start + MAX_BATCH_WRITE), async (pending) => {
           const answer = await client.send(new sdk.BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending } }));
-          pending = (answer.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
-          if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
-        }
+          return (answer.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
+        });
       }
     } catch (error) {
       unavailable(error);
