@@ -71,16 +71,23 @@ export function configuredPlatforms(tpns: TpnsAccountApi): readonly Platform[] {
 }
 
 
-/** Takes the leases of writes that did not get theirs, waiting up to `waitMs` for their holders. */
+/**
+ * Takes the leases of writes that did not get theirs, waiting up to `waitMs` for their holders.
+ * The ledger failing stops the wait: what is not leased by then is the worker's (recorded already).
+ */
 async function awaitLeases(runtime: Convergence, writes: readonly WriteResult[], waitMs: number): Promise<{ leased: WriteResult[]; waiting: WriteResult[] }> {
   const leased = writes.filter((write) => write.lease);
   let waiting = writes.filter((write) => !write.lease);
   const deadline = performance.now() + waitMs;
   while (waiting.length > 0 && performance.now() < deadline) {
     await sleep(LEASE_POLL_MS);
-    const claims = await Promise.all(waiting.map(async (write) => ({ write, claim: await runtime.ledger.claim(write.record) })));
-    leased.push(...claims.flatMap(({ claim }) => (claim ? [claim] : [])));
-    waiting = claims.filter(({ claim }) => !claim).map(({ write }) => write);
+    const claims = await runtime.ledger.claimAll(waiting.map((write) => write.record)).catch((error: unknown) => {
+      if (error instanceof LedgerUnavailableError) return undefined;
+      throw error;
+    });
+    if (!claims) break;
+    leased.push(...claims.filter((claim) => claim !== undefined));
+    waiting = waiting.filter((_, i) => !claims[i]);
   }
   return { leased, waiting };
 }
@@ -104,11 +111,7 @@ function tally(results: ReadonlyMap<string, PushStatus>, platformOf: (id: string
 export async function pushRecorded(runtime: Convergence, writes: readonly WriteResult[], meta: CommandMeta, options: PushOptions = {}): Promise<Tally> {
   // While TPNS is struggling, this container queues instead of holding every request for the budget.
   if (runtime.directBreaker?.isOpen()) return queueRecorded(runtime, writes, meta);
-  const { leased, waiting } = await awaitLeases(runtime, writes, options.leaseWaitMs ?? LEASE_WAIT_MS).catch((error: unknown) => {
-    // Recorded already: a ledger failure now only means the worker pushes it.
-    if (!(error instanceof LedgerUnavailableError)) throw error;
-    return { leased: writes.filter((write) => write.lease), waiting: writes.filter((write) => !write.lease) };
-  });
+  const { leased, waiting } = await awaitLeases(runtime, writes, options.leaseWaitMs ?? LEASE_WAIT_MS);
   const signal = AbortSignal.timeout(options.deadlineMs ?? DIRECT_DEADLINE_MS);
   const keys = new Map(writes.map((write) => [tokenKeyId(write.record), tokenKeyOf(write.record)]));
   const followUpsOf = (pushed: ReadonlyMap<string, PushStatus>): OutgoingKeyMessage[] => [

@@ -94,12 +94,12 @@ export async function pushTokenKeys(c: Convergence, keys: readonly TokenKey[], a
 }
 
 async function pushSlice(c: Convergence, keys: readonly TokenKey[], attempt: number, report: BatchReport, sourceOf: SourceOf): Promise<void> {
-  // A failed claim fails the part: SQS redelivers it, and its redrive policy bounds an outage.
-  const claims = await Promise.all(keys.map(async (key) => ({ key, claim: await c.ledger.claim(key) })));
-  const held = claims.filter(({ claim }) => !claim).map(({ key }) => tokenKeyOf(key));
+  // A failed claim fails the part (the leases taken are given back): SQS redelivers it, and its redrive policy bounds an outage.
+  const claims = await c.ledger.claimAll(keys);
+  const held = keys.filter((_, i) => !claims[i]).map(tokenKeyOf);
   report.counts.leaseHeld += held.length;
   for (const key of held) report.messages.push(...keyMessages([key], { phase: 'push', correlationId: sourceOf(key).correlationId, attempt, delaySeconds: LEASE_HELD_RETRY_SECONDS }));
-  const leased = claims.flatMap(({ claim }) => (claim ? [claim] : []));
+  const leased = claims.filter((claim) => claim !== undefined);
   const results = await pushTokens(c, leased, { budgetMs: 0 });
   const byId = new Map(leased.map(({ record }) => [tokenKeyId(record), tokenKeyOf(record)]));
   reportPushes(c, byId, results, attempt, report, sourceOf);
@@ -177,7 +177,7 @@ export async function verifyTokenKeys(c: Convergence, keys: readonly { key: Toke
   const claims = new Map<string, WriteResult & { lease: Lease }>();
   const outcomes = new Map<string, OpOutcome[]>();
   await eachDecision(c, callGroups(c, [...byId.keys()], (id) => byId.get(id)!.key.platform), async (group) => {
-    const { value: leased, sentAt } = await c.ledger.timed(async () => (await Promise.all(group.map((id) => c.ledger.claim(byId.get(id)!.key)))).flatMap((claim) => (claim ? [claim] : [])));
+    const { value: leased, sentAt } = await c.ledger.timed(async () => (await c.ledger.claimAll(group.map((id) => byId.get(id)!.key))).filter((claim) => claim !== undefined));
     const notAfter = sendWindowFrom(sentAt);
     for (const claim of leased) claims.set(tokenKeyId(claim.record), claim);
     try {

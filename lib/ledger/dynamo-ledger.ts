@@ -367,6 +367,21 @@ export class DynamoLedger {
   }
 
   /**
+   * The leases of several tokens, claimed side by side, in the keys' order. If any claim fails,
+   * the leases taken are given back before the failure is thrown: whoever tries next need not
+   * wait out LEASE_MS for leases nobody uses.
+   */
+  async claimAll(keys: readonly TokenKey[]): Promise<((WriteResult & { lease: Lease }) | undefined)[]> {
+    const settled = await Promise.allSettled(keys.map((key) => this.claim(key)));
+    const failed = settled.find((outcome) => outcome.status === 'rejected');
+    const claims = settled.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : undefined));
+    if (!failed) return claims;
+    // Best effort: a lease that cannot be given back runs out by itself.
+    await Promise.allSettled(claims.map((claim) => claim && this.release(claim.record, claim.lease)));
+    throw failed.reason;
+  }
+
+  /**
    * Gives the lease back. `pushedV` is the version whose intent was sent: the state becomes
    * `state` only if no newer intent was recorded meanwhile (that one is still pending).
    */

@@ -195,6 +195,23 @@ describe('pushing', () => {
     expect(verifies).toHaveLength(250);
   });
 
+  it('a claim that fails fails its message and gives back the leases the other claims took: redelivered at once, every key is pushed', async () => {
+    const tokens = Array.from({ length: 5 }, (_, i) => fresh(`tok-claimfail-${i}`));
+    await Promise.all(tokens.map((token, i) => recorded(token, `claimfail-${i}`)));
+    // The five claims (UpdateItems) go out together: two pass, three fail on every attempt the SDK makes; then DynamoDB is well.
+    const attempts = await new DynamoDBClient({}).config.maxAttempts();
+    h.stack.dynamo.faults.add({ kind: 'InternalServerError', operation: 'UpdateItem', after: 2, count: 3 * attempts });
+    const { records, response } = run([keyMessage('push', tokens.map((token) => tokenKey(token)))]);
+    expect(await failedIds(response)).toEqual([records[0]!.messageId]);
+    expect(batchCalls(h.stack, 2)).toEqual([]);
+    const leases = await h.runtime.ledger.getTokens(tokens.map((token) => ({ platform: 'android' as const, token })));
+    expect([...leases.values()].map((record) => record.lease)).toEqual(tokens.map(() => undefined));
+
+    // SQS delivers it again: no lease is left to wait out, so every key is pushed now.
+    expect(await failedIds(reconcileBatch(sqsEvent(records), h.runtime))).toEqual([]);
+    for (const [i, token] of tokens.entries()) expect(h.stack.tpns.accountsOf('android', token), token).toEqual([{ account: `claimfail-${i}`, accountType: 0 }]);
+  });
+
   it(`sends all of a ${STEP_KEYS}-key step when TPNS is slow: each call's keys are read right before it, never a send window (${SEND_WINDOW_MS} ms) earlier`, async () => {
     // 10 calls, 4 at a time (TPNS_CONCURRENCY's default), each answered 700 ms late: the third
     // round starts 1.4 s after the first. Decided from one read of the whole step, its 40 keys
