@@ -136,6 +136,8 @@ export class DynamoFaults {
   #injected: Record<string, number> = {};
   #inFlight = 0;
   #peakInFlight = 0;
+  #inFlightOf: Record<string, number> = {};
+  #peakOf: Record<string, number> = {};
 
   constructor(private readonly defaultSeed = 1) {}
 
@@ -174,17 +176,21 @@ export class DynamoFaults {
     return { ...this.#injected };
   }
 
-  /** The most requests the proxy held at once (arrived, not yet answered) since the counters were reset. */
-  peakInFlight(): number {
-    return this.#peakInFlight;
+  /** The most requests (of `operation`, if given) the proxy held at once (arrived, not yet answered) since the counters were reset. */
+  peakInFlight(operation?: DynamoOperation): number {
+    return operation === undefined ? this.#peakInFlight : (this.#peakOf[operation] ?? 0);
   }
 
   /** The proxy's bookkeeping of a request it holds (from arrival to its answer's end). */
-  held(): () => void {
+  held(operation: string): () => void {
     this.#inFlight += 1;
     this.#peakInFlight = Math.max(this.#peakInFlight, this.#inFlight);
+    const ofOperation = (this.#inFlightOf[operation] ?? 0) + 1;
+    this.#inFlightOf[operation] = ofOperation;
+    this.#peakOf[operation] = Math.max(this.#peakOf[operation] ?? 0, ofOperation);
     return () => {
       this.#inFlight -= 1;
+      this.#inFlightOf[operation] = (this.#inFlightOf[operation] ?? 1) - 1;
     };
   }
 
@@ -192,6 +198,7 @@ export class DynamoFaults {
     this.#requests = {};
     this.#injected = {};
     this.#peakInFlight = this.#inFlight;
+    this.#peakOf = { ...this.#inFlightOf };
   }
 
   /**
@@ -325,8 +332,8 @@ export async function startFaultProxy(options: { target: string; host: string; p
   const faults = new DynamoFaults(options.seed);
   const agent = new Agent({ keepAlive: true });
   const server = createServer((request, response) => {
-    response.once('close', faults.held());
     const operation = operationOf(request.headers['x-amz-target']);
+    response.once('close', faults.held(operation));
     const { latencyMs, answerLatencyMs, error, unprocessed } = faults.take(operation);
     const delay = latencyMs > 0 ? sleep(latencyMs) : Promise.resolve();
     void delay.then(() => {

@@ -1,7 +1,8 @@
 /**
  * erasureView (lib/convergence/erasures.ts) on dynalite behind its fault proxy: the tombstone and
  * the account's index are read side by side, then the indexed tokens' records; a view missing
- * either read is no view, and nothing is decided or sent from it.
+ * either read is no view, and nothing is decided or sent from it. An attempt's `appliedAt` marks
+ * go to the ledger side by side.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -60,5 +61,24 @@ describe('erasureView', () => {
     await expect(pushErasures(h.runtime, [ref], { budgetMs: 0 })).rejects.toBeInstanceOf(LedgerUnavailableError);
     expect(h.stack.tpns.requests()).toEqual([]);
     expect(h.stack.dynamo.faults.requests().BatchGetItem).toBeUndefined(); // the tokens were never read
+  });
+});
+
+describe('pushErasures', () => {
+  it("marks every app each account's op 5 was applied on side by side (all the marks held at once), not one after another", async () => {
+    // Deleted without a sign-in: no entry to forget, so the push's only writes are its marks.
+    const refs = Array.from({ length: 3 }, () => ({ account: freshName('marks') }));
+    for (const ref of refs) await h.runtime.ledger.recordDeletion(ref, ['android', 'ios']);
+    h.stack.dynamo.faults.add({ kind: 'latency', latencyMs: 200, operation: 'UpdateItem' });
+    h.stack.dynamo.faults.resetCounters();
+    const results = await pushErasures(h.runtime, refs, { budgetMs: 0 });
+    expect([...results.values()]).toEqual(refs.map(() => ({ status: 'applied' })));
+    expect(h.stack.dynamo.faults.requests().UpdateItem).toBe(2 * refs.length);
+    expect(h.stack.dynamo.faults.peakInFlight('UpdateItem')).toBe(2 * refs.length);
+    for (const ref of refs) {
+      const tombstone = await h.runtime.ledger.getTombstone(ref);
+      expect(tombstone?.apps.android?.appliedAt, ref.account).toBeDefined();
+      expect(tombstone?.apps.ios?.appliedAt, ref.account).toBeDefined();
+    }
   });
 });
