@@ -27,6 +27,7 @@ import { explain, measure, MIXED_FAULTS, report, startAdversarialStack } from '.
 import type { AdversarialStack } from './support/adversarial.js';
 import { maybeApplied } from './support/model.js';
 import { injectFaults, population, runMixed, startDelayedWorker, World } from './support/world.js';
+import { figureText } from '../support/output.js';
 
 const OPERATIONS = Number(process.env.SOAK_OPS ?? 500);
 const SEEDS = process.env.SOAK_SEED
@@ -103,7 +104,7 @@ describe(`adversarial soak: ${OPERATIONS} operations per seed, seeds ${SEEDS.joi
       seconds: { driving: seconds(driven), total: seconds(Date.now()) },
     };
     report(`soak seed ${seed}`, measured);
-    console.log(`figures seed ${seed}: ${JSON.stringify(summary)}`);
+    console.log(`figures seed ${seed}: ${figureText(summary)}`);
     const why = () => explain(stack, history, measured);
     if (process.env.ADVERSARIAL_DUMP) {
       const { writeFileSync } = await import('node:fs');

@@ -24,6 +24,7 @@ import { sqsRecord } from '../integration/worker/harness.js';
 import { ADMIN_SCOPE, accountEvent, auth0DeletionEvent, cognitoSignInEvent } from './support/drive.js';
 import { startReliabilityStack } from './support/stack.js';
 import type { ReliabilityStack } from './support/stack.js';
+import { figureText } from '../support/output.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 const SEED = Number(process.env.FUZZ_SEED ?? 424_242);
@@ -44,7 +45,7 @@ beforeAll(async () => {
   stack = await startReliabilityStack();
 });
 afterAll(async () => {
-  console.log(`FUZZ FIGURES ${JSON.stringify({ casesTried, seed: SEED, runsPerProperty: RUNS })}`);
+  console.log(`fuzz figures: ${figureText({ casesTried, seed: SEED, runsPerProperty: RUNS })}`);
   await stack.close();
 });
 beforeEach(() => {

@@ -144,3 +144,16 @@ export function registerOutputMatchers(): void {
     },
   });
 }
+
+/**
+ * Figures a test prints on purpose (a soak's counts), as text a person reads in `npm test`'s
+ * output: `{ a: 1, b: { c: 2 } }` becomes `a 1, b.c 2`.
+ */
+export function figureText(figures: Readonly<Record<string, unknown>>, prefix = ''): string {
+  return Object.entries(figures)
+    .map(([key, value]) =>
+      value !== null && typeof value === 'object' && !Array.isArray(value) ? figureText(value as Record<string, unknown>, `${prefix}${key}.`) : `${prefix}${key} ${Array.isArray(value) ? value.join('/') : String(value)}`,
+    )
+    .filter(Boolean)
+    .join(', ');
+}

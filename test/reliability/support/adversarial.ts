@@ -16,6 +16,7 @@ import { startReliabilityStack } from './stack.js';
 import type { ReliabilityStack } from './stack.js';
 import { erasureOf } from './world.js';
 import type { FaultPlan, World } from './world.js';
+import { figureText } from '../../support/output.js';
 
 /** The functions' TPNS request timeout, and the injected latency above it. */
 export const TPNS_TIMEOUT_MS = 400;
@@ -135,7 +136,7 @@ export async function measure(stack: ReliabilityStack, world: World, scope?: { d
 export function report(name: string, measured: Measured): void {
   const bindings = measured.violations.filter((violation) => violation.kind === 'superseded' || violation.kind === 'erased').length;
   const extra = { tokensChecked: measured.tokensChecked, writesChecked: measured.writes, bindingsInvolved: bindings, staleRemovals: measured.staleRemovals, unacceptedBinds: measured.unacceptedBinds, maybeApplied: measured.maybeApplied };
-  console.log(`${name}: G1 ${measured.g1}, G2 ${measured.g2} ${JSON.stringify(extra)}`);
+  console.log(`${name}: G1 ${measured.g1}, G2 ${measured.g2}; ${figureText(extra)}`);
 }
 
 /** Explains non-zero figures: the mismatches and violations, with TPNS's history of the first token involved. */
