@@ -49,10 +49,3 @@ export class Sha256 {
     return createHmac('sha256', typeof secret === 'string' ? secret : createSecretKey(bytesOf(secret)));
   }
 }
-
-/**
- * Spread into every SDK client's options. `cacheMiddleware`: each command type's middleware stack
- * is resolved once per client, not on every request (~5 % of a request's CPU); this project adds
- * middleware to clients only, before their first send, never to single commands.
- */
-export const SDK_CLIENT_OPTIONS = { sha256: Sha256, cacheMiddleware: true } as const;

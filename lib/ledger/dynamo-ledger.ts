@@ -624,9 +624,9 @@ export class DynamoLedger {
   }
 
   #client(): Promise<Connection> {
-    this.#connection ??= Promise.all([import('@aws-sdk/client-dynamodb'), import('@aws-sdk/util-dynamodb'), import('../config/sdk-sha256.js')]).then(([sdk, codec, { SDK_CLIENT_OPTIONS }]) => {
-      // SDK_CLIENT_OPTIONS caches resolved middleware: both additions below are on the client, before any send.
-      const client = new sdk.DynamoDBClient({ ...SDK_CLIENT_OPTIONS, ...(this.#options.maxAttempts ? { maxAttempts: this.#options.maxAttempts } : {}) });
+    this.#connection ??= Promise.all([import('@aws-sdk/client-dynamodb'), import('@aws-sdk/util-dynamodb'), import('../config/sdk-client.js')]).then(([sdk, codec, { SDK_CLIENT_OPTIONS, withoutSdkLogging }]) => {
+      // SDK_CLIENT_OPTIONS caches resolved middleware: the changes below are on the client, before any send.
+      const client = withoutSdkLogging(new sdk.DynamoDBClient({ ...SDK_CLIENT_OPTIONS, ...(this.#options.maxAttempts ? { maxAttempts: this.#options.maxAttempts } : {}) }));
       const limit = pLimit(LEDGER_CONCURRENCY);
       client.middlewareStack.add((next) => (args) => limit(() => next(args)), { step: 'initialize', name: 'ledgerConcurrency' });
       // 'build' comes after 'initialize': the request has its slot and is about to leave (timed()).

@@ -33,16 +33,16 @@ const LOCAL_REGION = 'us-east-1';
 export function lazySqsConnection(options: SqsConnectionOptions): () => Promise<SqsConnection> {
   let connection: Promise<SqsConnection> | undefined;
   return () => {
-    connection ??= Promise.all([import('@aws-sdk/client-sqs'), import('../config/sdk-sha256.js')]).then(([sdk, { SDK_CLIENT_OPTIONS }]) => ({
+    connection ??= Promise.all([import('@aws-sdk/client-sqs'), import('../config/sdk-client.js')]).then(([sdk, { SDK_CLIENT_OPTIONS, withoutSdkLogging }]) => ({
       sdk,
-      client: new sdk.SQSClient({
+      client: withoutSdkLogging(new sdk.SQSClient({
         ...SDK_CLIENT_OPTIONS,
         ...(options.endpoint ? { endpoint: options.endpoint, region: options.region ?? LOCAL_REGION } : {}),
         ...(options.region ? { region: options.region } : {}),
         ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
         ...(options.credentials ? { credentials: options.credentials } : {}),
         requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
-      }),
+      })),
     }));
     return connection;
   };
