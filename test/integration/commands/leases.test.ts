@@ -6,10 +6,11 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { listDevices } from '../../../lib/commands/list-devices.js';
-import { signIn } from '../../../lib/commands/sign-in.js';
+import { bulkBind, signIn } from '../../../lib/commands/sign-in.js';
 import { LEASE_WAIT_MS } from '../../../lib/commands/work.js';
 import { pushTokens } from '../../../lib/convergence/push.js';
 import { LEASE_MS } from '../../../lib/ledger/dynamo-ledger.js';
+import { tokenKeyId } from '../../../lib/ledger/records.js';
 import { loadConfig } from '../../../lib/config/config.js';
 import { createRuntime } from '../../../lib/config/runtime.js';
 import type { Runtime } from '../../../lib/config/runtime.js';
@@ -121,5 +122,31 @@ describe('a sign-in while another push of the same token is in flight', () => {
     expect([...(await pushTokens(runtime, [taker!], { budgetMs: 0 })).values()]).toEqual([{ status: 'applied' }]);
     await stack.tpns.idle();
     expect(stack.tpns.accountsOf('android', key.token)).toEqual([{ account: 'stalled-past-lease', accountType: 0 }]);
+  });
+});
+
+describe('the ledger failing while a request waits for held leases', () => {
+  it('pushes what it had leased by then itself and queues only the rest (202)', async () => {
+    const [free, freed, kept] = ['lease-wait-free', 'lease-wait-freed', 'lease-wait-kept'].map((token) => ({ platform: 'android' as const, token }));
+    // Another push holds two of the three tokens.
+    const [freedHold] = await Promise.all([freed, kept].map((key) => runtime.ledger.recordSignIn(key!, { account: 'earlier-holder' }, { claim: true })));
+    const answer = bulkBind(runtime, { items: [free!, freed!, kept!].map((key) => ({ ...key, account: 'bulk-waiter' })) }, { correlationId: 'wait-then-fail' });
+    const records = async () => runtime.ledger.getTokens([free!, freed!, kept!]);
+    // Once the request has recorded all three (and waits for two leases), the holder gives one back;
+    // once the request has taken that one over, every DynamoDB write fails.
+    await vi.waitFor(async () => expect([...(await records()).values()].filter((record) => record.entries.some(({ account }) => account === 'bulk-waiter'))).toHaveLength(3), { timeout: LEASE_WAIT_MS, interval: 5 });
+    await runtime.ledger.release(freed!, freedHold!.lease!);
+    const takenOver = async () => [undefined, freedHold!.lease!.by].includes((await records()).get(tokenKeyId(freed!))?.lease?.by) === false;
+    await vi.waitFor(async () => expect(await takenOver()).toBe(true), { timeout: LEASE_WAIT_MS, interval: 5 });
+    stack.dynamo.faults.add({ kind: 'InternalServerError', operation: 'UpdateItem' });
+    try {
+      expect(await answer).toEqual({ status: 202, body: { applied: 2, failed: [], queued: 1, chunks: 1 } });
+    } finally {
+      stack.dynamo.faults.clear();
+    }
+    await stack.tpns.idle();
+    for (const key of [free!, freed!]) expect(stack.tpns.accountsOf('android', key.token), key.token).toEqual([{ account: 'bulk-waiter', accountType: 0 }]);
+    // Still held by the other push (its lease runs LEASE_MS): the worker pushes it from the queue.
+    expect(stack.tpns.accountsOf('android', kept!.token)).toEqual([]);
   });
 });
