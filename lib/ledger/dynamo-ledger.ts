@@ -26,8 +26,9 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHmac, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type * as ClientDynamoDb from '@aws-sdk/client-dynamodb';
-import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
 import type * as UtilDynamoDb from '@aws-sdk/util-dynamodb';
 import pLimit from 'p-limit';
 import type { AccountRef, Platform } from '../tpns/types.js';
@@ -176,7 +177,7 @@ async function untilProcessed<T>(what: string, first: T[], send: (pending: T[]) 
   for (let round = 0; pending.length > 0; round++) {
     if (round === MAX_UNPROCESSED_ROUNDS) throw new LedgerUnavailableError(`DynamoDB kept ${what} unprocessed`);
     pending = await send(pending);
-    if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
+    if (pending.length > 0) await sleep(50 * 2 ** round);
   }
 }
 
@@ -720,14 +721,14 @@ export class DynamoLedger {
   async #batchWrite(requests: readonly ({ PutRequest: { Item: Item } } | { DeleteRequest: { Key: Item } })[]): Promise<void> {
     if (requests.length === 0) return;
     const { sdk, codec, client } = await this.#client();
-    const wire = requests.map((request) =>
+    const wire = requests.map((request): WriteRequest =>
       'PutRequest' in request ? { PutRequest: { Item: codec.marshall(request.PutRequest.Item, MARSHALL_OPTIONS) } } : { DeleteRequest: { Key: codec.marshall(request.DeleteRequest.Key) } },
     );
     try {
       for (let start = 0; start < wire.length; start += MAX_BATCH_WRITE) {
         await untilProcessed('items of a BatchWriteItem', wire.slice(start, start + MAX_BATCH_WRITE), async (pending) => {
           const answer = await client.send(new sdk.BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending } }));
-          return (answer.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
+          return answer.UnprocessedItems?.[this.tableName] ?? [];
         });
       }
     } catch (error) {

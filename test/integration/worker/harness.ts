@@ -18,6 +18,7 @@ import { localSqsClient } from '../../../local/sqs/client.js';
 import { startEventSource } from '../../../local/sqs/event-source.js';
 import type { EventSource, EventSourceOptions, SqsBatchHandler } from '../../../local/sqs/event-source.js';
 import { startStack } from '../../support/stack.js';
+import { batchCalls as batchCallsOf, readBackCalls } from '../functions/harness.js';
 import type { Stack, StackOptions } from '../../support/stack.js';
 
 export interface WorkerHarness {
@@ -136,15 +137,11 @@ export function keyMessage(phase: 'push' | 'verify', keys: ReconcileKey[], attem
 
 export const tokenKey = (token: string, platform: 'android' | 'ios' = 'android'): ReconcileKey => ({ kind: 'token', platform, token });
 
-/** batchoperate calls the emulator received, by operator type, and the tokens each named. */
-export function batchCalls(stack: Stack, operatorType?: number) {
-  return stack.tpns
-    .requests()
-    .filter((entry) => entry.path.endsWith('batchoperate') && (operatorType === undefined || entry.operatorType === operatorType));
-}
+/** batchoperate calls the emulator received, by operator type (the functions harness's filter, on a stack). */
+export const batchCalls = (stack: Stack, operatorType?: number) => batchCallsOf(stack.tpns, operatorType);
 
 /** Read-back (query op 2) calls the emulator received. */
-export const readBacks = (stack: Stack) => stack.tpns.requests().filter((entry) => entry.path.endsWith('query') && entry.operatorType === 2);
+export const readBacks = (stack: Stack) => readBackCalls(stack.tpns);
 
 /** The tokens a logged call named. */
 export const tokensOf = (entry: { requested?: ({ token: string } | { account: string })[] }): string[] =>
