@@ -212,6 +212,19 @@ describe('pushing', () => {
     for (const [i, token] of tokens.entries()) expect(h.stack.tpns.accountsOf('android', token), token).toEqual([{ account: `claimfail-${i}`, accountType: 0 }]);
   });
 
+  it('a claim that fails while DynamoDB refuses the releases too: the message fails with nothing sent, and the leases taken run out by themselves', async () => {
+    const tokens = Array.from({ length: 5 }, (_, i) => fresh(`tok-claimfail-norelease-${i}`));
+    await Promise.all(tokens.map((token, i) => recorded(token, `claimfail-norelease-${i}`)));
+    // Two claims pass; every UpdateItem after them fails: three claims and the two releases.
+    h.stack.dynamo.faults.add({ kind: 'InternalServerError', operation: 'UpdateItem', after: 2 });
+    const { records, response } = run([keyMessage('push', tokens.map((token) => tokenKey(token)))]);
+    expect(await failedIds(response)).toEqual([records[0]!.messageId]);
+    h.stack.dynamo.faults.clear();
+    expect(batchCalls(h.stack, 2)).toEqual([]);
+    const leases = await h.runtime.ledger.getTokens(tokens.map((token) => ({ platform: 'android' as const, token })));
+    expect([...leases.values()].filter((record) => record.lease && record.lease.until > Date.now())).toHaveLength(2);
+  });
+
   it(`sends all of a ${STEP_KEYS}-key step when TPNS is slow: each call's keys are read right before it, never a send window (${SEND_WINDOW_MS} ms) earlier`, async () => {
     // 10 calls, 4 at a time (TPNS_CONCURRENCY's default), each answered 700 ms late: the third
     // round starts 1.4 s after the first. Decided from one read of the whole step, its 40 keys
