@@ -13,7 +13,7 @@ import type { Convergence } from '../convergence/push.js';
 import { accountRef } from './schemas.js';
 import type { BulkBindInput, DeviceInput } from './schemas.js';
 import { BULK_RECORD_CONCURRENCY, COGNITO_PUSH, DIRECT_ITEM_LIMIT, LEASE_WAIT_MS, assertConfigured, pushRecorded, queueRecorded } from './work.js';
-import type { PushOptions } from './work.js';
+import type { DirectPushOptions } from './work.js';
 
 const ERASURE_POLL_MS = 40;
 
@@ -60,7 +60,7 @@ const outlastErasureDecisions = (outlast: boolean): Promise<void> => (outlast ? 
 /** Recorded sign-ins and the options to push them with. */
 export interface RecordedSignIns {
   writes: WriteResult[];
-  push: PushOptions;
+  push: DirectPushOptions;
 }
 
 /**
@@ -69,7 +69,7 @@ export interface RecordedSignIns {
  * the sign-in began orders before it even if another container's clock runs a little ahead.
  * One token's items in request order (the last one wins); different tokens in parallel.
  */
-export async function recordSignIns(runtime: Convergence, items: readonly { key: TokenKey; ref: AccountRef }[], claim: boolean, options: PushOptions = {}): Promise<RecordedSignIns> {
+export async function recordSignIns(runtime: Convergence, items: readonly { key: TokenKey; ref: AccountRef }[], claim: boolean, options: DirectPushOptions = {}): Promise<RecordedSignIns> {
   const { ledger } = runtime;
   const [read] = await Promise.all([ledger.getTombstones(items.map(({ ref }) => ref)), ledger.indexAccount(items)]);
   const { tombstones, outlast } = await awaitErasurePushes(ledger, items, read, options.leaseWaitMs ?? LEASE_WAIT_MS);
@@ -103,7 +103,7 @@ export async function recordSignIns(runtime: Convergence, items: readonly { key:
  * records, versions (above the tombstone) and claims the push. Accepted exactly when that write
  * succeeded: a failure before it leaves nothing recorded (503), after it the answer is 2xx.
  */
-export async function signIn(runtime: Convergence, input: DeviceInput, meta: CommandMeta, options: PushOptions = {}): Promise<Answer> {
+export async function signIn(runtime: Convergence, input: DeviceInput, meta: CommandMeta, options: DirectPushOptions = {}): Promise<Answer> {
   assertConfigured(runtime.tpns, [input.platform]);
   const item = { key: { platform: input.platform, token: input.token }, ref: accountRef(input) };
   const { writes, push } = await recordSignIns(runtime, [item], !runtime.directBreaker?.isOpen(), options);

@@ -20,7 +20,7 @@ import { isStrugglingCode } from './direct-breaker.js';
 import type { Convergence } from '../convergence/push.js';
 
 /** How long a request may wait for a lease and for TPNS. */
-export interface PushOptions {
+export interface DirectPushOptions {
   leaseWaitMs?: number;
   /** The whole direct attempt, TPNS retries included. */
   deadlineMs?: number;
@@ -31,7 +31,7 @@ export interface PushOptions {
  * SEND_WINDOW_MS, so a holder's older send starts before the sign-in goes on), two for TPNS, the
  * rest for the ledger and the queue.
  */
-export const COGNITO_PUSH: PushOptions = { leaseWaitMs: SEND_WINDOW_MS, deadlineMs: 2_000 };
+export const COGNITO_PUSH: DirectPushOptions = { leaseWaitMs: SEND_WINDOW_MS, deadlineMs: 2_000 };
 
 /**
  * Items of a bulk recorded at once: 10 000 in well under API Gateway's 29 s. Each takes one to
@@ -108,7 +108,7 @@ function tally(results: ReadonlyMap<string, PushStatus>, platformOf: (id: string
  * of what TPNS took and the pushes of the rest. Throws QueueUnavailableError (503) when the queue
  * cannot take them: the ledger holds the intent, and a retry of the request is safe.
  */
-export async function pushRecorded(runtime: Convergence, writes: readonly WriteResult[], meta: CommandMeta, options: PushOptions = {}): Promise<Tally> {
+export async function pushRecorded(runtime: Convergence, writes: readonly WriteResult[], meta: CommandMeta, options: DirectPushOptions = {}): Promise<Tally> {
   // While TPNS is struggling, this container queues instead of holding every request for the budget.
   if (runtime.directBreaker?.isOpen()) return queueRecorded(runtime, writes, meta);
   const { leased, waiting } = await awaitLeases(runtime, writes, options.leaseWaitMs ?? LEASE_WAIT_MS);

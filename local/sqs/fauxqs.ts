@@ -27,6 +27,23 @@ export interface LocalSqsOptions {
   queueAttributes?: Record<string, string>;
 }
 
+/** A message as it sits in a queue, read without receiving it. */
+export interface InspectedMessage {
+  body: string;
+  /** Epoch ms it was sent. */
+  sentAt: number;
+  /** The DelaySeconds it was sent with (0: visible at once). */
+  delaySeconds: number;
+  /** Received by a consumer and not yet deleted or back. */
+  inFlight: boolean;
+}
+
+interface FauxqsMessage {
+  body: string;
+  sentTimestamp: number;
+  delayUntil?: number;
+}
+
 export interface LocalSqs {
   /** `http://127.0.0.1:<port>`: give it to SDK clients as `endpoint` (or AWS_ENDPOINT_URL_SQS). */
   endpoint: string;
@@ -39,7 +56,24 @@ export interface LocalSqs {
   readonly env: Readonly<Record<string, string>>;
   /** Binding queue depth, plus how many messages sit in the dead-letter queue. */
   depth(): Promise<QueueDepth & { deadLettered: number }>;
+  /** Every message in a queue, visible, delayed or in flight, left where it is (receiving would hide it from the worker). */
+  messages(queue: 'binding' | 'dead-letters'): Promise<InspectedMessage[]>;
   close(): Promise<void>;
+}
+
+/** fauxqs' own inspection endpoint (`/_fauxqs/queues/<name>`): SQS has no way to look without receiving. */
+async function inspect(endpoint: string, queueUrl: string): Promise<InspectedMessage[]> {
+  const name = queueUrl.split('/').pop() ?? '';
+  const answer = await fetch(`${endpoint}/_fauxqs/queues/${encodeURIComponent(name)}`);
+  if (!answer.ok) throw new Error(`fauxqs inspection answered ${answer.status}`);
+  const { messages } = (await answer.json()) as { messages: { ready: FauxqsMessage[]; delayed: FauxqsMessage[]; inflight: { message: FauxqsMessage }[] } };
+  const inspected = (message: FauxqsMessage, inFlight: boolean): InspectedMessage => ({
+    body: message.body,
+    sentAt: message.sentTimestamp,
+    delaySeconds: message.delayUntil === undefined ? 0 : Math.round((message.delayUntil - message.sentTimestamp) / 1000),
+    inFlight,
+  });
+  return [...messages.ready.map((m) => inspected(m, false)), ...messages.delayed.map((m) => inspected(m, false)), ...messages.inflight.map(({ message }) => inspected(message, true))];
 }
 
 export class LocalSqsPortInUseError extends Error {
@@ -102,6 +136,7 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
         const [main, dead] = await Promise.all([queueDepth(client, queue.url), queueDepth(client, dlq.url)]);
         return { ...main, deadLettered: dead.queued + dead.inFlight + dead.delayed };
       },
+      messages: (which) => inspect(endpoint, which === 'binding' ? queue.url : dlq.url),
       async close() {
         client.destroy();
         await app.close();

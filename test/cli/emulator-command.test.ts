@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_APPS } from '../../local/tpns-emulator/index.js';
-import { runCli, spawnCli } from './harness.js';
+import { runCliProcess, spawnCli } from './harness.js';
 
 describe('tpns-accounts emulator', () => {
   it('runs the TPNS emulator in the foreground until SIGTERM, and the other commands work against it', async () => {
@@ -26,8 +26,8 @@ describe('tpns-accounts emulator', () => {
         TPNS_IOS_ACCESS_ID: DEFAULT_APPS.ios.accessId,
         TPNS_IOS_SECRET_KEY: DEFAULT_APPS.ios.secretKey,
       };
-      expect((await runCli(['bind', '--token', 'emu-1', '--account', 'alice', '--platform', 'ios'], env)).code).toBe(0);
-      const query = await runCli(['query', '--account', 'alice', '--json'], env);
+      expect((await runCliProcess(['bind', '--token', 'emu-1', '--account', 'alice', '--platform', 'ios'], env)).code).toBe(0);
+      const query = await runCliProcess(['query', '--account', 'alice', '--json'], env);
       expect(JSON.parse(query.stdout).accounts).toContainEqual({ platform: 'ios', account: 'alice', accountType: 0, tokens: ['emu-1'] });
     } finally {
       emulator.kill('SIGTERM');

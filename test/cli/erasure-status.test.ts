@@ -8,7 +8,7 @@ import { handler as deleteAccount } from '../../functions/delete-account.js';
 import { handler as login } from '../../functions/login.js';
 import { handler as query } from '../../functions/query.js';
 import { httpEvent, invokeHttp } from '../integration/functions/harness.js';
-import { runCli, useCliWorld, without } from './harness.js';
+import { runCliProcess, useCliWorld, without } from './harness.js';
 import type { CliWorld } from './harness.js';
 
 let world: CliWorld;
@@ -40,7 +40,7 @@ describe('erasure-status', () => {
     expect(deletion).toMatchObject({ statusCode: 200, body: { applied: 2, failed: [] } });
     world.emulator.reset(); // from here on: the CLI's own TPNS calls (none expected)
 
-    const applied = await runCli(['erasure-status', '--account', 'erase-cli-1', '--json'], world.env);
+    const applied = await runCliProcess(['erasure-status', '--account', 'erase-cli-1', '--json'], world.env);
     expect(applied.stderr).toBe('');
     expect(applied.code).toBe(0);
     const before = JSON.parse(applied.stdout) as Receipt;
@@ -55,7 +55,7 @@ describe('erasure-status', () => {
 
     await world.stack.startWorker();
     await world.stack.quiesce();
-    const verified = await runCli(['erasure-status', '--account', 'erase-cli-1', '--json'], world.env);
+    const verified = await runCliProcess(['erasure-status', '--account', 'erase-cli-1', '--json'], world.env);
     expect(verified.code).toBe(0);
     const after = JSON.parse(verified.stdout) as Receipt;
     expect(after).toMatchObject({ state: 'verified', requestedAt: before.requestedAt });
@@ -66,7 +66,7 @@ describe('erasure-status', () => {
     const { accountType: _type, ...asHttp } = after;
     expect((await receiptOverHttp('erase-cli-1')).body).toEqual(asHttp);
 
-    const table = await runCli(['erasure-status', '--account', 'erase-cli-1'], world.env);
+    const table = await runCliProcess(['erasure-status', '--account', 'erase-cli-1'], world.env);
     expect(table.code).toBe(0);
     const lines = table.stdout.trim().split('\n');
     expect(lines[0]).toBe(`erase-cli-1 (type 0): verified, requested ${after.requestedAt}`);
@@ -82,7 +82,7 @@ describe('erasure-status', () => {
     await world.stack.startWorker();
     await world.stack.quiesce();
     world.emulator.reset();
-    const run = await runCli(['erasure-status', '--account', 'erase-cli-2'], without(world.env, ...Object.keys(world.tpnsEnv)));
+    const run = await runCliProcess(['erasure-status', '--account', 'erase-cli-2'], without(world.env, ...Object.keys(world.tpnsEnv)));
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^erase-cli-2 \(type 0\): verified, requested /);
     expect(world.emulator.requests()).toEqual([]);
@@ -95,29 +95,29 @@ describe('erasure-status', () => {
       httpEvent('POST /v1/admin/delete-accounts', { account: 'ops-admin', scope: 'tpns/admin', body: { accounts: [{ account, accountType: 1005 }] } }),
     );
     expect(bulk.statusCode).toBe(200);
-    const typed = await runCli(['erasure-status', '--account', account, '--account-type', '1005', '--json'], world.env);
+    const typed = await runCliProcess(['erasure-status', '--account', account, '--account-type', '1005', '--json'], world.env);
     expect(typed.code).toBe(0);
     expect(JSON.parse(typed.stdout)).toMatchObject({ account, accountType: 1005, state: expect.stringMatching(/^(applied|verified)$/) });
-    expect((await runCli(['erasure-status', '--account', account, '--type', '1005'], world.env)).code).toBe(0);
-    const untyped = await runCli(['erasure-status', '--account', account], world.env);
+    expect((await runCliProcess(['erasure-status', '--account', account, '--type', '1005'], world.env)).code).toBe(0);
+    const untyped = await runCliProcess(['erasure-status', '--account', account], world.env);
     expect(untyped.code).toBe(3);
     expect(untyped.stderr).toContain(`${account} (type 0): no erasure receipt`);
   });
 
   it('exits 3 with "no erasure receipt" for an account that was never deleted, as text and as JSON', async () => {
-    const text = await runCli(['erasure-status', '--account', 'never-deleted-1'], world.env);
+    const text = await runCliProcess(['erasure-status', '--account', 'never-deleted-1'], world.env);
     expect(text.code).toBe(3);
     expect(text.stdout).toBe('');
     expect(text.stderr).toBe('never-deleted-1 (type 0): no erasure receipt (never deleted, or expired after ERASURE_RETENTION_DAYS)\n');
-    const json = await runCli(['erasure-status', '--account', 'never-deleted-1', '--json'], world.env);
+    const json = await runCliProcess(['erasure-status', '--account', 'never-deleted-1', '--json'], world.env);
     expect(json.code).toBe(3);
     expect(JSON.parse(json.stdout)).toEqual({ account: 'never-deleted-1', accountType: 0, error: expect.stringContaining('no erasure receipt') });
   });
 
   it('finds no receipt under another ERASURE_KEY: receipts are keyed by an HMAC of the account', async () => {
     await invokeHttp(deleteAccount, httpEvent('DELETE /v1/me', { account: 'erase-cli-4' }));
-    expect((await runCli(['erasure-status', '--account', 'erase-cli-4'], world.env)).code).toBe(0);
-    const other = await runCli(['erasure-status', '--account', 'erase-cli-4'], { ...world.env, ERASURE_KEY: 'not-the-deployment-key' });
+    expect((await runCliProcess(['erasure-status', '--account', 'erase-cli-4'], world.env)).code).toBe(0);
+    const other = await runCliProcess(['erasure-status', '--account', 'erase-cli-4'], { ...world.env, ERASURE_KEY: 'not-the-deployment-key' });
     expect(other.code).toBe(3);
   });
 });
@@ -128,7 +128,7 @@ describe('erasure-status: usage and configuration', () => {
     ['ERASURE_KEY', /erasure-status needs ERASURE_KEY_PARAM \(.*\) or ERASURE_KEY/],
     ['AWS_REGION', /erasure-status needs AWS_REGION/],
   ])('exits 2 naming %s when it is missing', async (variable, message) => {
-    const run = await runCli(['erasure-status', '--account', 'alice'], without(world.env, variable));
+    const run = await runCliProcess(['erasure-status', '--account', 'alice'], without(world.env, variable));
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
     expect(run.stderr).not.toMatch(/\n\s+at /);
@@ -140,7 +140,7 @@ describe('erasure-status: usage and configuration', () => {
     ['a non-integer account type', ['erasure-status', '--account', 'alice', '--account-type', 'x'], /--account-type.*must be an integer/],
     ['two different account types', ['erasure-status', '--account', 'alice', '--account-type', '1', '--type', '2'], /--account-type and --type name two different account types/],
   ])('exits 2 for %s', async (_name, args, message) => {
-    const run = await runCli(args, world.env);
+    const run = await runCliProcess(args, world.env);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
   });

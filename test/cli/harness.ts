@@ -46,7 +46,8 @@ export function spawnCli(args: readonly string[], env: Readonly<Record<string, s
   return spawn(NODE, [LAUNCHER, ...args], { cwd: ROOT, env: { ...baseEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-export function runCli(args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<CliRun> {
+/** Runs the CLI as a child process (`bin/`, as a user would) and waits for it: exit code and both streams. */
+export function runCliProcess(args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
     const child = spawnCli(args, env);
     let stdout = '';
@@ -119,16 +120,6 @@ export async function generateFile(dir: string, name: string, header: string | u
   return path;
 }
 
-/** Every message body in a queue, visible, delayed or in flight, read through fauxqs' inspection endpoint (receiving would hide them). */
-export async function queuedBodies(endpoint: string, queueUrl: string): Promise<string[]> {
-  const name = queueUrl.split('/').pop() ?? '';
-  const answer = await fetch(`${endpoint}/_fauxqs/queues/${encodeURIComponent(name)}`);
-  if (!answer.ok) throw new Error(`fauxqs inspection answered ${answer.status}`);
-  const { messages } = (await answer.json()) as {
-    messages: { ready: { body: string }[]; delayed: { body: string }[]; inflight: { message: { body: string } }[] };
-  };
-  return [...messages.ready.map((m) => m.body), ...messages.delayed.map((m) => m.body), ...messages.inflight.map((m) => m.message.body)];
-}
 
 /** `env` without the named variables. */
 export const without = (env: Readonly<Record<string, string>>, ...names: string[]): Record<string, string> =>

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generateFile, peakRssMb, runCli, useCliWorld } from './harness.js';
+import { generateFile, peakRssMb, runCliProcess, useCliWorld } from './harness.js';
 import type { CliWorld } from './harness.js';
 
 let world: CliWorld;
@@ -55,7 +55,7 @@ describe('import', () => {
       ].join('\n'),
     );
 
-    const run = await runCli(['import', file, '--json'], world.env);
+    const run = await runCliProcess(['import', file, '--json'], world.env);
     expect(run.code).toBe(1);
     expect(summaryOf(run.stdout)).toMatchObject({ lines: 8, bound: 2, invalid: 5, failed: 1, failuresFile: `${file}.failures.jsonl` });
     for (const [line, problem] of [
@@ -89,7 +89,7 @@ describe('import', () => {
       failure.line === 9 ? failure : { token: `fixed-${failure.line}`, account: 'henry', platform: 'ios', line: failure.line },
     );
     const rerunFile = await world.file('mixed.csv.failures.jsonl', fixed.map((failure) => JSON.stringify(failure)).join('\n'));
-    const rerun = await runCli(['import', rerunFile, '--json', '--quiet'], world.env);
+    const rerun = await runCliProcess(['import', rerunFile, '--json', '--quiet'], world.env);
     expect(rerun.code).toBe(0);
     expect(summaryOf(rerun.stdout)).toMatchObject({ lines: 6, bound: 6, invalid: 0, failed: 0 });
     expect(world.emulator.accountsOf('android', 'tok-refused')).toEqual([{ account: 'frank', accountType: 0 }]);
@@ -107,7 +107,7 @@ describe('import', () => {
       ].join('\n'),
     );
     const failuresFile = join(world.dir, 'custom-failures.jsonl');
-    const run = await runCli(['import', file, '--failures', failuresFile, '--json'], world.env);
+    const run = await runCliProcess(['import', file, '--failures', failuresFile, '--json'], world.env);
     expect(run.code).toBe(1);
     expect(summaryOf(run.stdout)).toMatchObject({ lines: 4, bound: 2, invalid: 2, failuresFile });
     expect(world.emulator.accountsOf('ios', 'j-2')).toEqual([{ account: '+8613800000000', accountType: 1002 }]);
@@ -119,7 +119,7 @@ describe('import', () => {
 
   it('--dry-run validates every line and makes no TPNS call at all', async () => {
     const file = await world.file('dry.csv', 'token,account,platform\ndry-1,alice,android\ndry-2,x,ios\ndry-3,bob,ios\n');
-    const run = await runCli(['import', file, '--dry-run', '--json'], world.env);
+    const run = await runCliProcess(['import', file, '--dry-run', '--json'], world.env);
     expect(run.code).toBe(1);
     expect(summaryOf(run.stdout)).toMatchObject({ lines: 3, valid: 2, invalid: 1 });
     expect(run.stderr).toContain('line 3: INVALID_LINE: account: must be at least 2 characters');
@@ -133,7 +133,7 @@ describe('import', () => {
     );
     const file = await world.file('order.csv', ['token,account,platform', ...lines].join('\n'));
     world.emulator.injectFault({ kind: 'latency', count: 1, latencyMs: 500, path: 'batchoperate' });
-    const run = await runCli(['import', file, '--json', '--concurrency', '4'], world.env);
+    const run = await runCliProcess(['import', file, '--json', '--concurrency', '4'], world.env);
     expect(run.code).toBe(0);
     expect(world.emulator.accountsOf('android', 'shared')).toEqual([{ account: 'new-owner', accountType: 0 }]);
   });
@@ -142,7 +142,7 @@ describe('import', () => {
     const file = await generate('transient.csv', 'token,account,platform', 200, (index) => `tr-${index},user-${index},ios`);
     world.emulator.injectFault({ kind: 'http500', count: 2 });
     world.emulator.injectFault({ kind: 'rate-limit', count: 2, retryAfterSeconds: 0 });
-    const run = await runCli(['import', file, '--json'], world.env);
+    const run = await runCliProcess(['import', file, '--json'], world.env);
     expect(run.code).toBe(0);
     expect(summaryOf(run.stdout)).toMatchObject({ lines: 200, bound: 200, failed: 0 });
     expect(world.emulator.state('ios').tokens).toHaveLength(200);
@@ -151,7 +151,7 @@ describe('import', () => {
 
   it('stops with exit 2 when the credentials are refused, instead of failing every line', async () => {
     const file = await generate('auth.csv', 'token,account,platform', 500, (index) => `au-${index},user-${index},android`);
-    const run = await runCli(['import', file, '--json', '--quiet'], { ...world.env, TPNS_ANDROID_SECRET_KEY: 'wrong-key' });
+    const run = await runCliProcess(['import', file, '--json', '--quiet'], { ...world.env, TPNS_ANDROID_SECRET_KEY: 'wrong-key' });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^error: /m);
     expect(summaryOf(run.stdout).stoppedAfterLine).toBeLessThan(500);
@@ -162,14 +162,14 @@ describe('import', () => {
     ['a CSV header without the required columns', 'bad-header.csv', 'token,user,platform\nt1,alice,ios\n', /CSV header on line 1 must be token,account,platform\[,accountType\]: missing account; unknown user/],
     ['a file of unknown format', 'bindings.txt', 't1,alice,ios\n', /Cannot tell the format of .*bindings\.txt/],
   ])('exits 2 for %s', async (_name, name, content, message) => {
-    const run = await runCli(['import', await world.file(name, content)], world.env);
+    const run = await runCliProcess(['import', await world.file(name, content)], world.env);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
     expect(world.emulator.requests()).toEqual([]);
   });
 
   it('exits 2 for a missing file', async () => {
-    const run = await runCli(['import', join(world.dir, 'nope.csv')], world.env);
+    const run = await runCliProcess(['import', join(world.dir, 'nope.csv')], world.env);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/Cannot read ".*nope\.csv": no such file/);
   });
@@ -177,7 +177,7 @@ describe('import', () => {
   it('exits 2, leaving the input untouched, when --failures names the input file', async () => {
     const content = 'token,account,platform\nt1,alice,ios\n';
     const file = await world.file('self.csv', content);
-    const run = await runCli(['import', file, '--failures', file], world.env);
+    const run = await runCliProcess(['import', file, '--failures', file], world.env);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--failures must not be the input file');
     expect(await readFile(file, 'utf8')).toBe(content);
@@ -189,7 +189,7 @@ describe('import at scale (memory stays flat)', () => {
   it('binds a 50 000-line file completely, in bounded memory', { timeout: 180_000 }, async () => {
     const lines = 50_000;
     const file = await generate('50k.csv', 'token,account,platform', lines, (index) => `big-${index},user-${index},${index % 2 ? 'ios' : 'android'}`);
-    const run = await runCli(['--stats', 'import', file, '--json'], world.env);
+    const run = await runCliProcess(['--stats', 'import', file, '--json'], world.env);
     expect(run.stderr).not.toMatch(/^line /m);
     expect(run.code).toBe(0);
     expect(summaryOf(run.stdout)).toMatchObject({ lines, bound: lines, invalid: 0, failed: 0 });
@@ -207,7 +207,7 @@ describe('import at scale (memory stays flat)', () => {
     const file = await generate('1m.jsonl', undefined, lines, (index) =>
       JSON.stringify({ token: `m-${index}`, account: `member-${index}`, platform: index % 2 ? 'ios' : 'android' }),
     );
-    const run = await runCli(['--stats', 'import', file, '--dry-run', '--json'], world.env);
+    const run = await runCliProcess(['--stats', 'import', file, '--dry-run', '--json'], world.env);
     expect(run.code).toBe(0);
     expect(summaryOf(run.stdout)).toMatchObject({ lines, valid: lines, invalid: 0 });
     expect(peakRssMb(run)).toBeLessThan(200);

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { keyMessageSchema } from '../../lib/queue/messages.js';
-import { queuedBodies, runCli, useCliWorld, without } from './harness.js';
+import { runCliProcess, useCliWorld, without } from './harness.js';
 import type { CliWorld } from './harness.js';
 
 let world: CliWorld;
@@ -14,13 +14,13 @@ useCliWorld((started) => (world = started));
 
 const json = <T>(stdout: string) => JSON.parse(stdout) as T;
 const readBacksQueuedFor = async (correlationId: string) =>
-  (await queuedBodies(world.stack.sqs.endpoint, world.stack.sqs.queueUrl))
-    .map((body) => keyMessageSchema.parse(JSON.parse(body)))
+  (await world.stack.sqs.messages('binding'))
+    .map(({ body }) => keyMessageSchema.parse(JSON.parse(body)))
     .filter((message) => message.correlationId === correlationId && message.phase === 'verify');
 
 describe('--record: through the intent ledger, as the API does', () => {
   it('bind records the sign-in, binds it at TPNS and queues its read-back', async () => {
-    const run = await runCli(['bind', '--token', 'record-token-1', '--account', 'alice', '--platform', 'android', '--record', '--json'], world.env);
+    const run = await runCliProcess(['bind', '--token', 'record-token-1', '--account', 'alice', '--platform', 'android', '--record', '--json'], world.env);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const answer = json<{ applied: number; failed: unknown[]; correlationId: string }>(run.stdout);
@@ -34,8 +34,8 @@ describe('--record: through the intent ledger, as the API does', () => {
   });
 
   it('unbind-token records the sign-out: the sign-in before it is void in the ledger, and TPNS holds no account', async () => {
-    await runCli(['bind', '--token', 'record-token-2', '--account', 'bob', '--platform', 'ios', '--record'], world.env);
-    const run = await runCli(['unbind-token', '--token', 'record-token-2', '--platform', 'ios', '--record'], world.env);
+    await runCliProcess(['bind', '--token', 'record-token-2', '--account', 'bob', '--platform', 'ios', '--record'], world.env);
+    const run = await runCliProcess(['unbind-token', '--token', 'record-token-2', '--platform', 'ios', '--record'], world.env);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^recorded in the intent ledger \(cli-unbind-token:[0-9a-f-]+\): 1 applied at TPNS/);
     expect(world.emulator.accountsOf('ios', 'record-token-2')).toEqual([]);
@@ -46,13 +46,13 @@ describe('--record: through the intent ledger, as the API does', () => {
   });
 
   it('delete-account records the erasure: op 5 on both apps, its tombstone, and a receipt erasure-status reads', async () => {
-    await runCli(['bind', '--token', 'record-token-3', '--account', 'carol', '--platform', 'android', '--record'], world.env);
-    const run = await runCli(['delete-account', '--account', 'carol', '--record', '--json'], world.env);
+    await runCliProcess(['bind', '--token', 'record-token-3', '--account', 'carol', '--platform', 'android', '--record'], world.env);
+    const run = await runCliProcess(['delete-account', '--account', 'carol', '--record', '--json'], world.env);
     expect(run.code).toBe(0);
     expect(json(run.stdout)).toMatchObject({ applied: 2, failed: [] }); // the Android and the iOS app
     expect(world.emulator.accountsOf('android', 'record-token-3')).toEqual([]);
     expect(await world.ledger.getTombstone({ account: 'carol' })).toBeDefined(); // a later queued sign-in of carol's cannot re-bind her
-    const status = await runCli(['erasure-status', '--account', 'carol', '--json'], without(world.env, ...Object.keys(world.tpnsEnv)));
+    const status = await runCliProcess(['erasure-status', '--account', 'carol', '--json'], without(world.env, ...Object.keys(world.tpnsEnv)));
     expect(status.code).toBe(0);
     expect(json(status.stdout)).toMatchObject({ account: 'carol', apps: { android: { appliedAt: expect.any(String) as string }, ios: { appliedAt: expect.any(String) as string } } });
   });
@@ -60,7 +60,7 @@ describe('--record: through the intent ledger, as the API does', () => {
   it('the ledger down: exit 1 naming it, nothing recorded, nothing sent to TPNS (re-running is safe)', async () => {
     world.stack.dynamo.faults.add({ kind: 'InternalServerError' });
     try {
-      const run = await runCli(['bind', '--token', 'record-token-5', '--account', 'erin', '--platform', 'android', '--record'], world.env);
+      const run = await runCliProcess(['bind', '--token', 'record-token-5', '--account', 'erin', '--platform', 'android', '--record'], world.env);
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(/^error: The intent ledger \(DynamoDB\)/);
       expect(world.emulator.requests()).toEqual([]);
@@ -71,7 +71,7 @@ describe('--record: through the intent ledger, as the API does', () => {
   });
 
   it('names what it needs (exit 2) before anything is recorded or sent', async () => {
-    const run = await runCli(['bind', '--token', 'record-token-4', '--account', 'dave', '--platform', 'android', '--record'], without(world.env, 'BINDINGS_TABLE'));
+    const run = await runCliProcess(['bind', '--token', 'record-token-4', '--account', 'dave', '--platform', 'android', '--record'], without(world.env, 'BINDINGS_TABLE'));
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/bind --record needs BINDINGS_TABLE/);
     expect(world.emulator.requests()).toEqual([]);

@@ -10,7 +10,7 @@ import { DynamoLedger } from '../../lib/ledger/dynamo-ledger.js';
 import { INVALID_MESSAGE_CODE, invalidMessageLetter, keyLetter, NOT_CONVERGING_CODE, SqsDeadLetterQueue } from '../../lib/queue/dead-letter.js';
 import { keyMessages } from '../../lib/queue/messages.js';
 import { LOCAL_CREDENTIALS, localSqsClient } from '../../local/sqs/client.js';
-import { runCli, useCliWorld, without } from './harness.js';
+import { runCliProcess, useCliWorld, without } from './harness.js';
 import type { CliWorld } from './harness.js';
 
 let world: CliWorld;
@@ -49,13 +49,13 @@ describe('tpns-accounts redrive', () => {
     ]);
     await sendRaw('not json at all');
 
-    const first = await runCli(['redrive', '--json'], world.env);
+    const first = await runCliProcess(['redrive', '--json'], world.env);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toEqual({ moved: 2, kept: { '1008006': 1, [INVALID_MESSAGE_CODE]: 1, UNREADABLE: 1 } });
     expect(await sqs.depth()).toMatchObject({ queued: 2, deadLettered: 3 });
 
-    const forced = await runCli(['redrive', '--include-refused'], world.env);
+    const forced = await runCliProcess(['redrive', '--include-refused'], world.env);
     expect(forced.code).toBe(0);
     expect(forced.stdout).toMatch(/^moved 1 message\(s\) back to the binding queue; kept in the dead-letter queue: /);
     expect(forced.stdout).toContain(`${INVALID_MESSAGE_CODE} x1`);
@@ -77,7 +77,7 @@ describe('tpns-accounts redrive', () => {
     ['the binding queue URL', { drop: 'BINDING_QUEUE_URL' }, /redrive needs BINDING_QUEUE_URL/],
     ['a region', { drop: 'AWS_REGION' }, /redrive needs AWS_REGION/],
   ])('is a usage error (exit 2) without %s', async (_name, { drop }: { drop?: string }, message) => {
-    const run = await runCli(['redrive'], drop ? without(world.env, drop) : {});
+    const run = await runCliProcess(['redrive'], drop ? without(world.env, drop) : {});
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
   });

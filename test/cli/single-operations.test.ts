@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runCli, useCliWorld } from './harness.js';
+import { runCliProcess, useCliWorld } from './harness.js';
 import type { CliWorld } from './harness.js';
 
 let world: CliWorld;
@@ -7,7 +7,7 @@ useCliWorld((started) => (world = started));
 
 describe('bind', () => {
   it('binds a token to an account and prints the outcome', async () => {
-    const run = await runCli(['bind', '--token', 'tok-a1', '--account', 'alice', '--platform', 'android'], world.env);
+    const run = await runCliProcess(['bind', '--token', 'tok-a1', '--account', 'alice', '--platform', 'android'], world.env);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^android\s+tok-a1\s+ok/m);
@@ -16,8 +16,8 @@ describe('bind', () => {
   });
 
   it('overwrites the account of the same type, with --type and --json', async () => {
-    await runCli(['bind', '--token', 'tok-a1', '--account', 'alice', '--platform', 'ios', '--type', '1005'], world.env);
-    const run = await runCli(['bind', '--token', 'tok-a1', '--account', 'bob', '--platform', 'ios', '--type', '1005', '--json'], world.env);
+    await runCliProcess(['bind', '--token', 'tok-a1', '--account', 'alice', '--platform', 'ios', '--type', '1005'], world.env);
+    const run = await runCliProcess(['bind', '--token', 'tok-a1', '--account', 'bob', '--platform', 'ios', '--type', '1005', '--json'], world.env);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({ results: [{ platform: 'ios', applied: 1, failed: [] }] });
     expect(world.emulator.accountsOf('ios', 'tok-a1')).toEqual([{ account: 'bob', accountType: 1005 }]);
@@ -25,7 +25,7 @@ describe('bind', () => {
 
   it('exits 1 and names the code when TPNS refuses the item', async () => {
     world.emulator.setInvalidTokens(['tok-dead']);
-    const run = await runCli(['bind', '--token', 'tok-dead', '--account', 'alice', '--platform', 'android', '--json'], world.env);
+    const run = await runCliProcess(['bind', '--token', 'tok-dead', '--account', 'alice', '--platform', 'android', '--json'], world.env);
     expect(run.code).toBe(1);
     const { results } = JSON.parse(run.stdout) as { results: { applied: number; failed: { token: string; code: string }[] }[] };
     expect(results[0]).toMatchObject({ applied: 0, failed: [{ token: 'tok-dead', code: '1008006' }] });
@@ -34,10 +34,10 @@ describe('bind', () => {
 
 describe('query', () => {
   it('lists the tokens of an account on every platform, as a table and as JSON', async () => {
-    await runCli(['bind', '--token', 'tok-q1', '--account', 'carol', '--platform', 'android'], world.env);
-    await runCli(['bind', '--token', 'tok-q2', '--account', 'carol', '--platform', 'ios'], world.env);
+    await runCliProcess(['bind', '--token', 'tok-q1', '--account', 'carol', '--platform', 'android'], world.env);
+    await runCliProcess(['bind', '--token', 'tok-q2', '--account', 'carol', '--platform', 'ios'], world.env);
 
-    const table = await runCli(['query', '--account', 'carol'], world.env);
+    const table = await runCliProcess(['query', '--account', 'carol'], world.env);
     expect(table.code).toBe(0);
     expect(table.stdout.trim().split('\n')).toEqual([
       'PLATFORM  ACCOUNT  TYPE  TOKEN',
@@ -45,7 +45,7 @@ describe('query', () => {
       'ios       carol    0     tok-q2',
     ]);
 
-    const json = await runCli(['query', '--account', 'carol', '--json'], world.env);
+    const json = await runCliProcess(['query', '--account', 'carol', '--json'], world.env);
     expect(JSON.parse(json.stdout)).toEqual({
       accounts: [
         { platform: 'android', account: 'carol', accountType: 0, tokens: ['tok-q1'] },
@@ -55,12 +55,12 @@ describe('query', () => {
   });
 
   it('lists the accounts of a token, showing (none) where nothing is bound', async () => {
-    await runCli(['bind', '--token', 'tok-q3', '--account', 'dave', '--platform', 'android', '--type', '1002'], world.env);
-    const table = await runCli(['query', '--token', 'tok-q3'], world.env);
+    await runCliProcess(['bind', '--token', 'tok-q3', '--account', 'dave', '--platform', 'android', '--type', '1002'], world.env);
+    const table = await runCliProcess(['query', '--token', 'tok-q3'], world.env);
     expect(table.stdout).toMatch(/^android\s+tok-q3\s+dave\s+1002$/m);
     expect(table.stdout).toMatch(/^ios\s+tok-q3\s+\(none\)$/m);
 
-    const json = await runCli(['query', '--token', 'tok-q3', '--json'], world.env);
+    const json = await runCliProcess(['query', '--token', 'tok-q3', '--json'], world.env);
     expect(JSON.parse(json.stdout)).toEqual({
       tokens: [
         { platform: 'android', token: 'tok-q3', accounts: [{ account: 'dave', accountType: 1002 }] },
@@ -70,9 +70,9 @@ describe('query', () => {
   });
 
   it('--endpoint overrides TPNS_ENDPOINT', async () => {
-    await runCli(['bind', '--token', 'tok-q4', '--account', 'erin', '--platform', 'android'], world.env);
+    await runCliProcess(['bind', '--token', 'tok-q4', '--account', 'erin', '--platform', 'android'], world.env);
     const env = { ...world.env, TPNS_ENDPOINT: 'http://127.0.0.1:9' }; // nothing listens on the discard port
-    const run = await runCli(['query', '--token', 'tok-q4', '--json', '--endpoint', world.emulator.url], env);
+    const run = await runCliProcess(['query', '--token', 'tok-q4', '--json', '--endpoint', world.emulator.url], env);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout).tokens[0].accounts).toEqual([{ account: 'erin', accountType: 0 }]);
   });
@@ -80,17 +80,17 @@ describe('query', () => {
 
 describe('unbind-token and delete-account', () => {
   it('unbind-token removes every account from the token', async () => {
-    await runCli(['bind', '--token', 'tok-u1', '--account', 'frank', '--platform', 'ios'], world.env);
-    const run = await runCli(['unbind-token', '--token', 'tok-u1', '--platform', 'ios'], world.env);
+    await runCliProcess(['bind', '--token', 'tok-u1', '--account', 'frank', '--platform', 'ios'], world.env);
+    const run = await runCliProcess(['unbind-token', '--token', 'tok-u1', '--platform', 'ios'], world.env);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^ios\s+tok-u1\s+ok/m);
     expect(world.emulator.accountsOf('ios', 'tok-u1')).toEqual([]);
   });
 
   it('delete-account removes the account from every token on both platforms', async () => {
-    await runCli(['bind', '--token', 'tok-d1', '--account', 'gina', '--platform', 'android'], world.env);
-    await runCli(['bind', '--token', 'tok-d2', '--account', 'gina', '--platform', 'ios'], world.env);
-    const run = await runCli(['delete-account', '--account', 'gina', '--json'], world.env);
+    await runCliProcess(['bind', '--token', 'tok-d1', '--account', 'gina', '--platform', 'android'], world.env);
+    await runCliProcess(['bind', '--token', 'tok-d2', '--account', 'gina', '--platform', 'ios'], world.env);
+    const run = await runCliProcess(['delete-account', '--account', 'gina', '--json'], world.env);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({
       results: [
@@ -103,9 +103,9 @@ describe('unbind-token and delete-account', () => {
   });
 
   it('delete-account covers only the configured platforms', async () => {
-    await runCli(['bind', '--token', 'tok-d3', '--account', 'hank', '--platform', 'ios'], world.env);
+    await runCliProcess(['bind', '--token', 'tok-d3', '--account', 'hank', '--platform', 'ios'], world.env);
     const { TPNS_IOS_ACCESS_ID: _id, TPNS_IOS_SECRET_KEY: _key, ...androidOnly } = world.env;
-    const run = await runCli(['delete-account', '--account', 'hank', '--json'], androidOnly);
+    const run = await runCliProcess(['delete-account', '--account', 'hank', '--json'], androidOnly);
     expect(JSON.parse(run.stdout).results.map((result: { platform: string }) => result.platform)).toEqual(['android']);
     expect(world.emulator.tokensOf('ios', 'hank')).toEqual(['tok-d3']);
   });
@@ -125,20 +125,20 @@ describe('usage and configuration errors exit 2 with a clear message and send no
     ['an invalid region', ['query', '--account', 'alice', '--region', 'mars'], /TPNS_REGION: must be one of/],
   ];
   it.each(cases)('%s', async (_name, args, message) => {
-    const run = await runCli(args, world.env);
+    const run = await runCliProcess(args, world.env);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
     expect(world.emulator.requests()).toEqual([]);
   });
 
   it('no credentials at all', async () => {
-    const run = await runCli(['query', '--account', 'alice'], { TPNS_ENDPOINT: world.emulator.url });
+    const run = await runCliProcess(['query', '--account', 'alice'], { TPNS_ENDPOINT: world.emulator.url });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/No TPNS platform is configured/);
   });
 
   it('wrong credentials (TPNS answers authentication failed)', async () => {
-    const run = await runCli(['query', '--account', 'alice'], { ...world.env, TPNS_ANDROID_SECRET_KEY: 'not-the-key' });
+    const run = await runCliProcess(['query', '--account', 'alice'], { ...world.env, TPNS_ANDROID_SECRET_KEY: 'not-the-key' });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^error: /m);
     expect(run.stderr).not.toContain('not-the-key');
@@ -147,7 +147,7 @@ describe('usage and configuration errors exit 2 with a clear message and send no
 
 describe('--help', () => {
   it.each(['', 'query', 'bind', 'unbind-token', 'delete-account', 'import', 'verify', 'emulator', 'redrive', 'erasure-status'])('works for "%s"', async (command) => {
-    const run = await runCli([...(command ? [command] : []), '--help']);
+    const run = await runCliProcess([...(command ? [command] : []), '--help']);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`^Usage: tpns-accounts${command ? ` ${command}` : ''} `, 'm'));
   });

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generateFile, HAS_SCRIPT, runCli, runCliInTerminal, useCliWorld } from './harness.js';
+import { generateFile, HAS_SCRIPT, runCliProcess, runCliInTerminal, useCliWorld } from './harness.js';
 import type { CliWorld } from './harness.js';
 import { renderTerminal } from './terminal.js';
 
@@ -152,7 +152,7 @@ describe('progress in a pipe (CI logs)', () => {
   it('import: plain lines, each message on its own line, no escape sequences', async () => {
     const { input } = await docsExample();
     const file = await world.file('devices.csv', input);
-    const run = await runCli(['import', file], world.tpnsEnv);
+    const run = await runCliProcess(['import', file], world.tpnsEnv);
     expect(run.code).toBe(1);
     expect(run.stderr).not.toContain('\x1b');
     expect(run.stderr.split('\n')).toEqual([
@@ -167,7 +167,7 @@ describe('progress in a pipe (CI logs)', () => {
 
   it('verify: a first and a last plain line; none with --quiet', async () => {
     const file = await world.file('expected.csv', 'token,account,platform\np-1,user-1,android\np-2,x,ios\n');
-    const run = await runCli(['verify', file], world.tpnsEnv);
+    const run = await runCliProcess(['verify', file], world.tpnsEnv);
     expect(run.code).toBe(1);
     expect(run.stderr.split('\n')).toEqual([
       'verify 0% | 0 lines | 0 checked, 0 drift, 0 invalid | 0 lines/s | ETA --',
@@ -176,7 +176,7 @@ describe('progress in a pipe (CI logs)', () => {
       'line 3: invalid: account: must be at least 2 characters',
       '',
     ]);
-    const quiet = await runCli(['verify', file, '--quiet'], world.tpnsEnv);
+    const quiet = await runCliProcess(['verify', file, '--quiet'], world.tpnsEnv);
     expect(quiet.stderr).toBe('line 3: invalid: account: must be at least 2 characters\n');
   });
 });

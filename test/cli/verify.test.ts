@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runCli, useCliWorld } from './harness.js';
+import { runCliProcess, useCliWorld } from './harness.js';
 import type { CliWorld } from './harness.js';
 
 let world: CliWorld;
@@ -13,7 +13,7 @@ interface Report {
 }
 
 const bind = (token: string, account: string, platform: string, type = '0') =>
-  runCli(['bind', '--token', token, '--account', account, '--platform', platform, '--type', type], world.env);
+  runCliProcess(['bind', '--token', token, '--account', account, '--platform', platform, '--type', type], world.env);
 
 describe('verify <expected bindings>', () => {
   it('finds each kind of drift, as JSON and as a table', async () => {
@@ -33,7 +33,7 @@ describe('verify <expected bindings>', () => {
       ].join('\n'),
     );
 
-    const json = await runCli(['verify', file, '--json'], world.env);
+    const json = await runCliProcess(['verify', file, '--json'], world.env);
     expect(json.code).toBe(1);
     const report = JSON.parse(json.stdout) as Report;
     expect(report.checked).toBe(4);
@@ -45,7 +45,7 @@ describe('verify <expected bindings>', () => {
     ]);
     expect(report.invalid).toEqual([{ line: 6, reason: 'account: must be at least 2 characters' }]);
 
-    const table = await runCli(['verify', file], world.env);
+    const table = await runCliProcess(['verify', file], world.env);
     expect(table.code).toBe(1);
     expect(table.stdout).toMatch(/^bound-to-other\s+3\s+android\s+v-other\s+bob \(type 0\)\s+carol \(type 0\)$/m);
     expect(table.stdout).toMatch(/^missing\s+5\s+ios\s+v-missing\s+erin \(type 0\)\s+\(none\)$/m);
@@ -58,8 +58,8 @@ describe('verify <expected bindings>', () => {
       'import-then-verify.jsonl',
       Array.from({ length: 45 }, (_, index) => JSON.stringify({ token: `iv-${index}`, account: `user-${index}`, platform: index % 2 ? 'ios' : 'android', accountType: index % 3 })).join('\n'),
     );
-    expect((await runCli(['import', file, '--quiet'], world.env)).code).toBe(0);
-    const run = await runCli(['verify', file], world.env);
+    expect((await runCliProcess(['import', file, '--quiet'], world.env)).code).toBe(0);
+    const run = await runCliProcess(['verify', file], world.env);
     expect(run.stdout.trim()).toBe('checked 45 lines: no drift');
     expect(run.code).toBe(0);
   });
@@ -73,7 +73,7 @@ describe('verify --deleted <accounts>', () => {
     await bind('d-4', 'kept-user', 'ios');
     const accounts = await world.file('deleted.csv', 'account,accountType\ngone-user\ngone-phone,1002\nnever-bound,0\n');
 
-    const before = await runCli(['verify', '--deleted', accounts, '--json'], world.env);
+    const before = await runCliProcess(['verify', '--deleted', accounts, '--json'], world.env);
     expect(before.code).toBe(1);
     const report = JSON.parse(before.stdout) as Report;
     expect(report.counts['still-bound']).toBe(3);
@@ -83,9 +83,9 @@ describe('verify --deleted <accounts>', () => {
       [3, 'ios', 'd-3'],
     ]);
 
-    await runCli(['delete-account', '--account', 'gone-user'], world.env);
-    await runCli(['delete-account', '--account', 'gone-phone', '--type', '1002'], world.env);
-    const after = await runCli(['verify', '--deleted', accounts], world.env);
+    await runCliProcess(['delete-account', '--account', 'gone-user'], world.env);
+    await runCliProcess(['delete-account', '--account', 'gone-phone', '--type', '1002'], world.env);
+    const after = await runCliProcess(['verify', '--deleted', accounts], world.env);
     expect(after.stdout.trim()).toBe('checked 3 lines: no drift');
     expect(after.code).toBe(0);
     expect(world.emulator.tokensOf('ios', 'kept-user')).toEqual(['d-4']);
@@ -97,7 +97,7 @@ describe('verify usage', () => {
     ['neither a file nor --deleted', []],
     ['both a file and --deleted', ['a.csv', '--deleted', 'b.csv']],
   ])('exits 2 with %s', async (_name, args) => {
-    const run = await runCli(['verify', ...args], world.env);
+    const run = await runCliProcess(['verify', ...args], world.env);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('verify needs exactly one of <file> (expected bindings) or --deleted <file> (accounts)');
   });

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { keyMessageSchema } from '../../lib/queue/messages.js';
 import type { KeyMessage } from '../../lib/queue/messages.js';
-import { generateFile, queuedBodies, runCli, useCliWorld, without } from './harness.js';
+import { generateFile, runCliProcess, useCliWorld, without } from './harness.js';
 import type { CliWorld } from './harness.js';
 
 let world: CliWorld;
@@ -24,7 +24,7 @@ const summaryOf = (stdout: string): Summary => JSON.parse(stdout) as Summary;
 /** The stack's environment without TPNS: `--via-queue` needs no TPNS credentials. */
 const noTpns = () => without(world.env, ...Object.keys(world.tpnsEnv));
 const queuedMessages = async (): Promise<KeyMessage[]> =>
-  (await queuedBodies(world.stack.sqs.endpoint, world.stack.sqs.queueUrl)).map((body) => keyMessageSchema.parse(JSON.parse(body)));
+  (await world.stack.sqs.messages('binding')).map(({ body }) => keyMessageSchema.parse(JSON.parse(body)));
 const tokenKeys = (messages: readonly KeyMessage[], prefix: string): string[] =>
   messages.flatMap((message) => ('keys' in message ? message.keys : [])).flatMap((key) => (key.kind === 'token' && key.token.startsWith(prefix) ? [`${key.platform}:${key.token}`] : []));
 
@@ -33,7 +33,7 @@ describe('import --via-queue', () => {
     const file = await generateFile(world.dir, 'queue.csv', 'token,account,platform,accountType', 450, (index) =>
       `q-${index},user-${index},${index < 300 ? 'android' : 'ios'},${index % 3}`,
     );
-    const run = await runCli(['import', file, '--via-queue', '--json', '--quiet'], noTpns());
+    const run = await runCliProcess(['import', file, '--via-queue', '--json', '--quiet'], noTpns());
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(summaryOf(run.stdout)).toMatchObject({ lines: 450, queued: 450, invalid: 0, failed: 0 });
@@ -61,7 +61,7 @@ describe('import --via-queue', () => {
 
   it('queues a file of a few lines too: nothing is pushed from the CLI, whatever the size', async () => {
     const file = await world.file('few.csv', 'token,account,platform\nfew-1,alice-few,android\nfew-2,bob-few,ios\n');
-    const run = await runCli(['import', file, '--via-queue', '--json'], noTpns());
+    const run = await runCliProcess(['import', file, '--via-queue', '--json'], noTpns());
     expect(run.code).toBe(0);
     expect(summaryOf(run.stdout)).toMatchObject({ lines: 2, queued: 2, failed: 0 });
     expect(world.emulator.requests()).toEqual([]);
@@ -74,7 +74,7 @@ describe('import --via-queue', () => {
     const file = await generateFile(world.dir, 'pushed.csv', 'token,account,platform', 260, (index) =>
       index === 0 ? 'vq-shared,old-owner,android' : index === 250 ? 'vq-shared,new-owner,android' : `vq-${index},vq-user-${index},${index % 5 === 0 ? 'ios' : 'android'}`,
     );
-    const run = await runCli(['import', file, '--via-queue', '--json', '--quiet'], noTpns());
+    const run = await runCliProcess(['import', file, '--via-queue', '--json', '--quiet'], noTpns());
     expect(run.code).toBe(0);
     expect(summaryOf(run.stdout)).toMatchObject({ lines: 260, queued: 260 });
     expect((await world.ledger.getToken({ platform: 'android', token: 'vq-shared' }))?.entries).toMatchObject([{ account: 'new-owner' }]);
@@ -107,7 +107,7 @@ describe('import --via-queue: configuration', () => {
     ['AWS_REGION', /--via-queue needs AWS_REGION/],
   ])('exits 2 naming %s when it is missing, and records and sends nothing', async (variable, message) => {
     const file = await world.file(`no-${variable}.csv`, `token,account,platform\ncfg-${variable},alice,ios\n`);
-    const run = await runCli(['import', file, '--via-queue', '--json'], without(world.env, variable));
+    const run = await runCliProcess(['import', file, '--via-queue', '--json'], without(world.env, variable));
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
     expect(run.stderr).not.toMatch(/\n\s+at /); // one line, no stack trace
@@ -117,7 +117,7 @@ describe('import --via-queue: configuration', () => {
 
   it('exits 2 for a BINDING_QUEUE_URL that is not a URL', async () => {
     const file = await world.file('bad-url.csv', 'token,account,platform\ncfg-url,alice,ios\n');
-    const run = await runCli(['import', file, '--via-queue'], { ...world.env, BINDING_QUEUE_URL: 'tpns-binding' });
+    const run = await runCliProcess(['import', file, '--via-queue'], { ...world.env, BINDING_QUEUE_URL: 'tpns-binding' });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--via-queue needs BINDING_QUEUE_URL');
   });
@@ -126,14 +126,14 @@ describe('import --via-queue: configuration', () => {
     const file = await world.file('ledger-down.csv', ['token,account,platform', ...Array.from({ length: 5 }, (_, index) => `down-${index},down-user-${index},android`)].join('\n'));
     const fault = world.stack.dynamo.faults.add({ kind: 'InternalServerError' });
     try {
-      const run = await runCli(['import', file, '--via-queue', '--json', '--quiet'], world.env);
+      const run = await runCliProcess(['import', file, '--via-queue', '--json', '--quiet'], world.env);
       expect(run.code).toBe(1);
       expect(summaryOf(run.stdout).stoppedAfterLine).toBeDefined();
       expect(run.stderr).toMatch(/^error: The intent ledger \(DynamoDB\) did not answer.*nothing after the reported line was recorded or queued; re-run the import/m);
     } finally {
       world.stack.dynamo.faults.remove(fault.id);
     }
-    const rerun = await runCli(['import', file, '--via-queue', '--json', '--quiet'], world.env);
+    const rerun = await runCliProcess(['import', file, '--via-queue', '--json', '--quiet'], world.env);
     expect(rerun.code).toBe(0);
     expect(summaryOf(rerun.stdout)).toMatchObject({ lines: 5, queued: 5 });
     expect((await world.ledger.getTokens(Array.from({ length: 5 }, (_, index) => ({ platform: 'android', token: `down-${index}` })))).size).toBe(5);

@@ -47,21 +47,21 @@ export async function startE2eStack(options: Omit<StackOptions, 'worker'> & { wo
   });
 }
 
-export interface ApiAnswer {
+export interface ApiResponse {
   status: number;
   headers: Headers;
   /** Parsed JSON, or the raw text when the body is not JSON. */
   body: unknown;
 }
 
-export interface CallOptions {
+export interface ApiCallOptions {
   /** A dev JWT; omit for an anonymous call. */
   token?: string;
   /** Serialised as JSON unless it is a string (sent as is, e.g. malformed JSON). */
   body?: unknown;
 }
 
-export async function callApi(stack: E2eStack, method: string, path: string, options: CallOptions = {}): Promise<ApiAnswer> {
+export async function callApi(stack: E2eStack, method: string, path: string, options: ApiCallOptions = {}): Promise<ApiResponse> {
   const headers: Record<string, string> = {};
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   let body: string | undefined;

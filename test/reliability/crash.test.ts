@@ -13,7 +13,7 @@
  *   key's current intent, so nothing superseded is ever written after an answer.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler as bindWorker } from '../../functions/bind-worker.js';
 import { handler as deleteAccount } from '../../functions/delete-account.js';
@@ -28,6 +28,7 @@ import { httpEvent, invokeHttp, lambdaContext } from '../integration/functions/h
 import { ADMIN_SCOPE } from './support/drive.js';
 import { startReliabilityStack } from './support/stack.js';
 import type { ReliabilityStack } from './support/stack.js';
+import { sqsRecord as sqsRecordOf } from '../support/sqs-records.js';
 
 class WorkerCrash extends Error {
   override name = 'WorkerCrash';
@@ -172,21 +173,7 @@ describe('worker crash mid-batch', () => {
   });
 });
 
-let recordCount = 0;
-function sqsRecord(message: KeyMessage): SQSRecord {
-  recordCount += 1;
-  return {
-    messageId: `crash-message-${recordCount}`,
-    receiptHandle: `crash-receipt-${recordCount}`,
-    body: JSON.stringify(message),
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'AIDACRASH', ApproximateFirstReceiveTimestamp: String(Date.now()) },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: stack.sqs.queueArn,
-    awsRegion: 'us-east-1',
-  };
-}
+const sqsRecord = (message: KeyMessage) => sqsRecordOf(message, { eventSourceARN: stack.sqs.queueArn });
 const pushOf = (token: string, correlationId: string) => keyMessages([{ kind: 'token', platform: 'android', token }], { phase: 'push', correlationId })[0]!.message;
 const verifyOf = (token: string, correlationId: string) => keyMessages([{ kind: 'token', platform: 'android', token }], { phase: 'verify', correlationId })[0]!.message;
 

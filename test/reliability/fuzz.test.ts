@@ -20,7 +20,7 @@ import { MAX_BULK_ITEMS } from '../../lib/commands/schemas.js';
 import { MAX_KEYS_PER_MESSAGE } from '../../lib/queue/messages.js';
 import { httpEvent, lambdaContext } from '../integration/functions/harness.js';
 import type { HttpRequest } from '../integration/functions/harness.js';
-import { sqsRecord } from '../integration/worker/harness.js';
+import { sqsRecord } from '../support/sqs-records.js';
 import { ADMIN_SCOPE, accountEvent, auth0DeletionEvent, cognitoSignInEvent } from './support/drive.js';
 import { startReliabilityStack } from './support/stack.js';
 import type { ReliabilityStack } from './support/stack.js';

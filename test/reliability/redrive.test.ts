@@ -13,7 +13,7 @@ import { redriveDeadLetters } from '../../lib/queue/redrive.js';
 import { LOCAL_CREDENTIALS } from '../../local/sqs/client.js';
 import { httpEvent, invokeHttp } from '../integration/functions/harness.js';
 import { ADMIN_SCOPE } from './support/drive.js';
-import { queuedBodies, startReliabilityStack } from './support/stack.js';
+import { startReliabilityStack } from './support/stack.js';
 import type { ReliabilityStack } from './support/stack.js';
 
 const INVALID = 'redrive-invalid-token';
@@ -100,7 +100,7 @@ describe('redriveDeadLetters', () => {
     expect(tpns.accountsOf('android', INVALID)).toEqual([{ account: 'bulk-user-0', accountType: 0 }]);
     const left = (await stack.drainDeadLetters()) as Letter[];
     expect(left.map(describeLetter)).toEqual(['INVALID_MESSAGE']);
-    expect(await queuedBodies(sqs)).toEqual([]);
+    expect(await stack.sqs.messages('binding')).toEqual([]);
   });
 });
 
@@ -110,12 +110,9 @@ function describeLetter(letter: Letter): string {
   return `key-message:${letter.keys?.map((key) => key.token).join(',')}`;
 }
 
-/** The dead-letter queue's messages, read without taking them (fauxqs' inspection endpoint). */
+/** The dead-letter queue's messages, left in it. */
 async function peekDeadLetters(): Promise<Letter[]> {
-  const name = stack.sqs.dlqUrl.split('/').pop() ?? '';
-  const answer = await fetch(`${stack.sqs.endpoint}/_fauxqs/queues/${encodeURIComponent(name)}`);
-  const { messages } = (await answer.json()) as { messages: { ready: { body: string }[] } };
-  return messages.ready.map(({ body }) => {
+  return (await stack.sqs.messages('dead-letters')).map(({ body }) => {
     const parsed = JSON.parse(body) as Letter & { v?: number; phase?: string };
     return parsed.type === 'dead-letter' ? parsed : { ...parsed, type: 'key-message' };
   });

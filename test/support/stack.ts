@@ -140,3 +140,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   if (options.worker) await stack.startWorker(options.worker);
   return stack;
 }
+
+/** The stack with the functions logging errors only (most tests read answers, not logs); `env` may still set POWERTOOLS_LOG_LEVEL. */
+export function startQuietStack(options: StackOptions = {}): Promise<Stack> {
+  return startStack({ ...options, env: { POWERTOOLS_LOG_LEVEL: 'ERROR', ...options.env } });
+}

@@ -15,6 +15,7 @@ import { loadConfig } from '../../../lib/config/config.js';
 import { createRuntime } from '../../../lib/config/runtime.js';
 import type { Runtime } from '../../../lib/config/runtime.js';
 import { localDynamoClient } from '../../../local/dynamodb/local-dynamo.js';
+import { startQuietStack } from '../../support/stack.js';
 import type { Stack } from '../../support/stack.js';
 import { useStack } from '../../support/use-stack.js';
 
@@ -24,7 +25,7 @@ const MINUTE_AHEAD = 60_000_000;
 let stack: Stack;
 let runtime: Runtime;
 let client: DynamoDBClient;
-useStack((started) => (stack = started), { env: { POWERTOOLS_LOG_LEVEL: 'ERROR' } });
+useStack((started) => (stack = started), {}, startQuietStack);
 beforeAll(async () => {
   runtime = createRuntime(await loadConfig(process.env));
   client = localDynamoClient(stack.dynamo.endpoint);

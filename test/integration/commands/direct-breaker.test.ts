@@ -7,12 +7,14 @@ import { handler as login } from '../../../functions/login.js';
 import { handler as logout } from '../../../functions/logout.js';
 import { getRuntime } from '../../../lib/config/runtime.js';
 import { useStack } from '../../support/use-stack.js';
+import { startQuietStack } from '../../support/stack.js';
 import type { Stack } from '../../support/stack.js';
-import { batchCalls, httpEvent, invokeHttp } from '../functions/harness.js';
+import { httpEvent, invokeHttp } from '../functions/harness.js';
+import { batchCalls } from '../../support/tpns-calls.js';
 
 const COOL_DOWN_MS = 1_500;
 let stack: Stack;
-useStack((started) => (stack = started), { env: { DIRECT_COOL_DOWN_MS: String(COOL_DOWN_MS), POWERTOOLS_LOG_LEVEL: 'ERROR' } });
+useStack((started) => (stack = started), { env: { DIRECT_COOL_DOWN_MS: String(COOL_DOWN_MS) } }, startQuietStack);
 
 const signIn = (account: string, token: string) =>
   invokeHttp(login, httpEvent('PUT /v1/me/devices/{token}', { account, pathParameters: { token }, body: { platform: 'android' } }));

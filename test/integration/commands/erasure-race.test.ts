@@ -16,13 +16,14 @@ import { QUERY_PATH } from '../../../lib/tpns/constants.js';
 import { loadConfig } from '../../../lib/config/config.js';
 import { createRuntime } from '../../../lib/config/runtime.js';
 import type { Runtime } from '../../../lib/config/runtime.js';
-import { batchCalls } from '../functions/harness.js';
+import { batchCalls } from '../../support/tpns-calls.js';
+import { startQuietStack } from '../../support/stack.js';
 import type { Stack } from '../../support/stack.js';
 import { useStack } from '../../support/use-stack.js';
 
 let stack: Stack;
 let runtime: Runtime;
-useStack((started) => (stack = started), { env: { POWERTOOLS_LOG_LEVEL: 'ERROR' } });
+useStack((started) => (stack = started), {}, startQuietStack);
 beforeAll(async () => {
   runtime = createRuntime(await loadConfig(process.env));
 });

@@ -14,15 +14,16 @@ import { tokenKeyId } from '../../../lib/ledger/records.js';
 import { loadConfig } from '../../../lib/config/config.js';
 import { createRuntime } from '../../../lib/config/runtime.js';
 import type { Runtime } from '../../../lib/config/runtime.js';
-import { batchCalls, queuedForToken } from '../functions/harness.js';
+import { queuedForToken } from '../functions/harness.js';
+import { batchCalls } from '../../support/tpns-calls.js';
 import { captureOutput } from '../../support/output.js';
-import { startStack } from '../../support/stack.js';
+import { startQuietStack } from '../../support/stack.js';
 import type { Stack } from '../../support/stack.js';
 
 let stack: Stack;
 let runtime: Runtime;
 beforeAll(async () => {
-  stack = await startStack({ env: { POWERTOOLS_LOG_LEVEL: 'ERROR' } });
+  stack = await startQuietStack();
   runtime = createRuntime(await loadConfig(process.env));
 });
 afterAll(() => stack.close());

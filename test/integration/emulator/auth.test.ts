@@ -1,9 +1,10 @@
 /** Signature and Basic auth, and the platform a request's signer implies. */
 import { describe, expect, it } from 'vitest';
 import { computeSign } from '../../../local/tpns-emulator/index.js';
-import { BATCH, QUERY, bindBody, send, sign, useEmulator } from './tpns-http.js';
+import { BATCH, QUERY, bindBody, send, sign } from './tpns-http.js';
+import { useTpnsEmulator } from '../../support/use-stack.js';
 
-const emulator = useEmulator();
+const emulator = useTpnsEmulator();
 
 describe('Sign', () => {
   // The example published on Tencent's auth page (see shared tpns-account-api.md).

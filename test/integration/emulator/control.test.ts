@@ -1,8 +1,9 @@
 /** The /_emulator/* control API over HTTP. */
 import { describe, expect, it } from 'vitest';
-import { BATCH, bindBody, control, send, useEmulator } from './tpns-http.js';
+import { BATCH, bindBody, control, send } from './tpns-http.js';
+import { useTpnsEmulator } from '../../support/use-stack.js';
 
-const emulator = useEmulator({ invalidTokens: ['configured-bad'] });
+const emulator = useTpnsEmulator({ invalidTokens: ['configured-bad'] });
 
 describe('control API', () => {
   it('health names both apps by AccessId, without secrets', async () => {

@@ -2,9 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { startTpnsEmulator } from '../../../local/tpns-emulator/index.js';
 import type { FaultRule, TpnsEmulator } from '../../../local/tpns-emulator/index.js';
-import { BATCH, QUERY, bindBody, send, useEmulator } from './tpns-http.js';
+import { BATCH, QUERY, bindBody, send } from './tpns-http.js';
+import { useTpnsEmulator } from '../../support/use-stack.js';
 
-const emulator = useEmulator();
+const emulator = useTpnsEmulator();
 
 const bind = (token: string, platform: 'android' | 'ios' = 'android') =>
   send(emulator(), BATCH, bindBody(platform, [[token, 'faulty']]), { platform });

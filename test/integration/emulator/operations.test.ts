@@ -1,8 +1,9 @@
 /** Each batchoperate op and both queries over HTTP, checked against the emulator's state. */
 import { describe, expect, it } from 'vitest';
-import { BATCH, QUERY, bindBody, send, useEmulator } from './tpns-http.js';
+import { BATCH, QUERY, bindBody, send } from './tpns-http.js';
+import { useTpnsEmulator } from '../../support/use-stack.js';
 
-const emulator = useEmulator();
+const emulator = useTpnsEmulator();
 
 describe('batchoperate', () => {
   it('op 2 binds each token to its accounts; one status per token in request order', async () => {

@@ -1,10 +1,11 @@
 /** A change accepted by batchoperate becomes visible only after the propagation delay. */
 import { describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BATCH, QUERY, bindBody, send, useEmulator } from './tpns-http.js';
+import { BATCH, QUERY, bindBody, send } from './tpns-http.js';
+import { useTpnsEmulator } from '../../support/use-stack.js';
 
 const DELAY_MS = 300;
-const emulator = useEmulator({ propagationDelayMs: DELAY_MS });
+const emulator = useTpnsEmulator({ propagationDelayMs: DELAY_MS });
 
 describe('propagation delay', () => {
   it('op 2 is answered at once but visible (state and query) only after the delay', async () => {

@@ -7,11 +7,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { emulatorSettingsFromEnv, startTpnsEmulator } from '../../../local/tpns-emulator/index.js';
 import type { ApplyWindow, TpnsEmulator } from '../../../local/tpns-emulator/index.js';
-import { BATCH, QUERY, bindBody, control, send, useEmulator, type Platform } from './tpns-http.js';
+import { BATCH, QUERY, bindBody, control, send, type Platform } from './tpns-http.js';
+import { useTpnsEmulator } from '../../support/use-stack.js';
 
 /** The random source the file's emulator draws window delays from: each test queues its own draws. */
 const draws: number[] = [];
-const emulator = useEmulator({ random: () => draws.shift() ?? 0 });
+const emulator = useTpnsEmulator({ random: () => draws.shift() ?? 0 });
 beforeEach(() => {
   draws.length = 0; // a draw one test left unused must not steer the next
 });

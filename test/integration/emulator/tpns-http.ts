@@ -3,9 +3,7 @@
  * TPNS docs, not shared with lib/tpns or the emulator) and small fetch wrappers.
  */
 import { createHmac } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { startTpnsEmulator } from '../../../local/tpns-emulator/index.js';
-import type { TpnsEmulator, TpnsEmulatorOptions } from '../../../local/tpns-emulator/index.js';
+import type { TpnsEmulator } from '../../../local/tpns-emulator/index.js';
 
 export const BATCH = '/v3/device/account/batchoperate';
 export const QUERY = '/v3/device/account/query';
@@ -18,7 +16,7 @@ export function sign(secretKey: string, timeStamp: string, accessId: string, bod
   return Buffer.from(hex).toString('base64');
 }
 
-export interface Answer {
+export interface EmulatorAnswer {
   status: number;
   headers: Headers;
   json: Record<string, unknown>;
@@ -34,7 +32,7 @@ export interface SendOptions {
 }
 
 /** POSTs `body` to an API path, authenticated like a TPNS client. */
-export async function send(emulator: TpnsEmulator, path: string, body: unknown, options: SendOptions = {}): Promise<Answer> {
+export async function send(emulator: TpnsEmulator, path: string, body: unknown, options: SendOptions = {}): Promise<EmulatorAnswer> {
   const raw = options.raw ?? JSON.stringify(body);
   const { accessId, secretKey } = options.credentials ?? emulator.apps[options.platform ?? 'android'];
   const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -70,16 +68,3 @@ export function bindBody(platform: Platform, pairs: [token: string, account: str
   };
 }
 
-/** One emulator per test file (defaults only, `env: {}`), reset before each test. */
-export function useEmulator(options: TpnsEmulatorOptions = {}): () => TpnsEmulator {
-  let emulator: TpnsEmulator | undefined;
-  beforeAll(async () => {
-    emulator = await startTpnsEmulator({ env: {}, ...options });
-  });
-  beforeEach(() => emulator?.reset());
-  afterAll(() => emulator?.close());
-  return () => {
-    if (!emulator) throw new Error('emulator not started');
-    return emulator;
-  };
-}

@@ -1,8 +1,9 @@
 /** TPNS's validation codes: 1008001 unparsable, 1008002 missing, 1008007 invalid; nothing changes. */
 import { describe, expect, it } from 'vitest';
-import { BATCH, QUERY, bindBody, send, useEmulator } from './tpns-http.js';
+import { BATCH, QUERY, bindBody, send } from './tpns-http.js';
+import { useTpnsEmulator } from '../../support/use-stack.js';
 
-const emulator = useEmulator({ maxBodyBytes: 64 * 1024 });
+const emulator = useTpnsEmulator({ maxBodyBytes: 64 * 1024 });
 
 const tokenAccounts = (count: number) =>
   Array.from({ length: count }, (_, i) => ({ token: `tok-${i}`, account_list: [{ account: 'someone' }] }));

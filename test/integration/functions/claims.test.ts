@@ -6,11 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { handler as login } from '../../../functions/login.js';
 import { handler as query } from '../../../functions/query.js';
 import { useStack } from '../../support/use-stack.js';
+import { startQuietStack } from '../../support/stack.js';
 import type { Stack } from '../../support/stack.js';
 import { httpEvent, invokeHttp } from './harness.js';
 
 let stack: Stack;
-useStack((started) => (stack = started), { env: { POWERTOOLS_LOG_LEVEL: 'ERROR' } });
+useStack((started) => (stack = started), {}, startQuietStack);
 
 /** The event with extra claims merged into its verified JWT claims. */
 function withClaims(event: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {

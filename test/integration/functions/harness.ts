@@ -8,21 +8,12 @@ import type { Context } from 'aws-lambda';
 import { resetRuntimeForTests } from '../../../lib/config/runtime.js';
 import { keyMessageSchema } from '../../../lib/queue/messages.js';
 import type { KeyMessage } from '../../../lib/queue/messages.js';
-import type { LocalSqs } from '../../../local/sqs/fauxqs.js';
+import type { InspectedMessage, LocalSqs } from '../../../local/sqs/fauxqs.js';
 import { createLambdaContext } from '../../../local/stack/lambda-context.js';
-import type { TpnsEmulator } from '../../../local/tpns-emulator/index.js';
-import { startStack as startTestStack } from '../../support/stack.js';
-import type { Stack, StackOptions } from '../../support/stack.js';
-
-export type { Stack, StackOptions } from '../../support/stack.js';
 
 export const fixture = <T = Record<string, unknown>>(name: string): T =>
   JSON.parse(readFileSync(new URL(`../../fixtures/${name}.json`, import.meta.url), 'utf8')) as T;
 
-/** The test stack, with the functions' logs quiet (errors only) unless `env` says otherwise. */
-export function startStack(options: StackOptions = {}): Promise<Stack> {
-  return startTestStack({ ...options, env: { POWERTOOLS_LOG_LEVEL: 'ERROR', ...options.env } });
-}
 
 /** Runs `body` with some environment variables changed and a fresh runtime, then restores both. */
 export async function withEnv(changes: Record<string, string>, body: () => Promise<void>): Promise<void> {
@@ -113,44 +104,16 @@ export function httpEvent(routeKey: string, request: HttpRequest = {}): Record<s
   };
 }
 
-/** Calls TPNS received, by operator type, on batchoperate. */
-export const batchCalls = (tpns: TpnsEmulator, operatorType?: number) =>
-  tpns.requests().filter((entry) => entry.path.endsWith('batchoperate') && (operatorType === undefined || entry.operatorType === operatorType));
-
-/** Read-back calls (query op 2: the accounts of tokens) TPNS received. */
-export const readBackCalls = (tpns: TpnsEmulator) =>
-  tpns.requests().filter((entry) => entry.path.endsWith('query') && entry.operatorType === 2);
-
 /** A v2 key message waiting in the binding queue, as fauxqs holds it. */
-export interface QueuedKeyMessage {
+export interface QueuedKeyMessage extends Omit<InspectedMessage, 'body' | 'inFlight'> {
   message: KeyMessage;
-  /** The DelaySeconds it was sent with (0: visible at once). */
-  delaySeconds: number;
-  /** Epoch ms it was sent. */
-  sentAt: number;
 }
 
-interface FauxqsMessage {
-  body: string;
-  sentTimestamp: number;
-  delayUntil?: number;
-}
-
-/**
- * The binding queue's waiting messages, ready and delayed (not those a worker has received),
- * parsed as v2 key messages, read through fauxqs' inspection endpoint: receiving them would
- * hide them from the worker. A body that is not a v2 key message throws.
- */
+/** The binding queue's waiting messages, ready and delayed (not those a worker has received), parsed as v2 key messages; any other body throws. */
 export async function queuedKeyMessages(sqs: LocalSqs): Promise<QueuedKeyMessage[]> {
-  const name = sqs.queueUrl.split('/').pop() ?? '';
-  const answer = await fetch(`${sqs.endpoint}/_fauxqs/queues/${encodeURIComponent(name)}`);
-  if (!answer.ok) throw new Error(`fauxqs inspection answered ${answer.status}`);
-  const { messages } = (await answer.json()) as { messages: { ready: FauxqsMessage[]; delayed: FauxqsMessage[] } };
-  return [...messages.ready, ...messages.delayed].map((queued) => ({
-    message: keyMessageSchema.parse(JSON.parse(queued.body)),
-    delaySeconds: queued.delayUntil === undefined ? 0 : Math.round((queued.delayUntil - queued.sentTimestamp) / 1000),
-    sentAt: queued.sentTimestamp,
-  }));
+  return (await sqs.messages('binding'))
+    .filter(({ inFlight }) => !inFlight)
+    .map(({ body, sentAt, delaySeconds }) => ({ message: keyMessageSchema.parse(JSON.parse(body)), sentAt, delaySeconds }));
 }
 
 /** The queued messages that name this token (push and verify phases), oldest first. */

@@ -3,8 +3,10 @@ import { useStack } from '../../support/use-stack.js';
 import { handler } from '../../../functions/login.js';
 import { handler as query } from '../../../functions/query.js';
 import { TEST_VERIFY_DELAY_SECONDS, freshName } from '../../support/stack.js';
-import { QUEUE_DOWN, batchCalls, fixture, httpEvent, invokeHttp, lambdaContext, queuedForToken, queuedKeyMessages, startStack, withEnv } from './harness.js';
-import type { Stack } from './harness.js';
+import { QUEUE_DOWN, fixture, httpEvent, invokeHttp, lambdaContext, queuedForToken, queuedKeyMessages, withEnv } from './harness.js';
+import { batchCalls } from '../../support/tpns-calls.js';
+import { startQuietStack } from '../../support/stack.js';
+import type { Stack } from '../../support/stack.js';
 
 const TOKEN = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
 const ROUTE = 'PUT /v1/me/devices/{token}';
@@ -12,7 +14,7 @@ const BULK = 'POST /v1/admin/bindings';
 const COGNITO_USER = 'f4c8e4a2-7b1d-4e6f-9a3c-2d5e8f1a6b7c';
 
 let stack: Stack;
-useStack((started) => (stack = started), {}, startStack);
+useStack((started) => (stack = started), {}, startQuietStack);
 beforeEach(() => stack.reset());
 
 const freshToken = freshName;

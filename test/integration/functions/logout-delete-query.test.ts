@@ -8,23 +8,23 @@ import { captureOutput } from '../../support/output.js';
 import { TEST_VERIFY_DELAY_SECONDS, freshName } from '../../support/stack.js';
 import {
   QUEUE_DOWN,
-  batchCalls,
   fixture,
   httpEvent,
   invokeHttp,
   lambdaContext,
   queuedForErasure,
   queuedForToken,
-  startStack,
   withEnv,
 } from './harness.js';
-import type { Stack } from './harness.js';
+import { batchCalls } from '../../support/tpns-calls.js';
+import { startQuietStack } from '../../support/stack.js';
+import type { Stack } from '../../support/stack.js';
 
 const TOKEN = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
 const AUTH0_USER = 'auth0|5f7c8ec7c33c6c004bbafe82';
 
 let stack: Stack;
-useStack((started) => (stack = started), {}, startStack);
+useStack((started) => (stack = started), {}, startQuietStack);
 beforeEach(() => stack.reset());
 
 const freshToken = freshName;

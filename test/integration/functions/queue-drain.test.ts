@@ -13,11 +13,13 @@ import { handler as query } from '../../../functions/query.js';
 import { startEventSource } from '../../../local/sqs/event-source.js';
 import type { SqsBatchHandler } from '../../../local/sqs/event-source.js';
 import { TEST_VERIFY_DELAY_SECONDS } from '../../support/stack.js';
-import { batchCalls, httpEvent, invokeHttp, readBackCalls, startStack } from './harness.js';
-import type { Stack } from './harness.js';
+import { httpEvent, invokeHttp } from './harness.js';
+import { batchCalls, readBackCalls } from '../../support/tpns-calls.js';
+import { startQuietStack } from '../../support/stack.js';
+import type { Stack } from '../../support/stack.js';
 
 let stack: Stack;
-useStack((started) => (stack = started), {}, startStack);
+useStack((started) => (stack = started), {}, startQuietStack);
 beforeEach(() => stack.tpns.reset());
 
 /** Starts a worker (serverless.yml's batch size aside) for this test and waits until the queue is empty and TPNS has applied everything. */

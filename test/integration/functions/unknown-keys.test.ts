@@ -3,11 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { handler as deleteAccount } from '../../../functions/delete-account.js';
 import { handler as login } from '../../../functions/login.js';
 import { useStack } from '../../support/use-stack.js';
+import { startQuietStack } from '../../support/stack.js';
 import type { Stack } from '../../support/stack.js';
 import { httpEvent, invokeHttp } from './harness.js';
 
 let stack: Stack;
-useStack((started) => (stack = started), { env: { POWERTOOLS_LOG_LEVEL: 'ERROR' } });
+useStack((started) => (stack = started), {}, startQuietStack);
 
 describe('unknown keys', () => {
   it('PUT /v1/me/devices/{token}: `body.foo: unknown key`', async () => {

@@ -1,9 +1,10 @@
 /** Every operation of the client against the real emulator over HTTP, checked in its state. */
 import { describe, expect, it } from 'vitest';
 import { TpnsAuthError, TpnsBadRequestError } from '../../../lib/tpns/errors.js';
-import { callsTo, clientFor, useEmulator } from './emulator.js';
+import { callsTo, clientFor } from './emulator.js';
+import { useTpnsEmulator } from '../../support/use-stack.js';
 
-const emulator = useEmulator();
+const emulator = useTpnsEmulator();
 
 describe('operations change emulator state', () => {
   it('bind (op 2) binds each token to its account, overwriting the previous owner', async () => {

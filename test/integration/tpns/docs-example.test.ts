@@ -2,9 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import { clientExample } from '../../../docs/examples/client-example.js';
-import { useEmulator } from './emulator.js';
+import { useTpnsEmulator } from '../../support/use-stack.js';
 
-const emulator = useEmulator();
+const emulator = useTpnsEmulator();
 
 describe('docs/examples/client-example.ts', () => {
   it('runs against the emulator with its default credentials and does what it says', async () => {

@@ -1,26 +1,11 @@
 /** A real TPNS emulator on a free port, and a client pointed at it (fast retry delays for tests). */
-import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { startTpnsEmulator } from '../../../local/tpns-emulator/index.js';
-import type { TpnsEmulator, TpnsEmulatorOptions } from '../../../local/tpns-emulator/index.js';
+import type { TpnsEmulator } from '../../../local/tpns-emulator/index.js';
 import { TpnsClient } from '../../../lib/tpns/client.js';
 import type { TpnsClientEvent, TpnsClientOptions } from '../../../lib/tpns/types.js';
 
 /** Small delays so retry paths run in milliseconds; budgets are set per test where they matter. */
 export const FAST_RETRY = { budgetMs: 5_000, baseDelayMs: 5, maxDelayMs: 50 };
 
-/** Starts one emulator for the file (defaults only: `env: {}`) and resets it before each test. */
-export function useEmulator(options: TpnsEmulatorOptions = {}): () => TpnsEmulator {
-  let emulator: TpnsEmulator | undefined;
-  beforeAll(async () => {
-    emulator = await startTpnsEmulator({ port: 0, env: {}, ...options });
-  });
-  beforeEach(() => emulator?.reset());
-  afterAll(() => emulator?.close());
-  return () => {
-    if (!emulator) throw new Error('emulator not started');
-    return emulator;
-  };
-}
 
 export interface TestClient {
   tpns: TpnsClient;

@@ -5,9 +5,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TpnsClient } from '../../../lib/tpns/client.js';
 import { TpnsUnavailableError } from '../../../lib/tpns/errors.js';
 import type { FaultKind } from '../../../local/tpns-emulator/index.js';
-import { callsTo, clientFor, useEmulator } from './emulator.js';
+import { callsTo, clientFor } from './emulator.js';
+import { useTpnsEmulator } from '../../support/use-stack.js';
 
-const emulator = useEmulator();
+const emulator = useTpnsEmulator();
 /** The emulator still answers a call the client gave up on; let it land before the next test resets. */
 const slowCallsLogged = (count: number) => vi.waitFor(() => expect(callsTo(emulator(), 'batchoperate')).toHaveLength(count), { timeout: 2_000 });
 

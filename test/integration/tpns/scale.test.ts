@@ -2,9 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { WORKER_RETRY_BUDGET_MS } from '../../../lib/tpns/constants.js';
 import type { FaultKind } from '../../../local/tpns-emulator/index.js';
-import { callsTo, clientFor, useEmulator } from './emulator.js';
+import { callsTo, clientFor } from './emulator.js';
+import { useTpnsEmulator } from '../../support/use-stack.js';
 
-const emulator = useEmulator();
+const emulator = useTpnsEmulator();
 
 const bindings = (count: number, account: (i: number) => string) =>
   Array.from({ length: count }, (_, i) => ({ token: `scale-token-${i}`, account: account(i) }));

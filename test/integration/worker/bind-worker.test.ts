@@ -9,7 +9,8 @@ import { handler as login } from '../../../functions/login.js';
 import { bulkBind } from '../../../lib/commands/sign-in.js';
 import { listDevices } from '../../../lib/commands/list-devices.js';
 import { httpEvent, invokeHttp } from '../functions/harness.js';
-import { batchCalls, deployedWorker, keyMessage, readBacks, startWorkerHarness, tokenKey, tokensOf } from './harness.js';
+import { deployedWorker, keyMessage, startWorkerHarness, tokenKey } from './harness.js';
+import { batchCalls, readBackCalls, tokensOf } from '../../support/tpns-calls.js';
 import type { WorkerHarness } from './harness.js';
 
 const MAX_VERIFY_ATTEMPTS = 2;
@@ -45,7 +46,7 @@ describe('bind-worker over fauxqs, dynalite and the TPNS emulator', () => {
     await queueBulk(pairs(200, 'wave'));
     const source = h.feed(deployedWorker, { concurrency: 1 });
     await source.drained();
-    const arrivals = batchCalls(h.stack).map((entry) => entry.receivedAt);
+    const arrivals = batchCalls(h.stack.tpns).map((entry) => entry.receivedAt);
     expect(arrivals).toHaveLength(10);
     const first = Math.min(...arrivals);
     expect(arrivals.filter((time) => time - first < latencyMs)).toHaveLength(10);
@@ -70,10 +71,10 @@ describe('bind-worker over fauxqs, dynalite and the TPNS emulator', () => {
     const source = h.feed(deployedWorker, { concurrency: 1 });
     await source.drained();
     await h.stack.tpns.idle();
-    const binds = batchCalls(h.stack, 2);
+    const binds = batchCalls(h.stack.tpns, 2);
     expect(binds.length).toBeLessThanOrEqual(2);
     expect(binds.flatMap(tokensOf)).toHaveLength(40);
-    expect(readBacks(h.stack).length).toBeLessThanOrEqual(2);
+    expect(readBackCalls(h.stack.tpns).length).toBeLessThanOrEqual(2);
     expect(accountOf('queued-token-39', 'ios')).toEqual(['queued-39']);
     expect(await stateOf('queued-0')).toEqual(['verified']);
   });
@@ -101,7 +102,7 @@ describe('bind-worker over fauxqs, dynalite and the TPNS emulator', () => {
     expect(accountOf('seq-2')).toEqual([]);
     expect(h.stack.tpns.accountsOf('android', 'seq-3')).toEqual([{ account: 'dave', accountType: 0 }, { account: 'erin', accountType: 4 }]);
     // Superseded intents were never sent.
-    expect(batchCalls(h.stack, 2).filter((call) => JSON.stringify(call.requested).match(/alice|carol/))).toEqual([]);
+    expect(batchCalls(h.stack.tpns, 2).filter((call) => JSON.stringify(call.requested).match(/alice|carol/))).toEqual([]);
     expect((await h.takeDeadLetters()).letters).toEqual([]);
   });
 
@@ -127,7 +128,7 @@ describe('bind-worker over fauxqs, dynalite and the TPNS emulator', () => {
     await source.drained();
     expect(source.stats()).toMatchObject({ failed: 0 });
     for (const { token, account } of pairs(21, 'chunk')) expect(accountOf(token)).toEqual(token === 'chunk-7' ? [] : [account]);
-    expect(batchCalls(h.stack, 2).flatMap(tokensOf).filter((token) => token === 'chunk-7')).toHaveLength(1);
+    expect(batchCalls(h.stack.tpns, 2).flatMap(tokensOf).filter((token) => token === 'chunk-7')).toHaveLength(1);
     const { letters, redriven } = await h.takeDeadLetters();
     expect(redriven).toEqual([]);
     expect(letters).toEqual([
@@ -167,7 +168,7 @@ describe('bind-worker over fauxqs, dynalite and the TPNS emulator', () => {
       actual: [],
     });
     // The push, then one repair per read-back that found it different (the last one dead-letters instead).
-    const callsFor3 = batchCalls(h.stack, 2).filter((call) => tokensOf(call).includes('unseen-3'));
+    const callsFor3 = batchCalls(h.stack.tpns, 2).filter((call) => tokensOf(call).includes('unseen-3'));
     expect(callsFor3).toHaveLength(MAX_VERIFY_ATTEMPTS);
     expect(await stateOf('unseen-user-3')).toEqual(['drift']);
     h.stack.tpns.setPropagationDelay(0);
@@ -179,7 +180,7 @@ describe('bind-worker over fauxqs, dynalite and the TPNS emulator', () => {
     await h.send([message]);
     const source = h.feed(deployedWorker, { concurrency: 1, visibilityTimeoutSeconds: 1, maximumBatchingWindowSeconds: 0, batchSize: 10 });
     await source.drained();
-    expect(batchCalls(h.stack)).toHaveLength(0);
+    expect(batchCalls(h.stack.tpns)).toHaveLength(0);
     // At most maxReceiveCount deliveries, each failed (a long poll cut short by stop() may have used one up).
     const { failed } = source.stats();
     expect(failed).toBeGreaterThan(0);

@@ -6,7 +6,6 @@
  * dead-letter queue read back.
  */
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { handler } from '../../../functions/bind-worker.js';
 import { loadConfig } from '../../../lib/config/config.js';
 import { createRuntime } from '../../../lib/config/runtime.js';
@@ -17,8 +16,7 @@ import type { KeyMessage, ReconcileKey } from '../../../lib/queue/messages.js';
 import { localSqsClient } from '../../../local/sqs/client.js';
 import { startEventSource } from '../../../local/sqs/event-source.js';
 import type { EventSource, EventSourceOptions, SqsBatchHandler } from '../../../local/sqs/event-source.js';
-import { startStack } from '../../support/stack.js';
-import { batchCalls as batchCallsOf, readBackCalls } from '../functions/harness.js';
+import { startQuietStack } from '../../support/stack.js';
 import type { Stack, StackOptions } from '../../support/stack.js';
 
 export interface WorkerHarness {
@@ -42,7 +40,7 @@ export interface WorkerHarness {
 export const deployedWorker: SqsBatchHandler = (event, context) => handler(event, context);
 
 export async function startWorkerHarness(options: StackOptions = {}): Promise<WorkerHarness> {
-  const stack = await startStack({ ...options, env: { POWERTOOLS_LOG_LEVEL: 'ERROR', ...options.env } });
+  const stack = await startQuietStack(options);
   const runtime = createRuntime(await loadConfig(process.env));
   const client = localSqsClient(stack.sqs.endpoint);
   const sources: EventSource[] = [];
@@ -103,30 +101,6 @@ export async function startWorkerHarness(options: StackOptions = {}): Promise<Wo
   };
 }
 
-let sequence = 0;
-
-/** An SQS record as Lambda delivers it from the standard binding queue. */
-export function sqsRecord(body: string | KeyMessage, receiveCount = 1): SQSRecord {
-  sequence += 1;
-  return {
-    messageId: `it-m-${sequence}`,
-    receiptHandle: `it-rh-${sequence}`,
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-    attributes: {
-      ApproximateReceiveCount: String(receiveCount),
-      SentTimestamp: String(Date.now()),
-      SenderId: '000000000000',
-      ApproximateFirstReceiveTimestamp: String(Date.now()),
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:tpns-bindings',
-    awsRegion: 'us-east-1',
-  };
-}
-
-export const sqsEvent = (records: SQSRecord[]): SQSEvent => ({ Records: records });
 
 let correlation = 0;
 
@@ -137,12 +111,3 @@ export function keyMessage(phase: 'push' | 'verify', keys: ReconcileKey[], attem
 
 export const tokenKey = (token: string, platform: 'android' | 'ios' = 'android'): ReconcileKey => ({ kind: 'token', platform, token });
 
-/** batchoperate calls the emulator received, by operator type (the functions harness's filter, on a stack). */
-export const batchCalls = (stack: Stack, operatorType?: number) => batchCallsOf(stack.tpns, operatorType);
-
-/** Read-back (query op 2) calls the emulator received. */
-export const readBacks = (stack: Stack) => readBackCalls(stack.tpns);
-
-/** The tokens a logged call named. */
-export const tokensOf = (entry: { requested?: ({ token: string } | { account: string })[] }): string[] =>
-  (entry.requested ?? []).flatMap((item) => ('token' in item ? [item.token] : []));

@@ -23,7 +23,9 @@ import { logger } from '../../../lib/observability/logger.js';
 import { captureOutput } from '../../support/output.js';
 import { TEST_VERIFY_DELAY_SECONDS, freshName } from '../../support/stack.js';
 import { queuedKeyMessages } from '../functions/harness.js';
-import { batchCalls, keyMessage, readBacks, sqsEvent, sqsRecord, startWorkerHarness, tokenKey, tokensOf } from './harness.js';
+import { keyMessage, startWorkerHarness, tokenKey } from './harness.js';
+import { batchCalls, readBackCalls, tokensOf } from '../../support/tpns-calls.js';
+import { sqsEvent, sqsRecord } from '../../support/sqs-records.js';
 import type { WorkerHarness } from './harness.js';
 
 const MAX_VERIFY_ATTEMPTS = 3;
@@ -60,11 +62,11 @@ const followUps = async (...correlationIds: string[]) =>
   (await queuedKeyMessages(h.stack.sqs)).filter(({ message }) => correlationIds.includes(message.correlationId));
 /** The last read-back a key is allowed: it must repair nothing and queue nothing more; its dead letters, and the source they must name. */
 async function lastReadBack(key: ReconcileKey) {
-  const before = batchCalls(h.stack).length;
+  const before = batchCalls(h.stack.tpns).length;
   const message = keyMessage('verify', [key], MAX_VERIFY_ATTEMPTS - 1);
   const { records, response } = run([message]);
   expect(await failedIds(response)).toEqual([]);
-  expect(batchCalls(h.stack)).toHaveLength(before); // no more repairs
+  expect(batchCalls(h.stack.tpns)).toHaveLength(before); // no more repairs
   expect(await followUps(message.correlationId)).toEqual([]);
   const { letters } = await h.takeDeadLetters();
   return { letters, source: { messageId: records[0]!.messageId, correlationId: message.correlationId } };
@@ -123,7 +125,7 @@ describe('a batch that runs short of time', () => {
     }
     expect(failed).toEqual([]);
     expect(output).toHaveLogged({ level: 'WARN', message: 'Batch ran short of time; its remaining keys are queued again', keys: 50 });
-    const pushed = batchCalls(h.stack, 2).flatMap(tokensOf);
+    const pushed = batchCalls(h.stack.tpns, 2).flatMap(tokensOf);
     expect(pushed).toHaveLength(STEP_KEYS);
     const queued = await followUps(...messages.map((message) => message.correlationId));
     const again = queued.filter(({ message }) => message.phase === 'push');
@@ -147,7 +149,7 @@ describe('a batch that runs short of time', () => {
     const first = await reconcileBatch(sqsEvent(records), { ...h.runtime, queue }, { endsAt: Date.now() });
     // The first step was pushed, the rest was to be handed back: neither its read-backs nor the rest may be dropped.
     expect(first.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(records.map((record) => record.messageId).sort());
-    expect(batchCalls(h.stack, 2).flatMap(tokensOf)).toHaveLength(STEP_KEYS);
+    expect(batchCalls(h.stack.tpns, 2).flatMap(tokensOf)).toHaveLength(STEP_KEYS);
 
     // SQS delivers every message again; this invocation has time for all of them.
     expect(await failedIds(reconcileBatch(sqsEvent(records), h.runtime))).toEqual([]);
@@ -188,7 +190,7 @@ describe('pushing', () => {
     await Promise.all(tokens.map((token, i) => recorded(token, `slice-${i}`)));
     const messages = Array.from({ length: 13 }, (_, m) => keyMessage('push', tokens.slice(m * 20, m * 20 + 20).map((token) => tokenKey(token))));
     expect(await failedIds(run(messages).response)).toEqual([]);
-    const binds = batchCalls(h.stack, 2);
+    const binds = batchCalls(h.stack.tpns, 2);
     expect(binds).toHaveLength(13);
     expect(binds.flatMap(tokensOf).sort()).toEqual([...tokens].sort());
     const verifies = (await followUps(...messages.map((message) => message.correlationId))).flatMap(({ message }) => (message.phase === 'verify' ? message.keys : []));
@@ -203,7 +205,7 @@ describe('pushing', () => {
     h.stack.dynamo.faults.add({ kind: 'InternalServerError', operation: 'UpdateItem', after: 2, count: 3 * attempts });
     const { records, response } = run([keyMessage('push', tokens.map((token) => tokenKey(token)))]);
     expect(await failedIds(response)).toEqual([records[0]!.messageId]);
-    expect(batchCalls(h.stack, 2)).toEqual([]);
+    expect(batchCalls(h.stack.tpns, 2)).toEqual([]);
     const leases = await h.runtime.ledger.getTokens(tokens.map((token) => ({ platform: 'android' as const, token })));
     expect([...leases.values()].map((record) => record.lease)).toEqual(tokens.map(() => undefined));
 
@@ -220,7 +222,7 @@ describe('pushing', () => {
     const { records, response } = run([keyMessage('push', tokens.map((token) => tokenKey(token)))]);
     expect(await failedIds(response)).toEqual([records[0]!.messageId]);
     h.stack.dynamo.faults.clear();
-    expect(batchCalls(h.stack, 2)).toEqual([]);
+    expect(batchCalls(h.stack.tpns, 2)).toEqual([]);
     const leases = await h.runtime.ledger.getTokens(tokens.map((token) => ({ platform: 'android' as const, token })));
     expect([...leases.values()].filter((record) => record.lease && record.lease.until > Date.now())).toHaveLength(2);
   });
@@ -235,7 +237,7 @@ describe('pushing', () => {
     await Promise.all(tokens.map((token, i) => recorded(token, `slow-${i}`)));
     const messages = Array.from({ length: STEP_KEYS / 20 }, (_, m) => keyMessage('push', tokens.slice(m * 20, m * 20 + 20).map((token) => tokenKey(token))));
     expect(await failedIds(run(messages).response)).toEqual([]);
-    const binds = batchCalls(h.stack, 2);
+    const binds = batchCalls(h.stack.tpns, 2);
     expect(binds.flatMap(tokensOf).sort()).toEqual([...tokens].sort());
     const arrivals = binds.map((entry) => entry.receivedAt);
     expect(Math.max(...arrivals) - Math.min(...arrivals)).toBeGreaterThan(SEND_WINDOW_MS);
@@ -270,8 +272,8 @@ describe('pushing', () => {
     }
     expect((await failedIds(answered)).sort()).toEqual(records.map((record) => record.messageId).sort());
     // The emulator logs a call once it answered it: wait for it, should the step have answered first.
-    for (const until = Date.now() + 2 * LATENCY_MS; batchCalls(h.stack, 2).length === 0 && Date.now() < until; ) await sleep(50);
-    const binds = batchCalls(h.stack, 2);
+    for (const until = Date.now() + 2 * LATENCY_MS; batchCalls(h.stack.tpns, 2).length === 0 && Date.now() < until; ) await sleep(50);
+    const binds = batchCalls(h.stack.tpns, 2);
     expect(binds).toHaveLength(1); // the group that read the ledger sent; the other decided nothing
     const callEnd = binds[0]!.receivedAt + LATENCY_MS;
     expect(answeredAt).toBeGreaterThanOrEqual(callEnd);
@@ -291,7 +293,7 @@ describe('pushing', () => {
     const batch = [first, keyMessage('push', [tokenKey(a)]), keyMessage('push', [tokenKey(a), tokenKey(b)]), first];
     const { response } = run(batch);
     expect(await failedIds(response)).toEqual([]);
-    const calls = batchCalls(h.stack);
+    const calls = batchCalls(h.stack.tpns);
     expect(calls).toHaveLength(1);
     expect(tokensOf(calls[0]!).sort()).toEqual([a, b].sort());
     expect(h.stack.tpns.accountsOf('android', a)).toEqual([{ account: 'dup-alice', accountType: 0 }]);
@@ -309,7 +311,7 @@ describe('pushing', () => {
     await h.runtime.ledger.recordSignOut({ platform: 'android', token }, { claim: false });
     const { response } = run([keyMessage('push', [tokenKey(token)])]);
     expect(await failedIds(response)).toEqual([]);
-    expect(batchCalls(h.stack).map((call) => call.operatorType)).toEqual([4]);
+    expect(batchCalls(h.stack.tpns).map((call) => call.operatorType)).toEqual([4]);
   });
 
   it('only pushes a key that is also to be verified in the same batch: the push queues its own read-back', async () => {
@@ -318,8 +320,8 @@ describe('pushing', () => {
     const push = keyMessage('push', [tokenKey(token)]);
     const { response } = run([keyMessage('verify', [tokenKey(token)]), push]);
     expect(await failedIds(response)).toEqual([]);
-    expect(batchCalls(h.stack, 2)).toHaveLength(1);
-    expect(readBacks(h.stack)).toHaveLength(0);
+    expect(batchCalls(h.stack.tpns, 2)).toHaveLength(1);
+    expect(readBackCalls(h.stack.tpns)).toHaveLength(0);
     expect((await followUps(push.correlationId)).map(({ message }) => message.phase)).toEqual(['verify']);
   });
 
@@ -330,7 +332,7 @@ describe('pushing', () => {
     const message = keyMessage('push', [tokenKey(token)], 2);
     const { response } = run([message]);
     expect(await failedIds(response)).toEqual([]);
-    expect(batchCalls(h.stack).length).toBeGreaterThan(0);
+    expect(batchCalls(h.stack.tpns).length).toBeGreaterThan(0);
     const queued = await followUps(message.correlationId);
     expect(queued).toEqual([
       { message: { ...message, attempt: 3 }, delaySeconds: 4, sentAt: expect.any(Number) as number },
@@ -345,7 +347,7 @@ describe('pushing', () => {
     h.stack.tpns.injectFault({ kind: 'rate-limit', path: 'batchoperate', retryAfterSeconds: 20 });
     const message = keyMessage('push', [tokenKey(token)], 2);
     expect(await failedIds(run([message]).response)).toEqual([]);
-    expect(batchCalls(h.stack)).toHaveLength(1); // the worker's budget is spent in the queue, not in a sleep
+    expect(batchCalls(h.stack.tpns)).toHaveLength(1); // the worker's budget is spent in the queue, not in a sleep
     const queued = await followUps(message.correlationId);
     expect(queued.map(({ message: m, delaySeconds }) => [m.phase, m.attempt, delaySeconds])).toEqual([['push', 3, 20]]);
   });
@@ -376,7 +378,7 @@ describe('pushing', () => {
     const message = keyMessage('push', [tokenKey(good), tokenKey(bad)]);
     const { records, response } = run([message]);
     expect(await failedIds(response)).toEqual([]);
-    expect(batchCalls(h.stack)).toHaveLength(1);
+    expect(batchCalls(h.stack.tpns)).toHaveLength(1);
     const { letters } = await h.takeDeadLetters();
     expect(letters).toEqual([
       expect.objectContaining({
@@ -408,7 +410,7 @@ describe('pushing', () => {
     };
     const { response } = run([message]);
     expect(await failedIds(response)).toEqual([]);
-    expect(batchCalls(h.stack, 2).flatMap(tokensOf)).toEqual([kept]);
+    expect(batchCalls(h.stack.tpns, 2).flatMap(tokensOf)).toEqual([kept]);
     expect(h.stack.tpns.accountsOf('ios', kept)).toEqual([{ account: 'cognito-1', accountType: 0 }]);
     expect(await stateOf('cognito-1', kept)).toBe('applied');
     expect((await listDevices(h.runtime, { account: 'cognito-2' })).devices).toEqual([]);
@@ -420,7 +422,7 @@ describe('pushing', () => {
     const pushes = tokens.map(({ token, platform }) => keyMessage('push', [tokenKey(token, platform)]));
     const { response } = run(pushes);
     expect(await failedIds(response)).toEqual([]);
-    const binds = batchCalls(h.stack, 2);
+    const binds = batchCalls(h.stack.tpns, 2);
     expect(binds.length).toBeLessThanOrEqual(2);
     expect(binds.map((call) => call.platform).sort()).toEqual(['android', 'ios']);
     expect(binds.flatMap(tokensOf).sort()).toEqual(tokens.map(({ token }) => token).sort());
@@ -431,8 +433,8 @@ describe('pushing', () => {
     await h.stack.tpns.idle();
     const next = run(verifies);
     expect(await failedIds(next.response)).toEqual([]);
-    expect(readBacks(h.stack).length).toBeLessThanOrEqual(2);
-    expect(batchCalls(h.stack)).toHaveLength(binds.length); // all equal: no repair
+    expect(readBackCalls(h.stack.tpns).length).toBeLessThanOrEqual(2);
+    expect(batchCalls(h.stack.tpns)).toHaveLength(binds.length); // all equal: no repair
     for (const { token, account } of [tokens[0]!, tokens[39]!]) expect(await stateOf(account, token)).toBe('verified');
   });
 });
@@ -444,11 +446,11 @@ describe('verifying', () => {
     expect(await stateOf('equal-1', token)).toBe('applied');
     h.stack.tpns.reset();
     await h.runtime.tpns.bind('ios', [{ token, account: 'equal-1' }]);
-    const writesBefore = batchCalls(h.stack).length;
+    const writesBefore = batchCalls(h.stack.tpns).length;
     const message = keyMessage('verify', [tokenKey(token, 'ios')]);
     expect(await failedIds(run([message]).response)).toEqual([]);
-    expect(readBacks(h.stack)).toHaveLength(1);
-    expect(batchCalls(h.stack)).toHaveLength(writesBefore);
+    expect(readBackCalls(h.stack.tpns)).toHaveLength(1);
+    expect(batchCalls(h.stack.tpns)).toHaveLength(writesBefore);
     expect(await stateOf('equal-1', token)).toBe('verified');
     expect(await followUps(message.correlationId)).toEqual([]);
   });
@@ -458,10 +460,10 @@ describe('verifying', () => {
     await signIn(h.runtime, { account: 'rightful-1', token, platform: 'android' }, meta());
     // Something else (the mobile SDK, a lost task) bound another account of the same type.
     await h.runtime.tpns.bind('android', [{ token, account: 'intruder-1' }]);
-    const before = batchCalls(h.stack).length;
+    const before = batchCalls(h.stack.tpns).length;
     const message = keyMessage('verify', [tokenKey(token)], 1);
     expect(await failedIds(run([message]).response)).toEqual([]);
-    const repairs = batchCalls(h.stack).slice(before);
+    const repairs = batchCalls(h.stack.tpns).slice(before);
     expect(repairs.map((call) => [call.operatorType, tokensOf(call)])).toEqual([[2, [token]]]);
     expect(h.stack.tpns.accountsOf('android', token)).toEqual([{ account: 'rightful-1', accountType: 0 }]);
     expect(await followUps(message.correlationId)).toEqual([
@@ -475,9 +477,9 @@ describe('verifying', () => {
     const token = fresh('tok-out');
     await signOut(h.runtime, { account: 'leaver-1', token, platform: 'android' }, meta());
     await h.runtime.tpns.bind('android', [{ token, account: 'leaver-1' }]);
-    const before = batchCalls(h.stack).length;
+    const before = batchCalls(h.stack.tpns).length;
     expect(await failedIds(run([keyMessage('verify', [tokenKey(token)])]).response)).toEqual([]);
-    expect(batchCalls(h.stack).slice(before).map((call) => call.operatorType)).toEqual([4]);
+    expect(batchCalls(h.stack.tpns).slice(before).map((call) => call.operatorType)).toEqual([4]);
     expect(h.stack.tpns.accountsOf('android', token)).toEqual([]);
   });
 
@@ -517,7 +519,7 @@ describe('erasure keys', () => {
     await h.runtime.ledger.recordDeletion({ account }, h.runtime.tpns.platforms);
     const push = keyMessage('push', [{ kind: 'erasure', account }]);
     expect(await failedIds(run([push]).response)).toEqual([]);
-    expect(batchCalls(h.stack, 5).map((call) => call.platform).sort()).toEqual(['android', 'ios']);
+    expect(batchCalls(h.stack.tpns, 5).map((call) => call.platform).sort()).toEqual(['android', 'ios']);
     expect(h.stack.tpns.tokensOf('ios', account)).toEqual([]);
     expect(await erasureStatus(h.runtime, { account })).toMatchObject({ state: 'applied' });
     const verifies = (await followUps(push.correlationId)).map(({ message }) => message);
@@ -531,9 +533,9 @@ describe('erasure keys', () => {
     await h.runtime.ledger.recordDeletion({ account }, h.runtime.tpns.platforms);
     await h.runtime.tpns.bind('android', [{ token: fresh('tok-ghost'), account }]);
     const message = keyMessage('verify', [{ kind: 'erasure', account }]);
-    const before = batchCalls(h.stack).length;
+    const before = batchCalls(h.stack.tpns).length;
     expect(await failedIds(run([message]).response)).toEqual([]);
-    expect(batchCalls(h.stack).slice(before).map((call) => [call.operatorType, call.platform])).toEqual([[3, 'android']]);
+    expect(batchCalls(h.stack.tpns).slice(before).map((call) => [call.operatorType, call.platform])).toEqual([[3, 'android']]);
     expect(h.stack.tpns.tokensOf('android', account)).toEqual([]);
     expect((await followUps(message.correlationId)).map(({ message: m }) => [m.phase, m.attempt])).toEqual([['verify', 1]]);
   });
@@ -566,7 +568,7 @@ describe('outages', () => {
     h.stack.dynamo.faults.add({ kind: 'InternalServerError' });
     const { records, response } = run([keyMessage('push', [tokenKey(token)]), keyMessage('verify', [tokenKey(fresh('tok-v'))]), 'not json']);
     expect((await failedIds(response)).sort()).toEqual([records[0]!.messageId, records[1]!.messageId].sort());
-    expect(batchCalls(h.stack)).toHaveLength(0);
+    expect(batchCalls(h.stack.tpns)).toHaveLength(0);
     // The invalid one is still dead-lettered and acknowledged.
     expect((await h.takeDeadLetters()).letters.map((letter) => letter.source.messageId)).toEqual([records[2]!.messageId]);
 
@@ -581,7 +583,7 @@ describe('outages', () => {
     h.stack.dynamo.faults.add({ kind: 'InternalServerError', operation: 'UpdateItem' });
     const { records, response } = run([message]);
     expect(await failedIds(response)).toEqual([records[0]!.messageId]);
-    expect(batchCalls(h.stack)).toHaveLength(0);
+    expect(batchCalls(h.stack.tpns)).toHaveLength(0);
     h.stack.dynamo.faults.clear();
     expect(await failedIds(reconcileBatch(sqsEvent(records), h.runtime))).toEqual([]);
     expect(h.stack.tpns.accountsOf('ios', token)).toEqual([{ account: 'cognito-down', accountType: 0 }]);
@@ -595,7 +597,7 @@ describe('outages', () => {
     h.stack.dynamo.faults.add({ kind: 'InternalServerError', operation: 'Query', after: 1 });
     const correlationId = fresh('deletion');
     expect(await deleteAccount(h.runtime, { account }, { correlationId })).toMatchObject({ status: 202, body: { applied: 0, queued: 2 } });
-    expect(batchCalls(h.stack, 5)).toHaveLength(0);
+    expect(batchCalls(h.stack.tpns, 5)).toHaveLength(0);
     expect(h.stack.tpns.accountsOf('android', token)).toEqual([{ account, accountType: 0 }]);
     h.stack.dynamo.faults.clear();
     const queued = (await followUps(correlationId)).map(({ message }) => message);
@@ -614,7 +616,7 @@ describe('outages', () => {
     h.stack.dynamo.faults.add({ kind: 'InternalServerError', operation: 'BatchWriteItem', after: 5 });
     const { records, response } = run(messages);
     expect((await failedIds(response)).sort()).toEqual(records.map((record) => record.messageId).sort());
-    expect(batchCalls(h.stack, 5)).toHaveLength(0);
+    expect(batchCalls(h.stack.tpns, 5)).toHaveLength(0);
     h.stack.dynamo.faults.clear();
     expect(await failedIds(reconcileBatch(sqsEvent(records), h.runtime))).toEqual([]);
     for (const account of accounts) {

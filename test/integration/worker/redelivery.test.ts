@@ -8,7 +8,9 @@ import type { TpnsAccountApi } from '../../../lib/tpns/types.js';
 import { parseSqsEvent } from '../../../lib/worker/key-record.js';
 import { reconcileBatch } from '../../../lib/worker/reconcile-batch.js';
 import type { SqsBatchHandler } from '../../../local/sqs/event-source.js';
-import { batchCalls, deployedWorker, keyMessage, sqsEvent, sqsRecord, startWorkerHarness, tokenKey, tokensOf } from './harness.js';
+import { deployedWorker, keyMessage, startWorkerHarness, tokenKey } from './harness.js';
+import { batchCalls, tokensOf } from '../../support/tpns-calls.js';
+import { sqsEvent, sqsRecord } from '../../support/sqs-records.js';
 import type { WorkerHarness } from './harness.js';
 
 let h: WorkerHarness;
@@ -50,7 +52,7 @@ describe('redelivery', () => {
     expect(crashes).toBe(1);
     expect(source.stats()).toMatchObject({ handlerErrors: 1 });
     // The crashed invocation's push, and the redelivered one's (op 2 is an overwrite: harmless).
-    expect(batchCalls(h.stack, 2).filter((call) => tokensOf(call).includes('new-0'))).toHaveLength(2);
+    expect(batchCalls(h.stack.tpns, 2).filter((call) => tokensOf(call).includes('new-0'))).toHaveLength(2);
     for (const { token, account } of signedIn) expect(h.stack.tpns.accountsOf('android', token).map((a) => a.account)).toEqual([account]);
     for (const { token } of signedOut) expect(h.stack.tpns.accountsOf('android', token)).toEqual([]);
     expect((await listDevices(h.runtime, { account: 'user-4' })).devices).toEqual([expect.objectContaining({ token: 'new-4', state: 'verified' })]);

@@ -22,7 +22,8 @@ import { scheduledEvent } from '../../../local/stack/schedule.js';
 import { captureOutput } from '../../support/output.js';
 import { freshName } from '../../support/stack.js';
 import { QUEUE_DOWN, httpEvent, invokeHttp, lambdaContext, withEnv } from '../functions/harness.js';
-import { keyMessage, sqsEvent, sqsRecord, startWorkerHarness } from './harness.js';
+import { keyMessage, startWorkerHarness } from './harness.js';
+import { sqsEvent, sqsRecord } from '../../support/sqs-records.js';
 import type { WorkerHarness } from './harness.js';
 
 const INVALID_TOKEN = 'sweep-invalid-token-0001';

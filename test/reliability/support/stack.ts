@@ -22,7 +22,7 @@ import type { Stack } from '../../support/stack.js';
 import { captureOutput } from '../../support/output.js';
 import type { CapturedOutput } from '../../support/output.js';
 
-export interface StackOptions {
+export interface ReliabilityStackOptions {
   invalidTokens?: readonly string[];
   /** Binding-queue attributes over serverless.yml's (e.g. a short VisibilityTimeout). */
   queueAttributes?: Record<string, string>;
@@ -70,7 +70,7 @@ export const realWorker: SqsBatchHandler = (event: SQSEvent, context: Context) =
 
 const noCapture: CapturedOutput = { lines: () => [], json: () => [], text: () => '', stop: () => undefined };
 
-export async function startReliabilityStack(options: StackOptions = {}): Promise<ReliabilityStack> {
+export async function startReliabilityStack(options: ReliabilityStackOptions = {}): Promise<ReliabilityStack> {
   const emulator: TpnsEmulatorOptions = {
     ...options.emulator,
     ...(options.apps ? { apps: options.apps } : {}),
@@ -140,13 +140,3 @@ export async function startReliabilityStack(options: StackOptions = {}): Promise
   };
 }
 
-/** Every queued message's body, visible, delayed or in flight (fauxqs' non-destructive inspection). */
-export async function queuedBodies(sqs: LocalSqs): Promise<string[]> {
-  const name = sqs.queueUrl.split('/').pop() ?? '';
-  const answer = await fetch(`${sqs.endpoint}/_fauxqs/queues/${encodeURIComponent(name)}`);
-  if (!answer.ok) throw new Error(`fauxqs inspection answered ${answer.status}`);
-  const { messages } = (await answer.json()) as {
-    messages: { ready: { body: string }[]; delayed: { body: string }[]; inflight: { message: { body: string } }[] };
-  };
-  return [...messages.ready.map((m) => m.body), ...messages.delayed.map((m) => m.body), ...messages.inflight.map((m) => m.message.body)];
-}

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { invalidMessageLetter, keyLetter } from '../../../lib/queue/dead-letter.js';
 import type { KeyMessage } from '../../../lib/queue/messages.js';
 import { parseSqsEvent, readKeyRecord } from '../../../lib/worker/key-record.js';
-import { recordOf, sqsRecord } from './records.js';
+import { sqsRecord } from '../../support/sqs-records.js';
 
 const push: KeyMessage = { v: 2, phase: 'push', correlationId: 'req-1', attempt: 0, keys: [{ kind: 'token', platform: 'android', token: 'tok-1' }] };
 
@@ -12,7 +12,7 @@ describe('readKeyRecord', () => {
     const verify: KeyMessage = { v: 2, phase: 'verify', correlationId: 'req-2', attempt: 3, keys: [{ kind: 'erasure', account: 'alice', accountType: 5 }] };
     const record: KeyMessage = { v: 2, phase: 'record', correlationId: 'req-3', attempt: 0, signIns: [{ platform: 'ios', token: 'tok-2', account: 'bob', v: 1_700_000_000_000_000 }] };
     for (const message of [push, verify, record]) {
-      const read = readKeyRecord(recordOf(message));
+      const read = readKeyRecord(sqsRecord(message));
       expect(read).toMatchObject({ message });
     }
   });
