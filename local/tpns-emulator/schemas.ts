@@ -26,20 +26,20 @@ export const accountSchema = z.string('must be a string').check(
 export const accountTypeSchema = z.int('must be an integer').check(z.nonnegative('must not be negative'));
 export const platformSchema = z.enum(['android', 'ios'], 'must be "android" or "ios"');
 
-export const accountRefSchema = z.object(
+export const accountListItemSchema = z.object(
   { account: accountSchema, account_type: z.optional(accountTypeSchema) },
   'must be an object {account, account_type?}',
 );
-export type AccountRefBody = z.infer<typeof accountRefSchema>;
+export type AccountRefBody = z.infer<typeof accountListItemSchema>;
 
 const nonEmptyList = <T extends z.core.SomeType>(item: T) =>
   z.array(item, 'must be an array').check(z.minLength(1, 'must not be empty'));
 
 const tokenAccountsSchema = nonEmptyList(
-  z.object({ token: tokenSchema, account_list: nonEmptyList(accountRefSchema) }, 'must be an object {token, account_list}'),
+  z.object({ token: tokenSchema, account_list: nonEmptyList(accountListItemSchema) }, 'must be an object {token, account_list}'),
 ).check(z.maxLength(MAX_TOKEN_ACCOUNTS, `must have at most ${MAX_TOKEN_ACCOUNTS} tokens`));
 const tokenListSchema = nonEmptyList(tokenSchema);
-const accountListSchema = nonEmptyList(accountRefSchema);
+const accountListSchema = nonEmptyList(accountListItemSchema);
 
 /** operator_type of batchoperate: 1-5 (1 is treated as 2). */
 export const batchOperatorTypeSchema = z.int('must be an integer').check(z.gte(1, 'must be 1-5'), z.lte(5, 'must be 1-5'));
