@@ -20,7 +20,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { AddressInfo } from 'node:net';
 import { crc32 } from 'node:zlib';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { seededRandom } from '../tpns-emulator/faults.js';
+import { seededRandom } from '../seeded-random.js';
 
 const TARGET_PREFIX = 'DynamoDB_20120810.';
 const ERROR_TYPE_PREFIX = 'com.amazonaws.dynamodb.v20120810#';

@@ -5,6 +5,7 @@
  *
  * Why hand-written: nothing else emulates TPNS (docs/architecture.md, "Why local/ is hand-written").
  */
+import { seededRandom } from '../seeded-random.js';
 import type { EmulatorPlatform } from './auth.js';
 
 /** `internal` answers TPNS 1008004, `rate-limit` 1008028 (both HTTP 200, as TPNS does). */
@@ -33,18 +34,6 @@ export interface ActiveFault extends FaultRule {
   id: number;
   /** Calls this rule has affected so far. */
   fired: number;
-}
-
-/** mulberry32: tiny, fast, good enough to pick which calls fail, and repeatable by seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Entry {

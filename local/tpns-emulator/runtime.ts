@@ -5,7 +5,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EmulatorApp, EmulatorPlatform } from './auth.js';
-import { FaultInjector, seededRandom } from './faults.js';
+import { FaultInjector } from './faults.js';
+import { seededRandom } from '../seeded-random.js';
 import { RequestLog } from './log.js';
 import type { OperationContext } from './operations.js';
 import { BindingStore, type ApplyOrder } from './state.js';

@@ -9,7 +9,7 @@
 import './support/quiet.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seededRandom } from '../../local/tpns-emulator/faults.js';
+import { seededRandom } from '../../local/seeded-random.js';
 import { explain, measure, MIXED_FAULTS, REORDERING_ONLY, report, startAdversarialStack } from './support/adversarial.js';
 import type { AdversarialStack } from './support/adversarial.js';
 import type { AccountKey, Device } from './support/model.js';

@@ -22,7 +22,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { handler as bindWorker } from '../../functions/bind-worker.js';
 import { createLambdaContext } from '../../local/stack/lambda-context.js';
 import { scheduledEvent, startSchedule } from '../../local/stack/schedule.js';
-import { seededRandom } from '../../local/tpns-emulator/faults.js';
+import { seededRandom } from '../../local/seeded-random.js';
 import { explain, measure, MIXED_FAULTS, report, startAdversarialStack } from './support/adversarial.js';
 import type { AdversarialStack } from './support/adversarial.js';
 import { maybeApplied } from './support/model.js';

@@ -13,7 +13,7 @@
 import { createServer, request as httpRequest, Agent } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { seededRandom } from '../../../local/tpns-emulator/faults.js';
+import { seededRandom } from '../../../local/seeded-random.js';
 
 export interface SqsFaults {
   callFailureRate?: number;

@@ -16,7 +16,7 @@ import { handler as login } from '../../../functions/login.js';
 import { handler as logout } from '../../../functions/logout.js';
 import { handler as query } from '../../../functions/query.js';
 import type { EventSource } from '../../../local/sqs/event-source.js';
-import { seededRandom } from '../../../local/tpns-emulator/faults.js';
+import { seededRandom } from '../../../local/seeded-random.js';
 import type { FaultKind } from '../../../local/tpns-emulator/index.js';
 import { httpEvent, invokeHttp, lambdaContext } from '../../integration/functions/harness.js';
 import type { HttpRequest, HttpResult } from '../../integration/functions/harness.js';
