@@ -8,10 +8,12 @@ import { bulkBindInputSchema } from '../lib/commands/schemas.js';
 import { accountTypeSchema, platformSchema, tokenSchema } from '../lib/tpns/validate.js';
 import { lambdaHandler, route } from './handler/index.js';
 
+// Strict: an `account` in the body is refused, not silently ignored (the account is the JWT's).
+const body = z.strictObject({ platform: platformSchema, accountType: z.optional(accountTypeSchema) });
+
 export const handler = lambdaHandler({
   routes: {
-    // Strict: an `account` in the body is refused, not silently ignored (the account is the JWT's).
-    'PUT /v1/me/devices/{token}': route({ access: 'user', path: { token: tokenSchema }, body: z.strictObject({ platform: platformSchema, accountType: z.optional(accountTypeSchema) }), run: signIn }),
+    'PUT /v1/me/devices/{token}': route({ access: 'user', path: { token: tokenSchema }, body, run: signIn }),
     'POST /v1/admin/bindings': route({ access: 'admin', body: bulkBindInputSchema, run: bulkBind }),
   },
   events: { 'account.login': signIn },

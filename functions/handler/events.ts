@@ -23,6 +23,7 @@ type EventInputs = { [T in EventTrigger as T['kind']]: T['input'] };
 
 /** The command each EventBridge event kind runs, given the input the event carries. */
 export type EventHandlers = { [K in keyof EventInputs]?: Command<EventInputs[K]> };
+export type CognitoHandler = Command<DeviceInput>;
 
 const EVENT_KINDS = ['account.login', 'account.logout', 'account.deleted', 'auth0.sdu'] as const;
 
@@ -40,12 +41,15 @@ const run = <K extends keyof EventInputs>(handlers: EventHandlers, trigger: { ki
 
 /** `also`: the function's other triggers, named in the error for an event it is not wired for. */
 export function eventChain(handlers: EventHandlers, also: { http: boolean; cognito: boolean }) {
-  const kinds = [...(also.http ? (['http'] as const) : []), ...EVENT_KINDS.filter((kind) => handlers[kind]), ...(also.cognito ? (['cognito.post-authentication'] as const) : [])];
+  const kinds: TriggerKind[] = EVENT_KINDS.filter((kind) => handlers[kind]);
+  if (also.http) kinds.unshift('http');
+  if (also.cognito) kinds.push('cognito.post-authentication');
   return middy<unknown, unknown>()
     .use(observe())
-    .use({ onError: (request) => logger.error('Event could not be handled; rethrowing so it is retried', { error: request.error }) })
+    .onError((request) => logger.error('Event could not be handled; rethrowing so it is retried', { error: request.error }))
     .handler(async (event, context) => {
       const { runtime, trigger, meta } = await recognized(event, context, kinds);
+      // Unreachable (the dispatch sends these to their own chains); it narrows the trigger to an event's.
       if (trigger.kind === 'http' || trigger.kind === 'cognito.post-authentication') throw new UnrecognizedEventError([`an event of ${kinds.join(', ')}`]);
       const answer = await run(handlers, trigger, runtime, meta);
       recordItemCounts(answer?.body);
@@ -53,15 +57,13 @@ export function eventChain(handlers: EventHandlers, also: { http: boolean; cogni
     });
 }
 
-export function cognitoChain(handle: Command<DeviceInput> | undefined) {
+export function cognitoChain(handle: CognitoHandler | undefined) {
   return middy<unknown, unknown>()
     .use(observe())
-    .use({
-      onError: (request) => {
-        // E.g. the ledger and the queue both down: the sign-in goes on without its device binding.
-        logger.error('Cognito trigger failed; the sign-in goes on, the device binding may be missing', { error: request.error });
-        request.response = request.event;
-      },
+    .onError((request) => {
+      // E.g. the ledger and the queue both down: the sign-in goes on without its device binding.
+      logger.error('Cognito trigger failed; the sign-in goes on, the device binding may be missing', { error: request.error });
+      request.response = request.event;
     })
     .handler(async (event, context) => {
       if (!handle) throw new UnrecognizedEventError(['no Cognito trigger: this function is not wired to one']);

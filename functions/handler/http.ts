@@ -27,44 +27,47 @@ export const USER_BODY_LIMIT_BYTES = 4 * 1024;
 /** 10 000 bulk items of the longest token and account are ~2.2 MB of JSON; under Lambda's 6 MB. */
 export const ADMIN_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 
-/** `?accountType=3`: path and query values are strings; digits, then TPNS's own rule. */
-export const accountTypeParam = z.pipe(z.pipe(z.string().check(z.regex(/^\d{1,9}$/, 'must be a non-negative integer')), z.transform(Number)), accountTypeSchema);
+/** `?accountType=3`, optional: path and query values are strings; digits, then TPNS's own rule. */
+const digits = z.pipe(z.string().check(z.regex(/^\d{1,9}$/, 'must be a non-negative integer')), z.transform(Number));
+export const accountTypeParam = z.optional(z.pipe(digits, accountTypeSchema));
 
 export interface HttpAnswer {
   status: number;
   body: unknown;
+  headers?: Record<string, string>;
 }
 
 /** A bodyless route reads no body, whatever was sent (within the size limit). */
-const IGNORED = z.pipe(z.unknown(), z.transform(() => ({})));
+const IGNORED = z.transform(() => ({}));
 
+type Access = 'user' | 'admin';
 type Shape = Record<string, z.ZodMiniType>;
 type Empty = Record<never, never>;
 type Command<I> = (runtime: Runtime, input: I, meta: CommandMeta) => Promise<HttpAnswer>;
+type Fields<P extends Shape, Q extends Shape, B> = z.infer<z.ZodMiniObject<P>> & z.infer<z.ZodMiniObject<Q>> & B;
+/** The parts merged: on a user route with the caller's account (the verified JWT claim, never the body's). */
+type Input<A, P extends Shape, Q extends Shape, B> = (A extends 'user' ? { account: string } : Empty) & Fields<P, Q, B>;
+
 /** A schema per request part (path and query values are strings); a route without `body` ignores any body. */
-interface Parts<P extends Shape, Q extends Shape, B> {
+interface RouteSpec<A extends Access, P extends Shape, Q extends Shape, B> {
+  /** `user`: any verified caller; `admin`: the admin scope is required too. */
+  access: A;
   path?: P;
   query?: Q;
   body?: z.ZodMiniType<B>;
+  run: Command<Input<A, P, Q, B>>;
 }
-type Fields<P extends Shape, Q extends Shape, B> = z.infer<z.ZodMiniObject<P>> & z.infer<z.ZodMiniObject<Q>> & B;
 
 export interface Route {
-  /** `user`: any verified caller; `admin`: the admin scope is required too. */
-  access: 'user' | 'admin';
+  access: Access;
   takesBody: boolean;
   answer(runtime: Runtime, request: { account: string; path: object; query: object; body: unknown }, meta: CommandMeta): Promise<HttpAnswer>;
 }
 
-/**
- * A route's command gets the parts merged into one input: on a user route with the caller's
- * account (the verified JWT claim, never the body's), on an admin route without it.
- */
-export function route<P extends Shape = Empty, Q extends Shape = Empty, B = Empty>(spec: Parts<P, Q, B> & { access: 'user'; run: Command<{ account: string } & Fields<P, Q, B>> }): Route;
-export function route<P extends Shape = Empty, Q extends Shape = Empty, B = Empty>(spec: Parts<P, Q, B> & { access: 'admin'; run: Command<Fields<P, Q, B>> }): Route;
-export function route(spec: Parts<Shape, Shape, object> & { access: 'user' | 'admin'; run: Command<object> }): Route {
-  const { access, path = {}, query = {}, body, run } = spec;
-  const parts = z.object({ ...(access === 'user' ? { account: accountSchema } : {}), path: z.object(path), query: z.object(query), body: body ?? IGNORED });
+export function route<A extends Access, P extends Shape = Empty, Q extends Shape = Empty, B = Empty>(spec: RouteSpec<A, P, Q, B>): Route;
+export function route({ access, path = {}, query = {}, body, run }: RouteSpec<Access, Shape, Shape, object>): Route {
+  const callerSchema = access === 'user' ? { account: accountSchema } : {};
+  const parts = z.object({ ...callerSchema, path: z.object(path), query: z.object(query), body: body ?? IGNORED });
   return {
     access,
     takesBody: body !== undefined,
@@ -81,7 +84,7 @@ interface HttpContext extends Context {
   http?: { runtime: Runtime; route: Route; account: string };
 }
 
-const toResult = ({ status, body }: HttpAnswer, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 => ({
+const toResult = ({ status, body, headers }: HttpAnswer): APIGatewayProxyStructuredResultV2 => ({
   statusCode: status,
   headers: { 'content-type': 'application/json', ...headers },
   body: JSON.stringify(body),
@@ -91,34 +94,31 @@ export function httpChain(routes: Readonly<Record<string, Route>>) {
   const parseJson = httpJsonBodyParser<HttpApiRequest>();
   return middy<HttpApiRequest, APIGatewayProxyStructuredResultV2, Error, HttpContext>()
     .use(observe())
-    .use({
-      onError: (request) => {
-        const answer = errorAnswer(request.error);
-        if (answer.status >= 500) logger.error('Request failed', { status: answer.status, error: request.error });
-        else logger.info('Request refused', { status: answer.status, error: answer.body.error });
-        metrics.addMetric(answer.status >= 500 ? 'ServerErrors' : 'ClientErrors', MetricUnit.Count, 1);
-        request.response = toResult(answer, answer.headers);
-      },
+    .onError((request) => {
+      const answer = errorAnswer(request.error);
+      if (answer.status >= 500) logger.error('Request failed', { status: answer.status, error: request.error });
+      else logger.info('Request refused', { status: answer.status, error: answer.body.error });
+      metrics.addMetric(answer.status >= 500 ? 'ServerErrors' : 'ClientErrors', MetricUnit.Count, 1);
+      request.response = toResult(answer);
     })
-    .use({
-      before: async (request) => {
-        const { event, context } = request;
-        logger.setCorrelationId(event.requestContext.requestId);
-        logger.appendKeys({ trigger: 'http', route: event.routeKey });
-        const route = routes[event.routeKey];
-        if (!route) throw createError(404, `No route ${event.routeKey}; this function serves ${Object.keys(routes).join(', ')}`, { expose: true });
-        const runtime = await getRuntime();
-        const { accountClaim, adminScope } = runtime.settings;
-        const account = jwtClaims(event)?.[accountClaim];
-        if (typeof account !== 'string' || account === '') throw createError(401, `A verified JWT with the "${accountClaim}" claim is required`, { expose: true });
-        if (route.access === 'admin' && !grantedScopes(event).has(adminScope)) throw createError(403, `This route requires the "${adminScope}" scope`, { expose: true });
-        // Only an admin route that reads a body needs megabytes; a bodyless admin route gets the user limit.
-        const limit = route.access === 'admin' && route.takesBody ? ADMIN_BODY_LIMIT_BYTES : USER_BODY_LIMIT_BYTES;
-        const bytes = typeof event.body === 'string' ? Buffer.byteLength(event.body, event.isBase64Encoded ? 'base64' : 'utf8') : 0;
-        if (bytes > limit) throw createError(413, `The body is ${bytes} bytes; this route accepts at most ${limit}`, { expose: true });
-        context.http = { runtime, route, account };
-        if (route.takesBody) await parseJson.before?.(request);
-      },
+    // createError's 4xx errors are exposed (middy's convention): their messages are the answers.
+    .before(async (request) => {
+      const { event, context } = request;
+      logger.setCorrelationId(event.requestContext.requestId);
+      logger.appendKeys({ trigger: 'http', route: event.routeKey });
+      const route = routes[event.routeKey];
+      if (!route) throw createError(404, `No route ${event.routeKey}; this function serves ${Object.keys(routes).join(', ')}`);
+      const runtime = await getRuntime();
+      const { accountClaim, adminScope } = runtime.settings;
+      const account = jwtClaims(event)?.[accountClaim];
+      if (typeof account !== 'string' || account === '') throw createError(401, `A verified JWT with the "${accountClaim}" claim is required`);
+      if (route.access === 'admin' && !grantedScopes(event).has(adminScope)) throw createError(403, `This route requires the "${adminScope}" scope`);
+      // Only an admin route that reads a body needs megabytes; a bodyless admin route gets the user limit.
+      const limit = route.access === 'admin' && route.takesBody ? ADMIN_BODY_LIMIT_BYTES : USER_BODY_LIMIT_BYTES;
+      const bytes = typeof event.body === 'string' ? Buffer.byteLength(event.body, event.isBase64Encoded ? 'base64' : 'utf8') : 0;
+      if (bytes > limit) throw createError(413, `The body is ${bytes} bytes; this route accepts at most ${limit}`);
+      context.http = { runtime, route, account };
+      if (route.takesBody) await parseJson.before?.(request);
     })
     .handler(async (event, context) => {
       if (!context.http) throw new Error('the access check did not run');

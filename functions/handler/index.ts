@@ -6,14 +6,16 @@ import type { Context } from 'aws-lambda';
 import { isCognitoTrigger } from '../../lib/triggers/cognito-post-auth.js';
 import { isHttpApiEvent } from '../../lib/triggers/http-api.js';
 import { cognitoChain, eventChain } from './events.js';
-import type { EventHandlers } from './events.js';
+import type { CognitoHandler, EventHandlers } from './events.js';
 import { httpChain } from './http.js';
 import type { Route } from './http.js';
 
 export { accountTypeParam, route } from './http.js';
 
-export function lambdaHandler(definition: { routes?: Readonly<Record<string, Route>>; events?: EventHandlers; cognito?: Parameters<typeof cognitoChain>[0] }) {
-  const [http, events, cognito] = [httpChain(definition.routes ?? {}), eventChain(definition.events ?? {}, { http: definition.routes !== undefined, cognito: definition.cognito !== undefined }), cognitoChain(definition.cognito)];
+export function lambdaHandler({ routes, events = {}, cognito }: { routes?: Record<string, Route>; events?: EventHandlers; cognito?: CognitoHandler }) {
+  const http = httpChain(routes ?? {});
+  const other = eventChain(events, { http: routes !== undefined, cognito: cognito !== undefined });
+  const signIn = cognitoChain(cognito);
   return (event: unknown, context: Context): Promise<unknown> =>
-    isHttpApiEvent(event) ? http(event, context) : isCognitoTrigger(event) ? cognito(event, context) : events(event, context);
+    isHttpApiEvent(event) ? http(event, context) : isCognitoTrigger(event) ? signIn(event, context) : other(event, context);
 }

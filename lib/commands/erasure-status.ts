@@ -21,3 +21,9 @@ export async function erasureStatus(runtime: Convergence, input: AccountRefInput
     apps.length > 0 && apps.every((app) => app.verifiedAt) ? 'verified' : apps.length > 0 && apps.every((app) => app.appliedAt) ? 'applied' : 'pending';
   return { account: input.account, requestedAt: tombstone.requestedAt, state, apps: tombstone.apps };
 }
+
+/** The command's answer: 200 with the receipt, or 404 when there is none. */
+export async function answerErasureStatus(runtime: Convergence, input: AccountRefInput) {
+  const receipt = await erasureStatus(runtime, input);
+  return receipt ? { status: 200, body: receipt } : { status: 404, body: { error: 'No erasure receipt for this account (never deleted, or expired)' } };
+}

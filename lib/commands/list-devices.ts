@@ -7,7 +7,7 @@ import type { DeviceState } from '../ledger/records.js';
 import type { Platform } from '../tpns/types.js';
 import type { Convergence } from '../convergence/push.js';
 import { accountRef } from './schemas.js';
-import type { AccountRefInput } from './schemas.js';
+import type { AccountRefInput, DeviceSource } from './schemas.js';
 import { configuredPlatforms } from './work.js';
 
 export interface LedgerDevice {
@@ -51,4 +51,9 @@ export async function listDevicesAtTpns(runtime: Convergence, input: AccountRefI
     }),
   );
   return { account: input.account, devices: perPlatform.flat() };
+}
+
+/** The command's answer (200): the devices from the `source` asked for, the ledger by default. */
+export async function answerDeviceList(runtime: Convergence, { source, ...input }: AccountRefInput & { source?: DeviceSource }) {
+  return { status: 200, body: source === 'tpns' ? await listDevicesAtTpns(runtime, input) : await listDevices(runtime, input) };
 }

@@ -18,6 +18,8 @@ export const deviceInputSchema = z.strictObject({ ...accountRefInputSchema.shape
 export const bulkBindInputSchema = z.strictObject({ items: bulk(deviceInputSchema) });
 export const bulkUnbindTokensInputSchema = z.strictObject({ platform: platformSchema, tokens: bulk(tokenSchema) });
 export const bulkDeleteAccountsInputSchema = z.strictObject({ accounts: bulk(accountRefInputSchema) });
+/** Where an account's devices are read: the ledger (what was accepted; the default) or TPNS itself. */
+export const deviceSourceSchema = z.enum(['ledger', 'tpns']);
 
 export type AccountRefInput = z.infer<typeof accountRefInputSchema>;
 /** One device of one account: sign-in and sign-out. */
@@ -25,6 +27,7 @@ export type DeviceInput = z.infer<typeof deviceInputSchema>;
 export type BulkBindInput = z.infer<typeof bulkBindInputSchema>;
 export type BulkUnbindTokensInput = z.infer<typeof bulkUnbindTokensInputSchema>;
 export type BulkDeleteAccountsInput = z.infer<typeof bulkDeleteAccountsInputSchema>;
+export type DeviceSource = z.infer<typeof deviceSourceSchema>;
 
 /** The TPNS account reference of an input, without an `accountType` key when none was given. */
 export const accountRef = ({ account, accountType }: AccountRefInput): AccountRef =>
