@@ -55,7 +55,8 @@ interface RouteSpec<A extends Access, P extends Shape, Q extends Shape, B> {
   path?: P;
   query?: Q;
   body?: z.ZodMiniType<B>;
-  run: Command<Input<A, P, Q, B>>;
+  // NoInfer: the parts alone say what the command gets; else its own input type would be taken as theirs, unchecked.
+  run: Command<NoInfer<Input<A, P, Q, B>>>;
 }
 
 export interface Route {

@@ -25,6 +25,18 @@ describe('route', () => {
     expect(admin.takesBody).toBe(false);
   });
 
+  it("checks a command's input type against the parts (tsc: each @ts-expect-error must be an error)", () => {
+    const wants = <I>() => async (_runtime: Runtime, input: I) => ({ status: 200, body: input });
+    // @ts-expect-error no part gives a token
+    route({ access: 'user', run: wants<{ account: string; token: string }>() });
+    // @ts-expect-error an admin route gets no caller account
+    route({ access: 'admin', run: wants<{ account: string }>() });
+    // @ts-expect-error the query's account type is a number
+    route({ access: 'user', query: { accountType: accountTypeParam }, run: wants<{ account: string; accountType?: string }>() });
+    const run = wants<{ account: string; token: string; accountType?: number }>();
+    expect(route({ access: 'user', path: { token: z.string() }, query: { accountType: accountTypeParam }, run }).access).toBe('user');
+  });
+
   it('names every bad field by its part', async () => {
     const strict = route({ access: 'user', path: { token: z.string().check(z.minLength(5)) }, body: z.strictObject({ platform: z.enum(['android', 'ios']) }), run: echo });
     const error: unknown = await strict.answer(runtime, { account: '', path: { token: 'x' }, query: {}, body: { platform: 'web', extra: 1 } }, meta).catch((caught: unknown) => caught);
