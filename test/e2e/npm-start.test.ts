@@ -7,7 +7,7 @@ import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../local/stack/function-loader.js';
 
 const run = promisify(execFile);
@@ -69,6 +69,13 @@ function portIsFree(port: number): Promise<boolean> {
 }
 
 describe('npm start', () => {
+  // Its prestart would otherwise run `npm ci` here, and pull node_modules away from every other test file running meanwhile.
+  beforeAll(async () => {
+    await run(process.execPath, ['bin/ensure-deps.mjs', '--check'], { cwd: PROJECT_ROOT }).catch(() => {
+      throw new Error('node_modules is older than package-lock.json: run `npm ci` (or `npm test`, whose pretest installs) before this test');
+    });
+  });
+
   it('prints the ready block, serves a sign-in with a token from `npm run --silent token`, and stops cleanly on Ctrl-C', async () => {
     const stack = npmStart({ PORT: '0' });
     const apiUrl = await stack.ready();
