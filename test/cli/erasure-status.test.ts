@@ -5,9 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { handler as deleteAccount } from '../../functions/delete-account.js';
-import { handler as login } from '../../functions/login.js';
 import { handler as query } from '../../functions/query.js';
-import { httpEvent, invokeHttp } from '../integration/functions/harness.js';
+import { httpEvent, httpSignIn, invokeHttp } from '../integration/functions/harness.js';
 import { runCliProcess, useCliWorld, without } from './harness.js';
 import type { CliWorld } from './harness.js';
 
@@ -16,11 +15,6 @@ useCliWorld((started) => (world = started));
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-const signIn = (account: string, token: string, platform: 'android' | 'ios', accountType?: number) =>
-  invokeHttp(
-    login,
-    httpEvent('PUT /v1/me/devices/{token}', { account, pathParameters: { token }, body: { platform, ...(accountType === undefined ? {} : { accountType }) } }),
-  );
 const receiptOverHttp = (account: string) =>
   invokeHttp(query, httpEvent('GET /v1/admin/erasures/{account}', { account: 'ops-admin', scope: 'tpns/admin', pathParameters: { account } }));
 
@@ -34,8 +28,8 @@ interface Receipt {
 
 describe('erasure-status', () => {
   it('shows the receipt of a deletion made through the delete-account handler: applied at once, verified after the read-back', async () => {
-    expect((await signIn('erase-cli-1', 'erase-cli-android-1', 'android')).statusCode).toBe(200);
-    expect((await signIn('erase-cli-1', 'erase-cli-iphone-1', 'ios')).statusCode).toBe(200);
+    expect((await httpSignIn('erase-cli-1', 'erase-cli-android-1', 'android')).statusCode).toBe(200);
+    expect((await httpSignIn('erase-cli-1', 'erase-cli-iphone-1', 'ios')).statusCode).toBe(200);
     const deletion = await invokeHttp(deleteAccount, httpEvent('DELETE /v1/me', { account: 'erase-cli-1' }));
     expect(deletion).toMatchObject({ statusCode: 200, body: { applied: 2, failed: [] } });
     world.emulator.reset(); // from here on: the CLI's own TPNS calls (none expected)

@@ -16,7 +16,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler as bindWorker } from '../../functions/bind-worker.js';
-import { handler as deleteAccount } from '../../functions/delete-account.js';
 import { handler as login } from '../../functions/login.js';
 import { handler as logout } from '../../functions/logout.js';
 import { DynamoLedger, LEASE_MS } from '../../lib/ledger/dynamo-ledger.js';
@@ -24,7 +23,7 @@ import { keyMessages } from '../../lib/queue/messages.js';
 import type { KeyMessage } from '../../lib/queue/messages.js';
 import { SqsKeyQueue } from '../../lib/queue/sqs-key-queue.js';
 import { LOCAL_CREDENTIALS } from '../../local/sqs/client.js';
-import { httpEvent, invokeHttp, lambdaContext } from '../integration/functions/harness.js';
+import { httpDeleteMe, httpEvent, httpSignIn, httpSignOut, invokeHttp, lambdaContext } from '../integration/functions/harness.js';
 import { ADMIN_SCOPE } from './support/drive.js';
 import { startReliabilityStack } from './support/stack.js';
 import type { ReliabilityStack } from './support/stack.js';
@@ -45,11 +44,6 @@ beforeEach(() => {
   stack.tpns.setApplyWindow(null);
 });
 
-const signIn = (account: string, token: string) =>
-  invokeHttp(login, httpEvent('PUT /v1/me/devices/{token}', { account, pathParameters: { token }, body: { platform: 'android' } }));
-const signOut = (account: string, token: string) =>
-  invokeHttp(logout, httpEvent('DELETE /v1/me/devices/{token}', { account, pathParameters: { token }, query: { platform: 'android' } }));
-const eraseAccount = (account: string) => invokeHttp(deleteAccount, httpEvent('DELETE /v1/me', { account }));
 const admin = (handler: typeof login, routeKey: string, body: unknown) => invokeHttp(handler, httpEvent(routeKey, { account: 'ops-admin', scope: ADMIN_SCOPE, body }));
 
 /** Op 2 items TPNS received for this token and account, with their arrival times. */
@@ -97,7 +91,7 @@ describe('worker crash mid-batch', () => {
 
     // Sign-outs (op 4 directly, read back from the queue) and a queued bulk unbind, crashed through again.
     crashes = 0;
-    for (const device of devices.slice(0, 10)) expect((await signOut('crash-user-0', device.token)).statusCode).toBe(200);
+    for (const device of devices.slice(0, 10)) expect((await httpSignOut('crash-user-0', device.token)).statusCode).toBe(200);
     const unbind = await admin(logout, 'POST /v1/admin/unbind-tokens', { platform: 'android', tokens: devices.slice(10, 35).map((d) => d.token) });
     expect(unbind.statusCode).toBe(202);
     await stack.quiesce();
@@ -151,14 +145,14 @@ describe('worker crash mid-batch', () => {
     const { tpns } = stack;
     const worker = stack.startWorker({ visibilityTimeoutSeconds: 2 });
     const token = 'lease-orphan-token';
-    expect((await signIn('orphan-a1', token)).statusCode).toBe(200);
+    expect((await httpSignIn('orphan-a1', token)).statusCode).toBe(200);
     await stack.quiesce();
     // What a container leaves behind when it dies between claiming the lease and giving it back.
     const ledger = new DynamoLedger({ tableName: stack.dynamo.tableName, erasureKey: stack.base.env.ERASURE_KEY!, retentionDays: 30 });
     const orphan = await ledger.claim({ platform: 'android', token });
     expect(orphan).toBeDefined();
     const started = Date.now();
-    const answer = await signIn('orphan-b2', token);
+    const answer = await httpSignIn('orphan-b2', token);
     // The sign-in waited for the lease a moment, then queued its push: accepted, not applied yet.
     expect(answer).toMatchObject({ statusCode: 202, body: { queued: 1 } });
     expect(tpns.accountsOf('android', token)).toEqual([{ account: 'orphan-a1', accountType: 0 }]);
@@ -182,7 +176,7 @@ describe('duplicate and out-of-order deliveries', () => {
     const { tpns, sqs } = stack;
     const token = 'duplicate-token-1';
     stack.tpns.injectFault({ kind: 'internal', path: 'batchoperate' });
-    expect((await signIn('dup-user-1', token)).statusCode).toBe(202);
+    expect((await httpSignIn('dup-user-1', token)).statusCode).toBe(202);
     stack.tpns.clearFaults();
     const before = bindsOf(token, 'dup-user-1').length;
     const message = pushOf(token, 'dup-1');
@@ -205,14 +199,14 @@ describe('duplicate and out-of-order deliveries', () => {
     const queue = new SqsKeyQueue({ queueUrl: sqs.queueUrl, endpoint: sqs.endpoint, credentials: LOCAL_CREDENTIALS });
     // A's sign-in is recorded and queued (TPNS failing); the worker is not running yet.
     stack.tpns.injectFault({ kind: 'http500', path: 'batchoperate' });
-    expect((await signIn('reorder-a', token)).statusCode).toBe(202);
+    expect((await httpSignIn('reorder-a', token)).statusCode).toBe(202);
     stack.tpns.clearFaults();
     // A read-back of the key arrives first (out of order): TPNS holds nothing yet, the ledger says A.
     await bindWorker({ Records: [sqsRecord(verifyOf(token, 'reorder-early'))] }, lambdaContext());
     await tpns.idle();
     expect(tpns.accountsOf('android', token)).toEqual([{ account: 'reorder-a', accountType: 0 }]);
     // B signs in (applied directly), answered; then A's old push (and another copy of it, late) are delivered.
-    expect((await signIn('reorder-b', token)).statusCode).toBe(200);
+    expect((await httpSignIn('reorder-b', token)).statusCode).toBe(200);
     const answeredB = Date.now();
     await queue.send([{ message: pushOf(token, 'reorder-late') }]);
     const worker = stack.startWorker({ visibilityTimeoutSeconds: 2 });
@@ -226,9 +220,9 @@ describe('duplicate and out-of-order deliveries', () => {
     const { tpns, sqs } = stack;
     const token = 'reorder-token-2';
     stack.tpns.injectFault({ kind: 'internal', path: 'batchoperate' });
-    expect((await signIn('reorder-gone', token)).statusCode).toBe(202);
+    expect((await httpSignIn('reorder-gone', token)).statusCode).toBe(202);
     stack.tpns.clearFaults();
-    expect((await eraseAccount('reorder-gone')).statusCode).toBe(200);
+    expect((await httpDeleteMe('reorder-gone')).statusCode).toBe(200);
     const erasedAt = Date.now();
     const queue = new SqsKeyQueue({ queueUrl: sqs.queueUrl, endpoint: sqs.endpoint, credentials: LOCAL_CREDENTIALS });
     await queue.send([{ message: pushOf(token, 'gone-late') }, { message: verifyOf(token, 'gone-late') }]);

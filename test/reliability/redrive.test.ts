@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as login } from '../../functions/login.js';
 import { redriveDeadLetters } from '../../lib/queue/redrive.js';
 import { LOCAL_CREDENTIALS } from '../../local/sqs/client.js';
-import { httpEvent, invokeHttp } from '../integration/functions/harness.js';
+import { httpEvent, httpSignIn, invokeHttp } from '../integration/functions/harness.js';
 import { ADMIN_SCOPE } from './support/drive.js';
 import { startReliabilityStack } from './support/stack.js';
 import type { ReliabilityStack } from './support/stack.js';
@@ -26,8 +26,6 @@ beforeAll(async () => {
 afterAll(() => stack.close());
 
 const options = () => ({ dlqUrl: stack.sqs.dlqUrl, queueUrl: stack.sqs.queueUrl, endpoint: stack.sqs.endpoint, credentials: LOCAL_CREDENTIALS });
-const signIn = (account: string, token: string, platform = 'android') =>
-  invokeHttp(login, httpEvent('PUT /v1/me/devices/{token}', { account, pathParameters: { token }, body: { platform } }));
 
 async function runWorkerUntilDrained(): Promise<void> {
   const worker = stack.startWorker({ concurrency: 1, visibilityTimeoutSeconds: 1 });
@@ -64,12 +62,12 @@ describe('redriveDeadLetters', () => {
 
     // 2. TPNS takes pushes but applies them only after 8 s: both read-backs find it different.
     tpns.setPropagationDelay(8_000);
-    expect((await signIn('slow-user-01', 'redrive-slow', 'ios')).statusCode).toBe(200);
+    expect((await httpSignIn('slow-user-01', 'redrive-slow', 'ios')).statusCode).toBe(200);
     await runWorkerUntilDrained();
     tpns.setPropagationDelay(0);
 
     // 3. The ledger is down while a key message is worked on: every receive fails until SQS gives up on it.
-    expect((await signIn('ledger-user-01', 'redrive-ledger')).statusCode).toBe(200);
+    expect((await httpSignIn('ledger-user-01', 'redrive-ledger')).statusCode).toBe(200);
     await runWorkerUntilDrained();
     const down = dynamo.faults.add({ kind: 'InternalServerError' });
     await client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: JSON.stringify({ v: 2, phase: 'push', correlationId: 'r-ledger', attempt: 0, keys: [{ kind: 'token', platform: 'android', token: 'redrive-ledger' }] }) }));

@@ -9,7 +9,7 @@ import { handler as deleteAccount } from '../../functions/delete-account.js';
 import { handler as login } from '../../functions/login.js';
 import { handler as logout } from '../../functions/logout.js';
 import { handler as query } from '../../functions/query.js';
-import { httpEvent, invokeHttp } from '../integration/functions/harness.js';
+import { httpEvent, httpSignIn, invokeHttp } from '../integration/functions/harness.js';
 import { startSecurityStack } from './support.js';
 import type { SecurityStack } from './support.js';
 
@@ -29,8 +29,6 @@ beforeAll(async () => {
 });
 afterAll(() => stack.close());
 
-const signIn = (account: string, token: string, platform: 'android' | 'ios', accountType?: number) =>
-  invokeHttp(login, httpEvent('PUT /v1/me/devices/{token}', { account, pathParameters: { token }, body: { platform, ...(accountType === undefined ? {} : { accountType }) } }));
 const receipt = (account: string, accountType?: number) =>
   invokeHttp(query, httpEvent('GET /v1/admin/erasures/{account}', { ...ADMIN, pathParameters: { account }, ...(accountType === undefined ? {} : { query: { accountType: String(accountType) } }) }));
 
@@ -39,18 +37,18 @@ describe('after an account deletion has been verified', () => {
     const [email, phone, userId] = ERASED;
     // Every way an account reaches the ledger: direct sign-ins on both apps, a sign-in TPNS failed
     // (recorded and queued), an admin bulk (recorded and queued), a shared device signed out.
-    expect((await signIn(email.account, 'erase-email-android', 'android', email.accountType)).statusCode).toBe(200);
-    expect((await signIn(email.account, 'erase-email-iphone', 'ios', email.accountType)).statusCode).toBe(200);
-    expect((await signIn(userId.account, 'erase-user-android', 'android')).statusCode).toBe(200);
+    expect((await httpSignIn(email.account, 'erase-email-android', 'android', email.accountType)).statusCode).toBe(200);
+    expect((await httpSignIn(email.account, 'erase-email-iphone', 'ios', email.accountType)).statusCode).toBe(200);
+    expect((await httpSignIn(userId.account, 'erase-user-android', 'android')).statusCode).toBe(200);
     const fault = stack.tpns.injectFault({ kind: 'http500', path: 'batchoperate' });
-    expect((await signIn(userId.account, 'erase-user-tablet', 'android')).statusCode).toBe(202);
+    expect((await httpSignIn(userId.account, 'erase-user-tablet', 'android')).statusCode).toBe(202);
     stack.tpns.clearFaults();
     expect(fault.fired).toBeGreaterThan(0);
     const bulk = Array.from({ length: 50 }, (_, index) => ({ token: `erase-phone-${index}`, account: phone.account, accountType: phone.accountType, platform: index % 2 ? 'ios' : 'android' }));
     expect((await invokeHttp(login, httpEvent('POST /v1/admin/bindings', { ...ADMIN, body: { items: bulk } }))).statusCode).toBe(202);
     // A shared device: the erased user signed in, then someone else; the other one stays.
-    expect((await signIn(userId.account, 'erase-shared-ipad', 'ios')).statusCode).toBe(200);
-    expect((await signIn(KEPT, 'erase-shared-ipad', 'ios')).statusCode).toBe(200);
+    expect((await httpSignIn(userId.account, 'erase-shared-ipad', 'ios')).statusCode).toBe(200);
+    expect((await httpSignIn(KEPT, 'erase-shared-ipad', 'ios')).statusCode).toBe(200);
     expect((await invokeHttp(logout, httpEvent('DELETE /v1/me/devices/{token}', { account: userId.account, pathParameters: { token: 'erase-user-android' }, query: { platform: 'android' } }))).statusCode).toBe(200);
     await stack.startWorker();
     await stack.quiesce();

@@ -3,29 +3,26 @@
  * queues for DIRECT_COOL_DOWN_MS instead of holding every request for the budget; then it probes.
  */
 import { describe, expect, it } from 'vitest';
-import { handler as login } from '../../../functions/login.js';
 import { handler as logout } from '../../../functions/logout.js';
 import { getRuntime } from '../../../lib/config/runtime.js';
 import { useStack } from '../../support/use-stack.js';
 import { startQuietStack } from '../../support/stack.js';
 import type { Stack } from '../../support/stack.js';
-import { httpEvent, invokeHttp } from '../functions/harness.js';
+import { httpEvent, httpSignIn, invokeHttp } from '../functions/harness.js';
 import { batchCalls } from '../../support/tpns-calls.js';
 
 const COOL_DOWN_MS = 1_500;
 let stack: Stack;
 useStack((started) => (stack = started), { env: { DIRECT_COOL_DOWN_MS: String(COOL_DOWN_MS) } }, startQuietStack);
 
-const signIn = (account: string, token: string) =>
-  invokeHttp(login, httpEvent('PUT /v1/me/devices/{token}', { account, pathParameters: { token }, body: { platform: 'android' } }));
 
 describe('direct-path breaker', () => {
   it('queues at once while open (no TPNS call), and goes direct again after the cool-down', async () => {
     stack.tpns.injectFault({ kind: 'rate-limit', path: 'batchoperate' });
-    expect((await signIn('breaker-1', 'breaker-token-1')).statusCode).toBe(202);
+    expect((await httpSignIn('breaker-1', 'breaker-token-1')).statusCode).toBe(202);
     stack.tpns.clearFaults();
     const callsBefore = batchCalls(stack.tpns, 2).length;
-    const queued = await signIn('breaker-2', 'breaker-token-2');
+    const queued = await httpSignIn('breaker-2', 'breaker-token-2');
     expect(queued).toMatchObject({ statusCode: 202, body: { queued: 1 } });
     expect(batchCalls(stack.tpns, 2)).toHaveLength(callsBefore);
     // A sign-out in the cool-down is queued too, and leaves no lease behind for the worker to wait out.
@@ -35,6 +32,6 @@ describe('direct-path breaker', () => {
     expect(record?.clearV).toBeGreaterThan(0);
     expect(record?.lease).toBeUndefined();
     await new Promise((resolve) => setTimeout(resolve, COOL_DOWN_MS + 100));
-    expect(await signIn('breaker-3', 'breaker-token-3')).toMatchObject({ statusCode: 200, body: { applied: 1 } });
+    expect(await httpSignIn('breaker-3', 'breaker-token-3')).toMatchObject({ statusCode: 200, body: { applied: 1 } });
   });
 });

@@ -5,13 +5,11 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as deleteAccount } from '../../../functions/delete-account.js';
-import { handler as login } from '../../../functions/login.js';
-import { handler as logout } from '../../../functions/logout.js';
 import { handler as query } from '../../../functions/query.js';
 import { localDynamoClient } from '../../../local/dynamodb/local-dynamo.js';
 import { useStack } from '../../support/use-stack.js';
 import type { Stack } from '../../support/stack.js';
-import { httpEvent, invokeHttp } from '../functions/harness.js';
+import { httpEvent, httpSignIn, httpSignOut, invokeHttp } from '../functions/harness.js';
 
 let stack: Stack;
 useStack((started) => (stack = started), { worker: {} });
@@ -23,10 +21,6 @@ beforeEach(() => {
 let counter = 0;
 const freshToken = () => `tok${Date.now().toString(36)}${(counter++).toString(36)}`;
 
-const signIn = (account: string, token: string, platform = 'android') =>
-  invokeHttp(login, httpEvent('PUT /v1/me/devices/{token}', { account, pathParameters: { token }, body: { platform } }));
-const signOut = (account: string, token: string, platform = 'android') =>
-  invokeHttp(logout, httpEvent('DELETE /v1/me/devices/{token}', { account, pathParameters: { token }, query: { platform } }));
 const devices = (account: string, source?: string) =>
   invokeHttp(query, httpEvent('GET /v1/me/devices', { account, ...(source ? { query: { source } } : {}) }));
 const erasure = (account: string) =>
@@ -35,7 +29,7 @@ const erasure = (account: string) =>
 describe('sign-in', () => {
   it('answers 200 after TPNS took it, shows the device from the ledger at once, and is verified after the read-back', async () => {
     const token = freshToken();
-    const answer = await signIn('user-a1', token);
+    const answer = await httpSignIn('user-a1', token);
     expect(answer).toMatchObject({ statusCode: 200, body: { applied: 1, failed: [] } });
     const before = await devices('user-a1');
     expect(before.body).toMatchObject({ account: 'user-a1', devices: [{ platform: 'android', token, state: 'applied' }] });
@@ -49,8 +43,8 @@ describe('sign-in', () => {
 
   it('hands a shared device over: the previous user no longer lists it, TPNS holds only the new one', async () => {
     const token = freshToken();
-    await signIn('user-b1', token);
-    await signIn('user-b2', token);
+    await httpSignIn('user-b1', token);
+    await httpSignIn('user-b2', token);
     expect((await devices('user-b1')).body).toMatchObject({ devices: [] });
     expect((await devices('user-b2')).body).toMatchObject({ devices: [{ token }] });
     await stack.quiesce();
@@ -60,7 +54,7 @@ describe('sign-in', () => {
   it('is recorded and queued (202) when TPNS keeps failing, and the worker pushes it once TPNS is back', async () => {
     const token = freshToken();
     const fault = stack.tpns.injectFault({ kind: 'http500', path: 'batchoperate' });
-    const answer = await signIn('user-c1', token);
+    const answer = await httpSignIn('user-c1', token);
     expect(answer).toMatchObject({ statusCode: 202, body: { queued: 1 } });
     expect((await devices('user-c1')).body).toMatchObject({ devices: [{ token, state: 'pending' }] });
     expect(fault.fired).toBeGreaterThan(0);
@@ -73,7 +67,7 @@ describe('sign-in', () => {
   it('converges when TPNS applies tasks out of order: the read-back repairs what landed last', async () => {
     stack.tpns.setApplyWindow({ minMs: 0, maxMs: 400 });
     const token = freshToken();
-    for (const account of ['user-d1', 'user-d2', 'user-d3', 'user-d4']) await signIn(account, token);
+    for (const account of ['user-d1', 'user-d2', 'user-d3', 'user-d4']) await httpSignIn(account, token);
     await stack.quiesce();
     expect(stack.tpns.accountsOf('android', token)).toEqual([{ account: 'user-d4', accountType: 0 }]);
   });
@@ -82,8 +76,8 @@ describe('sign-in', () => {
 describe('sign-out', () => {
   it('clears the whole token, bindings the ledger never saw included', async () => {
     const token = freshToken();
-    await signIn('user-e1', token);
-    await signOut('user-e1', token);
+    await httpSignIn('user-e1', token);
+    await httpSignOut('user-e1', token);
     await stack.quiesce();
     expect(stack.tpns.accountsOf('android', token)).toEqual([]);
     expect((await devices('user-e1')).body).toMatchObject({ devices: [] });
@@ -91,9 +85,9 @@ describe('sign-out', () => {
 
   it('a stale sign-out by the previous user after a handover still clears the token (the last accepted operation wins)', async () => {
     const token = freshToken();
-    await signIn('user-f1', token);
-    await signIn('user-f2', token);
-    await signOut('user-f1', token);
+    await httpSignIn('user-f1', token);
+    await httpSignIn('user-f2', token);
+    await httpSignOut('user-f1', token);
     await stack.quiesce();
     expect(stack.tpns.accountsOf('android', token)).toEqual([]);
   });
@@ -102,8 +96,8 @@ describe('sign-out', () => {
 describe('account deletion', () => {
   it('erases the account on both apps, leaves a receipt that reaches verified, and keeps no plaintext of it', async () => {
     const [android, ios] = [freshToken(), freshToken()];
-    await signIn('erase-me-1', android);
-    await signIn('erase-me-1', ios, 'ios');
+    await httpSignIn('erase-me-1', android);
+    await httpSignIn('erase-me-1', ios, 'ios');
     const answer = await invokeHttp(deleteAccount, httpEvent('DELETE /v1/me', { account: 'erase-me-1' }));
     expect(answer).toMatchObject({ statusCode: 200, body: { applied: 2, failed: [] } });
     expect((await erasure('erase-me-1')).body).toMatchObject({ account: 'erase-me-1', state: 'applied' });
@@ -125,9 +119,9 @@ describe('account deletion', () => {
 
   it('a sign-in accepted after the deletion binds the account again', async () => {
     const token = freshToken();
-    await signIn('comeback-1', token);
+    await httpSignIn('comeback-1', token);
     await invokeHttp(deleteAccount, httpEvent('DELETE /v1/me', { account: 'comeback-1' }));
-    await signIn('comeback-1', token);
+    await httpSignIn('comeback-1', token);
     await stack.quiesce();
     expect(stack.tpns.accountsOf('android', token)).toEqual([{ account: 'comeback-1', accountType: 0 }]);
     expect((await devices('comeback-1')).body).toMatchObject({ devices: [{ token, state: 'verified' }] });
@@ -136,7 +130,7 @@ describe('account deletion', () => {
   it('a sign-in TPNS failed, queued before the deletion, never binds the erased account', async () => {
     const token = freshToken();
     stack.tpns.injectFault({ kind: 'http500', path: 'batchoperate' });
-    expect((await signIn('late-1', token)).statusCode).toBe(202);
+    expect((await httpSignIn('late-1', token)).statusCode).toBe(202);
     stack.tpns.clearFaults();
     await invokeHttp(deleteAccount, httpEvent('DELETE /v1/me', { account: 'late-1' }));
     const deletionAnswered = Date.now();

@@ -5,6 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Context } from 'aws-lambda';
+import { handler as deleteAccount } from '../../../functions/delete-account.js';
+import { handler as login } from '../../../functions/login.js';
+import { handler as logout } from '../../../functions/logout.js';
 import { resetRuntimeForTests } from '../../../lib/config/runtime.js';
 import { keyMessageSchema } from '../../../lib/queue/messages.js';
 import type { KeyMessage } from '../../../lib/queue/messages.js';
@@ -103,6 +106,23 @@ export function httpEvent(routeKey: string, request: HttpRequest = {}): Record<s
     ...(body === undefined ? { body: undefined } : { body }),
   };
 }
+
+type Platform = 'android' | 'ios';
+
+/** A user's sign-in, as API Gateway invokes the login function (the account is the JWT's). */
+export const httpSignIn = (account: string, token: string, platform: Platform = 'android', accountType?: number) =>
+  invokeHttp(login, httpEvent('PUT /v1/me/devices/{token}', {
+    account,
+    pathParameters: { token },
+    body: { platform, ...(accountType === undefined ? {} : { accountType }) },
+  }));
+
+/** A user's sign-out of one device. */
+export const httpSignOut = (account: string, token: string, platform: Platform = 'android') =>
+  invokeHttp(logout, httpEvent('DELETE /v1/me/devices/{token}', { account, pathParameters: { token }, query: { platform } }));
+
+/** A user deleting their own account. */
+export const httpDeleteMe = (account: string) => invokeHttp(deleteAccount, httpEvent('DELETE /v1/me', { account }));
 
 /** A v2 key message waiting in the binding queue, as fauxqs holds it. */
 export interface QueuedKeyMessage extends Omit<InspectedMessage, 'body' | 'inFlight'> {

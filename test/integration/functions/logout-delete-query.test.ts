@@ -1,17 +1,18 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { useStack } from '../../support/use-stack.js';
 import { handler as deleteAccount } from '../../../functions/delete-account.js';
-import { handler as login } from '../../../functions/login.js';
 import { handler as logout } from '../../../functions/logout.js';
 import { handler as query } from '../../../functions/query.js';
 import { captureOutput } from '../../support/output.js';
 import { TEST_VERIFY_DELAY_SECONDS, freshName } from '../../support/stack.js';
 import {
-  QUEUE_DOWN,
   fixture,
   httpEvent,
+  httpSignIn,
+  httpSignOut,
   invokeHttp,
   lambdaContext,
+  QUEUE_DOWN,
   queuedForErasure,
   queuedForToken,
   withEnv,
@@ -29,10 +30,6 @@ beforeEach(() => stack.reset());
 
 const freshToken = freshName;
 
-const bind = (account: string, token: string, platform: 'android' | 'ios') =>
-  invokeHttp(login, httpEvent('PUT /v1/me/devices/{token}', { account, pathParameters: { token }, body: { platform } }));
-const signOut = (account: string, token: string, platform = 'android') =>
-  invokeHttp(logout, httpEvent('DELETE /v1/me/devices/{token}', { account, pathParameters: { token }, query: { platform } }));
 const devices = (account: string, query_: Record<string, string> = {}) =>
   invokeHttp(query, httpEvent('GET /v1/me/devices', { account, query: query_ }));
 const receipt = (account: string, scope = 'tpns/admin') =>
@@ -63,8 +60,8 @@ describe('a trigger the function is not wired for', () => {
 describe('logout', () => {
   it('DELETE /v1/me/devices/{token}: op 4 directly, then a read-back of the token queued', async () => {
     const token = freshToken('tok-out');
-    await bind('user-1001', token, 'android');
-    const answer = await signOut('user-1001', token);
+    await httpSignIn('user-1001', token, 'android');
+    const answer = await httpSignOut('user-1001', token);
     expect(answer.statusCode).toBe(200);
     expect(answer.body).toEqual({ applied: 1, failed: [] });
     expect(stack.tpns.accountsOf('android', token)).toEqual([]);
@@ -80,12 +77,12 @@ describe('logout', () => {
 
   it('clears bindings the ledger never saw (op 4 on the whole token)', async () => {
     const token = freshToken('tok-sdk');
-    await bind('user-1001', token, 'ios');
+    await httpSignIn('user-1001', token, 'ios');
     // Bound by the mobile SDK, behind the ledger's back, on another account type.
     const [{ TpnsClient }, { configFromEnv }] = await Promise.all([import('../../../lib/tpns/client.js'), import('../../../lib/config/config.js')]);
     await new TpnsClient(configFromEnv(stack.tpns.env).tpns).bind('ios', [{ token, account: 'sdk-user', accountType: 7 }]);
     expect(stack.tpns.accountsOf('ios', token)).toHaveLength(2);
-    expect((await signOut('user-1001', token, 'ios')).statusCode).toBe(200);
+    expect((await httpSignOut('user-1001', token, 'ios')).statusCode).toBe(200);
     expect(stack.tpns.accountsOf('ios', token)).toEqual([]);
   });
 
@@ -97,8 +94,8 @@ describe('logout', () => {
   });
 
   it('POST /v1/admin/unbind-tokens: admin scope, then op 4 for every token', async () => {
-    await bind('user-a1', 'tok-a', 'ios');
-    await bind('user-b1', 'tok-b', 'ios');
+    await httpSignIn('user-a1', 'tok-a', 'ios');
+    await httpSignIn('user-b1', 'tok-b', 'ios');
     const body = { platform: 'ios', tokens: ['tok-a', 'tok-b'] };
     expect((await invokeHttp(logout, httpEvent('POST /v1/admin/unbind-tokens', { body }))).statusCode).toBe(403);
     const answer = await invokeHttp(logout, httpEvent('POST /v1/admin/unbind-tokens', { scope: 'openid tpns/admin', body }));
@@ -115,14 +112,14 @@ describe('logout', () => {
   });
 
   it('EventBridge account.logout signs the device out', async () => {
-    await bind('user-1001', TOKEN, 'android');
+    await httpSignIn('user-1001', TOKEN, 'android');
     expect(await logout(fixture('eventbridge-account-logout'), lambdaContext())).toEqual({ status: 200, body: { applied: 1, failed: [] } });
     expect(stack.tpns.accountsOf('android', TOKEN)).toEqual([]);
   });
 
   it('answers 503 with Retry-After when the read-back cannot be queued (op 4 is idempotent: retry)', async () => {
     await withEnv(QUEUE_DOWN, async () => {
-      const answer = await signOut('user-1001', TOKEN);
+      const answer = await httpSignOut('user-1001', TOKEN);
       expect(answer.statusCode).toBe(503);
       expect(answer.headers['Retry-After']).toBe('5');
     });
@@ -130,7 +127,7 @@ describe('logout', () => {
 
   it('answers 503 with Retry-After when the ledger cannot record the sign-out, and makes no TPNS call', async () => {
     stack.dynamo.faults.add({ kind: 'InternalServerError' });
-    const answer = await signOut('user-1001', TOKEN);
+    const answer = await httpSignOut('user-1001', TOKEN);
     expect(answer.statusCode).toBe(503);
     expect(answer.headers['Retry-After']).toBeDefined();
     expect(stack.tpns.requests()).toHaveLength(0);
@@ -157,9 +154,9 @@ describe('delete-account', () => {
   });
 
   it('DELETE /v1/me removes every token of the caller on BOTH apps (op 5 on each), then queues a read-back of the erasure', async () => {
-    await bind('user-1001', 'tok-android', 'android');
-    await bind('user-1001', 'tok-ios', 'ios');
-    await bind('someone-else', 'tok-other', 'ios');
+    await httpSignIn('user-1001', 'tok-android', 'android');
+    await httpSignIn('user-1001', 'tok-ios', 'ios');
+    await httpSignIn('someone-else', 'tok-other', 'ios');
     const answer = await invokeHttp(deleteAccount, httpEvent('DELETE /v1/me'));
     expect(answer).toMatchObject({ statusCode: 200, body: { applied: 2, failed: [] } });
     expect(stack.tpns.tokensOf('android', 'user-1001')).toEqual([]);
@@ -177,8 +174,8 @@ describe('delete-account', () => {
   });
 
   it('EventBridge account.deleted and Auth0 sdu events erase the account on both apps', async () => {
-    await bind('user-1001', 'tok-1', 'android');
-    await bind(AUTH0_USER, 'tok-2', 'ios');
+    await httpSignIn('user-1001', 'tok-1', 'android');
+    await httpSignIn(AUTH0_USER, 'tok-2', 'ios');
     expect(await deleteAccount(fixture('eventbridge-account-deleted'), lambdaContext())).toMatchObject({ status: 200 });
     expect(await deleteAccount(fixture('eventbridge-auth0-sdu'), lambdaContext())).toMatchObject({ status: 200, body: { applied: 2 } });
     expect(stack.tpns.state('android').tokens).toEqual([]);
@@ -186,7 +183,7 @@ describe('delete-account', () => {
   });
 
   it('queues a push of the erasure when TPNS keeps failing (202), and the receipt stays pending', async () => {
-    await bind('flaky-erase-1', freshToken('tok-fe'), 'android');
+    await httpSignIn('flaky-erase-1', freshToken('tok-fe'), 'android');
     stack.tpns.injectFault({ kind: 'http500', path: 'batchoperate' });
     const answer = await invokeHttp(deleteAccount, httpEvent('DELETE /v1/me', { account: 'flaky-erase-1' }));
     expect(answer).toMatchObject({ statusCode: 202, body: { queued: 2, chunks: 1, applied: 0 } });
@@ -228,7 +225,7 @@ describe('delete-account', () => {
 describe('GET /v1/admin/erasures/{account}', () => {
   it('answers the receipt of a deletion: requested, applied on each app (verified only after the read-back)', async () => {
     const before = new Date().toISOString();
-    await bind('receipt-1', freshToken('tok-r'), 'ios');
+    await httpSignIn('receipt-1', freshToken('tok-r'), 'ios');
     expect((await invokeHttp(deleteAccount, httpEvent('DELETE /v1/me', { account: 'receipt-1' }))).statusCode).toBe(200);
     const answer = await receipt('receipt-1');
     expect(answer.statusCode).toBe(200);
@@ -266,9 +263,9 @@ describe('GET /v1/admin/erasures/{account}', () => {
 describe('GET /v1/me/devices', () => {
   it('lists the caller\'s devices on both platforms from the ledger, with their state and since', async () => {
     const [android, ios] = [freshToken('tok-list-a'), freshToken('tok-list-i')];
-    await bind('reader-1', android, 'android');
-    await bind('reader-1', ios, 'ios');
-    await bind('other-reader', freshToken('tok-list-o'), 'ios');
+    await httpSignIn('reader-1', android, 'android');
+    await httpSignIn('reader-1', ios, 'ios');
+    await httpSignIn('other-reader', freshToken('tok-list-o'), 'ios');
     const answer = await devices('reader-1');
     expect(answer.statusCode).toBe(200);
     expect(answer.body).toEqual({
@@ -284,13 +281,13 @@ describe('GET /v1/me/devices', () => {
 
   it('answers from the ledger without asking TPNS; ?source=tpns answers what TPNS holds now', async () => {
     const token = freshToken('tok-src');
-    await bind('reader-2', token, 'android');
+    await httpSignIn('reader-2', token, 'android');
     stack.tpns.reset(); // TPNS lost it (or has not propagated it yet)
     const fromLedger = await devices('reader-2');
     expect(fromLedger.body).toMatchObject({ devices: [{ platform: 'android', token }] });
     expect(stack.tpns.requests()).toHaveLength(0);
     expect((await devices('reader-2', { source: 'tpns' })).body).toEqual({ account: 'reader-2', devices: [] });
-    await bind('reader-2', token, 'android');
+    await httpSignIn('reader-2', token, 'android');
     expect((await devices('reader-2', { source: 'tpns' })).body).toEqual({ account: 'reader-2', devices: [{ platform: 'android', token }] });
     expect(stack.tpns.requests().filter((entry) => entry.path.endsWith('query')).map((entry) => entry.platform).sort()).toEqual(['android', 'android', 'ios', 'ios']);
   });
@@ -298,13 +295,13 @@ describe('GET /v1/me/devices', () => {
   it('shows a sign-in TPNS has not taken as pending', async () => {
     const token = freshToken('tok-pend');
     stack.tpns.injectFault({ kind: 'http500', path: 'batchoperate' });
-    expect((await bind('reader-3', token, 'ios')).statusCode).toBe(202);
+    expect((await httpSignIn('reader-3', token, 'ios')).statusCode).toBe(202);
     expect((await devices('reader-3')).body).toMatchObject({ devices: [{ platform: 'ios', token, state: 'pending' }] });
   });
 
   it('answers from the ledger while TPNS is down; ?source=tpns answers 503 with Retry-After; 401 without claims', async () => {
     const token = freshToken('tok-down');
-    await bind('reader-4', token, 'android');
+    await httpSignIn('reader-4', token, 'android');
     stack.tpns.injectFault({ kind: 'http500' });
     expect(await devices('reader-4')).toMatchObject({ statusCode: 200, body: { devices: [{ token }] } });
     const live = await devices('reader-4', { source: 'tpns' });

@@ -7,9 +7,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler as worker } from '../../../functions/bind-worker.js';
-import { handler as login } from '../../../functions/login.js';
-import { handler as logout } from '../../../functions/logout.js';
-import { handler as deleteAccount } from '../../../functions/delete-account.js';
 import { erasureStatus } from '../../../lib/commands/erasure-status.js';
 import { LedgerUnavailableError } from '../../../lib/ledger/records.js';
 import type { KeyMessage } from '../../../lib/queue/messages.js';
@@ -21,16 +18,13 @@ import { localDynamoClient } from '../../../local/dynamodb/local-dynamo.js';
 import { scheduledEvent } from '../../../local/stack/schedule.js';
 import { captureOutput } from '../../support/output.js';
 import { freshName } from '../../support/stack.js';
-import { QUEUE_DOWN, httpEvent, invokeHttp, lambdaContext, withEnv } from '../functions/harness.js';
+import { httpDeleteMe, httpSignIn, httpSignOut, lambdaContext, QUEUE_DOWN, withEnv } from '../functions/harness.js';
 import { keyMessage, startWorkerHarness } from './harness.js';
 import { sqsEvent, sqsRecord } from '../../support/sqs-records.js';
 import type { WorkerHarness } from './harness.js';
 
 const INVALID_TOKEN = 'sweep-invalid-token-0001';
 
-const signIn = (account: string, token: string) => invokeHttp(login, httpEvent('PUT /v1/me/devices/{token}', { account, pathParameters: { token }, body: { platform: 'android' } }));
-const deleteMe = (account: string) => invokeHttp(deleteAccount, httpEvent('DELETE /v1/me', { account }));
-const signOut = (account: string, token: string) => invokeHttp(logout, httpEvent('DELETE /v1/me/devices/{token}', { account, pathParameters: { token }, query: { platform: 'android' } }));
 /** What EventBridge's schedule does: invoke the deployed worker with a scheduled event. */
 const scheduledSweep = () => worker(scheduledEvent(), lambdaContext());
 /** The queued messages that name this token. */
@@ -83,12 +77,12 @@ describe('the scheduled sweep: work whose follow-up was lost still reaches TPNS'
     const h = harness();
     const token = freshName('sweep-signout');
     h.feed();
-    expect((await signIn('sweep-user-1', token)).statusCode).toBe(200);
+    expect((await httpSignIn('sweep-user-1', token)).statusCode).toBe(200);
     await expect.poll(async () => (await record(token))?.state, { timeout: 10_000, interval: 100 }).toBe('verified');
     await stopWorker(h);
 
     h.stack.tpns.injectFault({ kind: 'http500', path: 'batchoperate' });
-    await withEnv(QUEUE_DOWN, async () => expect((await signOut('sweep-user-1', token)).statusCode).toBe(503));
+    await withEnv(QUEUE_DOWN, async () => expect((await httpSignOut('sweep-user-1', token)).statusCode).toBe(503));
     h.stack.tpns.clearFaults();
     // Recorded (the sign-in is void from clearV on), but no key queued: nothing else would push it.
     const recorded = await record(token);
@@ -109,7 +103,7 @@ describe('the scheduled sweep: work whose follow-up was lost still reaches TPNS'
   it('a sign-in applied at TPNS whose read-back could not be queued (503): the sweep has it read back and verified', async () => {
     const h = harness();
     const token = freshName('sweep-unverified');
-    await withEnv(QUEUE_DOWN, async () => expect((await signIn('sweep-user-2', token)).statusCode).toBe(503));
+    await withEnv(QUEUE_DOWN, async () => expect((await httpSignIn('sweep-user-2', token)).statusCode).toBe(503));
     expect(await record(token)).toMatchObject({ state: 'applied' });
     h.feed();
     await scheduledSweep();
@@ -121,12 +115,12 @@ describe('the scheduled sweep: work whose follow-up was lost still reaches TPNS'
     const h = harness();
     const [account, token] = [freshName('sweep-erased'), freshName('sweep-erased-token')];
     h.feed();
-    expect((await signIn(account, token)).statusCode).toBe(200);
+    expect((await httpSignIn(account, token)).statusCode).toBe(200);
     await expect.poll(async () => (await record(token))?.state, { timeout: 10_000, interval: 100 }).toBe('verified');
     await stopWorker(h);
 
     h.stack.tpns.injectFault({ kind: 'http500', path: 'batchoperate' });
-    await withEnv(QUEUE_DOWN, async () => expect((await deleteMe(account)).statusCode).toBe(503));
+    await withEnv(QUEUE_DOWN, async () => expect((await httpDeleteMe(account)).statusCode).toBe(503));
     h.stack.tpns.clearFaults();
     // Recorded: the tombstone holds the account sealed, never in plaintext; nothing was queued, TPNS still has it.
     const unsettled = await tombstoneItem(h, account);
@@ -153,9 +147,9 @@ describe('the scheduled sweep: work whose follow-up was lost still reaches TPNS'
     const h = harness();
     const verified = freshName('sweep-verified');
     h.feed();
-    expect((await signIn('sweep-user-3', verified)).statusCode).toBe(200);
+    expect((await httpSignIn('sweep-user-3', verified)).statusCode).toBe(200);
     // The invalid token: op 2 refused for good (1008006), dead-lettered, state drift.
-    expect((await signIn('sweep-user-4', INVALID_TOKEN)).statusCode).toBe(200);
+    expect((await httpSignIn('sweep-user-4', INVALID_TOKEN)).statusCode).toBe(200);
     await expect.poll(async () => (await record(verified))?.state, { timeout: 10_000, interval: 100 }).toBe('verified');
     await expect.poll(async () => (await record(INVALID_TOKEN))?.state, { timeout: 10_000, interval: 100 }).toBe('drift');
     await stopWorker(h);
