@@ -10,7 +10,6 @@
  * this process): its peak RSS must be its own, and it must not share the API handlers' CPU, as it
  * does not in Lambda.
  */
-import { randomUUID } from 'node:crypto';
 import type * as NodeHttp from 'node:http';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,6 +27,7 @@ import { localSqsClient } from '../local/sqs/client.js';
 import { buildHttpApiEvent, newRequestId } from '../local/stack/api-gateway-event.js';
 import type { GatewayHttpEvent } from '../local/stack/api-gateway-event.js';
 import { createLambdaContext } from '../local/stack/lambda-context.js';
+import { sqsEvent, sqsRecord } from '../test/support/sqs-records.js';
 import { startStack } from '../test/support/stack.js';
 import type { Stack } from '../test/support/stack.js';
 import { buildHost, Container, startWorkerPool } from './containers.js';
@@ -100,24 +100,6 @@ function apiEvent(routes: readonly HttpApiRoute[], routeKey: string, call: ApiCa
       scopes: null,
     },
   );
-}
-
-/** The SQS event of key messages as Lambda's event source delivers them from the standard queue. */
-function sqsEvent(messages: readonly KeyMessage[], queueArn: string): SQSEvent {
-  const now = String(Date.now());
-  return {
-    Records: messages.map((message, index) => ({
-      messageId: randomUUID(),
-      receiptHandle: `bench-${index}`,
-      body: JSON.stringify(message),
-      attributes: { ApproximateReceiveCount: '1', SentTimestamp: now, SenderId: 'bench', ApproximateFirstReceiveTimestamp: now },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: queueArn,
-      awsRegion: queueArn.split(':')[3] ?? 'us-east-1',
-    })),
-  };
 }
 
 /** Short long-polls so a stopped event source lets go quickly. */
@@ -222,8 +204,9 @@ export class BenchWorld {
     return apiEvent(this.routes, routeKey, call);
   }
 
+  /** The SQS event of key messages as Lambda's event source delivers them from the binding queue. */
   sqsEvent(messages: readonly KeyMessage[]): SQSEvent {
-    return sqsEvent(messages, this.stack.sqs.queueArn);
+    return sqsEvent(messages.map((message) => sqsRecord(message, { eventSourceARN: this.stack.sqs.queueArn })));
   }
 
   get workerConcurrency(): number {
