@@ -148,7 +148,8 @@ export async function startCliWorld(options: Pick<StackOptions, 'worker'> = {}):
   return {
     stack,
     emulator: stack.tpns,
-    env: { ...stack.env },
+    // An operator's shell has none of the test stack's POWERTOOLS_* settings (e.g. metrics off): the CLI must cope without them.
+    env: Object.fromEntries(Object.entries(stack.env).filter(([name]) => !name.startsWith('POWERTOOLS_'))),
     tpnsEnv: { ...stack.tpns.env },
     ledger: new DynamoLedger({ tableName: stack.env.BINDINGS_TABLE ?? '', erasureKey: stack.env.ERASURE_KEY ?? '', retentionDays: 30 }),
     dir,
