@@ -18,8 +18,8 @@ interface RedriveFlags {
 export function redriveCommand(): Command {
   return new Command('redrive')
     .description(
-      'move dead letters back to the binding queue (BINDING_DLQ_URL -> BINDING_QUEUE_URL): keys that did not converge and ' +
-        'messages SQS gave up on; keys TPNS refused for good stay unless --include-refused, invalid messages always stay',
+      'move dead letters back to the binding queue (BINDING_DLQ_URL -> BINDING_QUEUE_URL): keys that did not converge, ' +
+        'pushes TPNS kept failing and messages SQS gave up on; keys TPNS refused for good stay unless --include-refused, invalid messages always stay',
     )
     .option('--include-refused', 'also re-queue keys TPNS refused for good (e.g. 1008006), after fixing their cause')
     .addOption(new Option('--limit <n>', 'move at most n messages').argParser(parsePositiveInt))

@@ -23,7 +23,7 @@ export const pendingSignInSchema = z.object({
   token: tokenSchema,
   account: accountSchema,
   accountType: z.optional(accountTypeSchema),
-  /** The version it was accepted with (lib/ledger/version.ts): a newer operation on the token wins. */
+  /** The version it was accepted with (`nextVersion`, lib/ledger/records.ts): a newer operation on the token wins. */
   v: z.number(),
 });
 

@@ -15,7 +15,7 @@ import { logger } from '../observability/logger.js';
 import { metrics, MetricUnit } from '../observability/metrics.js';
 import { erasureKeyOf, keyMessages, tokenKeyOf } from '../queue/messages.js';
 
-/** Keys one sweep queues at most (100 messages, a few seconds of ledger calls); the next sweep takes the rest. */
+/** Keys one sweep queues at most (500 messages of 20 keys, a few seconds of ledger calls); the next sweep takes the rest. */
 export const SWEEP_MAX_KEYS = 10_000;
 
 export interface SweepOptions {
