@@ -80,8 +80,15 @@ Environment:
   DYNAMODB_PORT                      DynamoDB emulator (dynalite) port (default ${DEFAULT_DYNAMODB_PORT})
   BINDING_QUEUE_VISIBILITY_TIMEOUT   seconds a failed message stays away (default: serverless.yml's)
   VERIFY_DELAY_SECONDS               seconds before TPNS is read back after a push (default 2 locally)
+  MAX_VERIFY_ATTEMPTS                read-backs that may differ before a key is dead-lettered (default 6)
+  SWEEP_AFTER_SECONDS                how long unverified work may stand still before the sweep queues it (default 1200)
+  DIRECT_COOL_DOWN_MS                direct pushes skipped after TPNS struggled, in ms (default 5000; 0 disables)
+  ERASURE_KEY                        HMAC key of tombstones and index items (default: the development key)
   LOG_LEVEL                          handler log level (default WARN)
-  TPNS_{ANDROID,IOS}_{ACCESS_ID,SECRET_KEY}, TPNS_REGION   use real TPNS instead of the emulator
+  POWERTOOLS_METRICS_DISABLED        false prints the EMF metric lines CloudWatch would receive (default true)
+  ACCOUNT_CLAIM, ADMIN_SCOPE         the JWT claim holding the account, the admin routes' scope (sub, tpns/admin)
+  TPNS_EMULATOR_INVALID_TOKENS, TPNS_EMULATOR_PROPAGATION_MS, TPNS_EMULATOR_APPLY_WINDOW_MS   emulator behaviour
+  TPNS_{ANDROID,IOS}_{ACCESS_ID,SECRET_KEY}, TPNS_REGION, TPNS_ENDPOINT   use real TPNS instead of the emulator
 
 Ctrl-C stops everything (the worker finishes its batch); a second Ctrl-C exits at once.
 See docs/local.md.

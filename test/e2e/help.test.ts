@@ -13,6 +13,10 @@ describe('--help', () => {
     const { stdout } = await entry('local/stack/main.ts');
     expect(stdout).toContain('npm start: the whole function set');
     expect(stdout).toContain('DYNAMODB_PORT');
+    // Every setting docs/local.md lists, not a selection.
+    for (const name of ['MAX_VERIFY_ATTEMPTS', 'SWEEP_AFTER_SECONDS', 'DIRECT_COOL_DOWN_MS', 'ERASURE_KEY', 'POWERTOOLS_METRICS_DISABLED', 'ACCOUNT_CLAIM', 'TPNS_EMULATOR_APPLY_WINDOW_MS']) {
+      expect(stdout).toContain(name);
+    }
     expect(stdout).toContain('a second Ctrl-C exits at once');
     expect(stdout).not.toContain('ready');
   });
