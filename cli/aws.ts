@@ -48,7 +48,8 @@ export async function requireAws(env: NodeJS.ProcessEnv, command: string, requir
         if (!env.BINDINGS_TABLE?.trim()) throw needs(command, need);
         break;
       case 'ERASURE_KEY':
-        if (!env.ERASURE_KEY && !env.ERASURE_KEY_PARAM) throw needs(command, need);
+        // Blank is absent (loadConfig trims): else the development key would stand in for the deployment's.
+        if (!env.ERASURE_KEY?.trim() && !env.ERASURE_KEY_PARAM?.trim()) throw needs(command, need);
         break;
       case 'AWS_REGION':
         if (!(await sdkRegion())) throw needs(command, need);

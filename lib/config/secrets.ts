@@ -24,11 +24,12 @@ export async function resolveSecretKeys(env: NodeJS.ProcessEnv): Promise<NodeJS.
   const wanted = PLATFORMS.flatMap((platform) => {
     const prefix = envPrefix(platform);
     const parameterName = env[`${prefix}_SECRET_KEY_PARAM`];
-    const needed = Boolean(env[`${prefix}_ACCESS_ID`]) && !env[`${prefix}_SECRET_KEY`] && Boolean(parameterName);
+    // Blank counts as absent, as loadConfig reads it: a stray space must not skip the parameter.
+    const needed = Boolean(env[`${prefix}_ACCESS_ID`]?.trim()) && !env[`${prefix}_SECRET_KEY`]?.trim() && Boolean(parameterName?.trim());
     return needed && parameterName ? [{ variable: `${prefix}_SECRET_KEY`, parameterName }] : [];
   });
   // The HMAC key of erasure tombstones: ERASURE_KEY_PARAM deployed, ERASURE_KEY (plain) locally.
-  if (!env.ERASURE_KEY && env.ERASURE_KEY_PARAM) wanted.push({ variable: 'ERASURE_KEY', parameterName: env.ERASURE_KEY_PARAM });
+  if (!env.ERASURE_KEY?.trim() && env.ERASURE_KEY_PARAM?.trim()) wanted.push({ variable: 'ERASURE_KEY', parameterName: env.ERASURE_KEY_PARAM });
   if (wanted.length === 0) return env;
 
   // Imported lazily: only a cold start that really reads parameters pays for the SSM client.

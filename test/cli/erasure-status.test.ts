@@ -128,6 +128,12 @@ describe('erasure-status: usage and configuration', () => {
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('exits 2 for a blank ERASURE_KEY too, rather than keying with the development key', async () => {
+    const run = await runCliProcess(['erasure-status', '--account', 'alice'], { ...without(world.env, 'ERASURE_KEY'), ERASURE_KEY: ' ' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/erasure-status needs ERASURE_KEY_PARAM \(.*\) or ERASURE_KEY/);
+  });
+
   it.each([
     ['no --account', ['erasure-status'], /required option '--account <account>' not specified/],
     ['a one-character account', ['erasure-status', '--account', 'a'], /--account.*at least 2 characters/],

@@ -100,6 +100,11 @@ describe('SSM SecureString secret keys', () => {
     expect(fromParameter.ledger.digestOf(ref)).not.toContain('alice');
   });
 
+  it('a blank ERASURE_KEY counts as absent: the parameter is read, not skipped for the development key', async () => {
+    const resolved = await resolveSecretKeys({ ...env, ERASURE_KEY: ' ', ERASURE_KEY_PARAM: '/tpns/erasure-key' });
+    expect(resolved.ERASURE_KEY).toBe('erasure-key-from-ssm');
+  });
+
   it('a plain ERASURE_KEY wins over the parameter (local runs), and is not read from SSM', async () => {
     const local = { ...env, TPNS_ANDROID_SECRET_KEY: 'plain', TPNS_IOS_ACCESS_ID: '', ERASURE_KEY: 'local-key', ERASURE_KEY_PARAM: '/tpns/missing' };
     expect(await resolveSecretKeys(local)).toBe(local);
