@@ -135,7 +135,7 @@ export function importCommand(): Command {
       seconds: Math.round((Date.now() - startedAt) / 100) / 10,
     };
     if (options.json) printJson(summary);
-    else printSummary(summary, failuresPath, failures.count);
+    else printSummary(summary, failuresPath, failures.count, stopped === undefined ? undefined : file);
     if (stopped instanceof QueueUnavailableError || stopped instanceof LedgerUnavailableError) {
       stopped.message += ' (nothing after the reported line was recorded or queued; re-run the import: recording is idempotent)';
     }
@@ -152,12 +152,16 @@ function toBinding({ token, account, accountType }: LineBinding): Binding {
   return { token, account, accountType };
 }
 
-function printSummary(summary: Record<string, unknown>, failuresPath: string, failed: number): void {
+/** `stoppedInput`: the import stopped, so the lines after the stop are in no failures file: the whole input is re-run. */
+function printSummary(summary: Record<string, unknown>, failuresPath: string, failed: number, stoppedInput?: string): void {
   const { file, mode, seconds, failuresFile: _failuresFile, ...numbers } = summary;
   const lines = [
     `import ${String(file)} (${String(mode)}) in ${String(seconds)} s`,
     ...Object.entries(numbers).map(([label, value]) => `  ${label.padEnd(16)} ${String(value)}`),
   ];
-  if (failed > 0) lines.push(`  failures written to ${failuresPath}; fix them and re-run: tpns-accounts import ${failuresPath}`);
+  if (stoppedInput !== undefined) {
+    lines.push(`  stopped: fix the cause and re-run the whole file (binding is idempotent): tpns-accounts import ${stoppedInput}`);
+    if (failed > 0) lines.push(`  failures of the lines before the stop: ${failuresPath}`);
+  } else if (failed > 0) lines.push(`  failures written to ${failuresPath}; fix them and re-run: tpns-accounts import ${failuresPath}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }

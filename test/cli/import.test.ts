@@ -158,6 +158,14 @@ describe('import', () => {
     expect(world.emulator.requests().length).toBeLessThan(10);
   });
 
+  it('a stopped import says to re-run the whole file, not the failures file (which lacks the lines never sent)', async () => {
+    const file = await generate('auth-text.csv', 'token,account,platform', 50, (index) => (index === 0 ? 'bad token,user-0,android' : `at-${index},user-${index},android`));
+    const run = await runCliProcess(['import', file, '--quiet'], { ...world.env, TPNS_ANDROID_SECRET_KEY: 'wrong-key' });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain(`stopped: fix the cause and re-run the whole file (binding is idempotent): tpns-accounts import ${file}`);
+    expect(run.stdout).not.toMatch(/fix them and re-run/);
+  });
+
   it.each([
     ['a CSV header without the required columns', 'bad-header.csv', 'token,user,platform\nt1,alice,ios\n', /CSV header on line 1 must be token,account,platform\[,accountType\]: missing account; unknown user/],
     ['a file of unknown format', 'bindings.txt', 't1,alice,ios\n', /Cannot tell the format of .*bindings\.txt/],
