@@ -30,9 +30,20 @@ export function deleteAccountCommand(): Command {
     }
     const client = await createTpnsClient(options);
     const ref = { account: options.account, accountType: options.type };
-    const results = await Promise.all(
-      client.platforms.map(async (platform) => ({ platform, result: await client.deleteAccounts(platform, [ref]) })),
-    );
-    process.exitCode = reportOperation(results, options.json ?? false);
+    // Side by side, each app on its own: one app refusing (its credentials) must not hide that the other erased the account.
+    const settled = await Promise.allSettled(client.platforms.map(async (platform) => ({ platform, result: await client.deleteAccounts(platform, [ref]) })));
+    const results = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+    const refusal = settled.find((outcome) => outcome.status === 'rejected');
+    if (!refusal) {
+      process.exitCode = reportOperation(results, options.json ?? false);
+      return;
+    }
+    const reason: unknown = refusal.reason;
+    const error = reason instanceof Error ? reason : new Error(String(reason));
+    if (results.length > 0) {
+      reportOperation(results, options.json ?? false);
+      error.message += ` (applied on ${results.map(({ platform }) => platform).join(', ')}, as printed; re-run once fixed: op 5 is idempotent)`;
+    }
+    throw error;
   });
 }

@@ -102,6 +102,17 @@ describe('unbind-token and delete-account', () => {
     expect(world.emulator.tokensOf('ios', 'gina')).toEqual([]);
   });
 
+  it('delete-account with one app refusing the credentials still reports the app that erased the account (exit 2)', async () => {
+    await runCliProcess(['bind', '--token', 'tok-d4', '--account', 'ivan', '--platform', 'android'], world.env);
+    await runCliProcess(['bind', '--token', 'tok-d5', '--account', 'ivan', '--platform', 'ios'], world.env);
+    const run = await runCliProcess(['delete-account', '--account', 'ivan', '--json'], { ...world.env, TPNS_ANDROID_SECRET_KEY: 'wrong-key' });
+    expect(run.code).toBe(2);
+    expect(JSON.parse(run.stdout)).toEqual({ results: [{ platform: 'ios', applied: 1, failed: [] }] });
+    expect(run.stderr).toMatch(/^error: TPNS 1008003.*android.*\(applied on ios, as printed; re-run once fixed: op 5 is idempotent\)$/m);
+    expect(world.emulator.tokensOf('ios', 'ivan')).toEqual([]);
+    expect(world.emulator.tokensOf('android', 'ivan')).toEqual(['tok-d4']);
+  });
+
   it('delete-account covers only the configured platforms', async () => {
     await runCliProcess(['bind', '--token', 'tok-d3', '--account', 'hank', '--platform', 'ios'], world.env);
     const { TPNS_IOS_ACCESS_ID: _id, TPNS_IOS_SECRET_KEY: _key, ...androidOnly } = world.env;
