@@ -5,6 +5,7 @@
  *
  * Why hand-written: this service's own wiring and output, which no library knows (docs/architecture.md, "Why local/ is hand-written").
  */
+import { shownSecretKey } from '../tpns-emulator/index.js';
 import type { LocalStack } from './stack.js';
 
 const EXAMPLE_DEVICE_TOKEN = 'my-android-device-token-01';
@@ -14,8 +15,8 @@ function tpnsLines(stack: LocalStack): string[] {
     const { android, ios } = stack.emulator.apps;
     return [
       `TPNS emulator: ${stack.emulator.url}   (state: curl -s ${stack.emulator.url}/_emulator/state)`,
-      `  android app  AccessId ${android.accessId}  SecretKey ${android.secretKey}`,
-      `  ios app      AccessId ${ios.accessId}  SecretKey ${ios.secretKey}`,
+      `  android app  AccessId ${android.accessId}  SecretKey ${shownSecretKey('android', android.secretKey)}`,
+      `  ios app      AccessId ${ios.accessId}  SecretKey ${shownSecretKey('ios', ios.secretKey)}`,
     ];
   }
   if (stack.tpns.kind !== 'tencent') return [];

@@ -13,6 +13,13 @@ export const DEFAULT_APPS: Readonly<Record<EmulatorPlatform, EmulatorApp>> = {
   ios: { platform: 'ios', accessId: '1600000001', secretKey: 'emulator-ios-secret-key' },
 };
 
+/**
+ * A SecretKey as banners show it: the built-in one in full (to paste into a client); one from the
+ * environment may be real (the same shell as the CLI's), so only its first 4 characters and length.
+ */
+export const shownSecretKey = (platform: EmulatorPlatform, key: string): string =>
+  key === DEFAULT_APPS[platform].secretKey ? key : `${key.slice(0, 4)}... (${key.length} characters, from TPNS_${platform.toUpperCase()}_SECRET_KEY)`;
+
 export const DEFAULT_PORT = 4010;
 
 export interface EmulatorEnvSettings {

@@ -7,7 +7,7 @@ export { startTpnsEmulator } from './server.js';
 export type { EmulatorAppCredentials, EmulatorState, TpnsEmulator, TpnsEmulatorOptions } from './server.js';
 export { computeSign } from './auth.js';
 export type { EmulatorPlatform } from './auth.js';
-export { DEFAULT_APPS, DEFAULT_PORT, emulatorSettingsFromEnv } from './config.js';
+export { DEFAULT_APPS, DEFAULT_PORT, emulatorSettingsFromEnv, shownSecretKey } from './config.js';
 export { FAULT_KINDS } from './faults.js';
 export type { ActiveFault, FaultKind, FaultRule } from './faults.js';
 export type { EmulatorCounters, RequestedItem, RequestLogEntry } from './log.js';

@@ -5,7 +5,7 @@
  *
  * Why hand-written: nothing else emulates TPNS (docs/architecture.md, "Why local/ is hand-written").
  */
-import { emulatorSettingsFromEnv, type EmulatorEnvSettings } from './config.js';
+import { emulatorSettingsFromEnv, shownSecretKey, type EmulatorEnvSettings } from './config.js';
 import { startTpnsEmulator, type TpnsEmulator } from './server.js';
 
 /** The banner's apply line: the in-order delay, or the reordering window when it is on. */
@@ -58,8 +58,8 @@ async function main(): Promise<void> {
 
   const { android, ios } = emulator.apps;
   console.log(`TPNS emulator listening on ${emulator.url}`);
-  console.log(`  android app: AccessId ${android.accessId}  SecretKey ${android.secretKey}`);
-  console.log(`  ios app:     AccessId ${ios.accessId}  SecretKey ${ios.secretKey}`);
+  console.log(`  android app: AccessId ${android.accessId}  SecretKey ${shownSecretKey('android', android.secretKey)}`);
+  console.log(`  ios app:     AccessId ${ios.accessId}  SecretKey ${shownSecretKey('ios', ios.secretKey)}`);
   console.log(`  ${applyMode(settings)}; invalid tokens: ${settings.invalidTokens.length}`);
   console.log(`  control API: ${emulator.url}/_emulator/health (docs/emulator.md); Ctrl+C stops`);
 
