@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Option } from 'commander';
 import type { Answer, CommandMeta } from '../lib/commands/answer.js';
 import type { Runtime } from '../lib/config/runtime.js';
+import { TpnsAuthError } from '../lib/tpns/errors.js';
 import { deploymentRuntime } from './aws.js';
 import { EXIT } from './exit.js';
 import type { ExitCode } from './exit.js';
@@ -24,7 +25,18 @@ export const recordOption = (): Option =>
 export async function runRecorded(command: string, json: boolean, operate: (runtime: Runtime, meta: CommandMeta) => Promise<Answer>): Promise<ExitCode> {
   const runtime = await deploymentRuntime(process.env, `${command} --record`, ['BINDINGS_TABLE', 'BINDING_QUEUE_URL', 'ERASURE_KEY', 'AWS_REGION']);
   const correlationId = `cli-${command}:${randomUUID()}`;
-  const answer = await operate(runtime, { correlationId });
+  let answer: Answer;
+  try {
+    answer = await operate(runtime, { correlationId });
+  } catch (error) {
+    // Refused credentials surface at the push, after the ledger took the operation: it is recorded, so say so (the exit stays 2).
+    if (error instanceof TpnsAuthError) {
+      error.message +=
+        ' (the operation IS recorded in the intent ledger, not yet pushed: the worker pushes it with the deployment\'s credentials ' +
+        'once the sweep finds it; or fix the CLI\'s credentials and re-run, which is safe)';
+    }
+    throw error;
+  }
   const { body } = answer;
   if (json) printJson({ ...body, correlationId });
   else {

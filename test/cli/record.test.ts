@@ -70,6 +70,13 @@ describe('--record: through the intent ledger, as the API does', () => {
     expect(await world.ledger.getToken({ platform: 'android', token: 'record-token-5' })).toBeUndefined();
   });
 
+  it('credentials TPNS refuses: exit 2, and the error says the operation is recorded all the same (the worker pushes it)', async () => {
+    const run = await runCliProcess(['bind', '--token', 'record-token-6', '--account', 'faye', '--platform', 'android', '--record'], { ...world.env, TPNS_ANDROID_SECRET_KEY: 'wrong-key' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^error: TPNS 1008003.*\(the operation IS recorded in the intent ledger, not yet pushed/m);
+    expect((await world.ledger.getToken({ platform: 'android', token: 'record-token-6' }))?.entries.map((entry) => entry.account)).toEqual(['faye']);
+  });
+
   it('names what it needs (exit 2) before anything is recorded or sent', async () => {
     const run = await runCliProcess(['bind', '--token', 'record-token-4', '--account', 'dave', '--platform', 'android', '--record'], without(world.env, 'BINDINGS_TABLE'));
     expect(run.code).toBe(2);
