@@ -112,7 +112,11 @@ async function* csvRecords(lines: AsyncIterable<string>, shape: RecordShape): As
     });
     yield { line, ok: true, fields };
   }
+  // No header at all (an empty or truncated export): a usage error, or `verify` would report "no drift" for nothing.
+  if (!columns) throw new UsageError(`CSV header on line 1 must be ${headerSpec(shape)}: the file has no lines`);
 }
+
+const headerSpec = (shape: RecordShape): string => `${shape.required.join(',')}${shape.optional.map((column) => `[,${column}]`).join('')}`;
 
 /** The first line of a CSV must name the columns; a wrong header is a usage error, not 1 000 000 bad lines. */
 function checkHeader(cells: string[], shape: RecordShape, line: number): string[] {
@@ -125,7 +129,7 @@ function checkHeader(cells: string[], shape: RecordShape, line: number): string[
       ...(unknown.length > 0 ? [`unknown ${unknown.join(', ')}`] : []),
     ];
     throw new UsageError(
-      `CSV header on line ${line} must be ${shape.required.join(',')}${shape.optional.map((column) => `[,${column}]`).join('')}: ${problems.join('; ')}`,
+      `CSV header on line ${line} must be ${headerSpec(shape)}: ${problems.join('; ')}`,
     );
   }
   return cells;

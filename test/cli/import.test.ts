@@ -169,6 +169,7 @@ describe('import', () => {
   it.each([
     ['a CSV header without the required columns', 'bad-header.csv', 'token,user,platform\nt1,alice,ios\n', /CSV header on line 1 must be token,account,platform\[,accountType\]: missing account; unknown user/],
     ['a file of unknown format', 'bindings.txt', 't1,alice,ios\n', /Cannot tell the format of .*bindings\.txt/],
+    ['an empty CSV (no header: a truncated export must not pass)', 'empty.csv', '', /CSV header on line 1 must be token,account,platform\[,accountType\]: the file has no lines/],
   ])('exits 2 for %s', async (_name, name, content, message) => {
     const run = await runCliProcess(['import', await world.file(name, content)], world.env);
     expect(run.code).toBe(2);
