@@ -6,6 +6,7 @@
  * (plain variables) and deployed runs (parameters) share one code path.
  */
 import { PLATFORMS } from '../tpns/types.js';
+import { sdkErrorReason } from './sdk-error.js';
 import type { Platform } from '../tpns/types.js';
 
 /** A secret parameter could not be read; the message names the parameter, never its value. */
@@ -48,8 +49,7 @@ export async function resolveSecretKeys(env: NodeJS.ProcessEnv): Promise<NodeJS.
           return [variable, value] as const;
         } catch (error) {
           if (error instanceof SecretParameterError) throw error;
-          const reason = error instanceof Error ? error.name : 'unknown error';
-          throw new SecretParameterError(`Cannot read SSM parameter ${parameterName}: ${reason}`, { cause: error });
+          throw new SecretParameterError(`Cannot read SSM parameter ${parameterName}: ${sdkErrorReason(error)}`, { cause: error });
         }
       }),
     );

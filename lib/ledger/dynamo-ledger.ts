@@ -35,6 +35,7 @@ import type { AccountRef, Platform } from '../tpns/types.js';
 import { LedgerUnavailableError, nextVersion, tokenKeyId } from './records.js';
 import type { DeviceState, IntentEntry, Lease, TokenKey, TokenRecord, Tombstone } from './records.js';
 import type { AccountSeal } from './sealed-account.js';
+import { sdkErrorReason } from '../config/sdk-error.js';
 
 type Item = Record<string, unknown>;
 /** An item (or key) as DynamoDB's wire format has it: what batch calls hand back unprocessed. */
@@ -130,8 +131,7 @@ const isConditionFailure = (error: unknown): boolean =>
 
 function unavailable(error: unknown): never {
   if (error instanceof LedgerUnavailableError) throw error;
-  const reason = error instanceof Error ? error.name : 'unknown error';
-  throw new LedgerUnavailableError(`The intent ledger (DynamoDB) did not answer: ${reason}`, { cause: error });
+  throw new LedgerUnavailableError(`The intent ledger (DynamoDB) did not answer: ${sdkErrorReason(error)}`, { cause: error });
 }
 
 function toRecord(item: Item): TokenRecord {

@@ -128,6 +128,12 @@ describe('erasure-status: usage and configuration', () => {
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('the ledger unreachable: exit 1, and the error names the cause, not only the SDK error class', async () => {
+    const run = await runCliProcess(['erasure-status', '--account', 'alice'], { ...world.env, AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:1' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error: The intent ledger \(DynamoDB\) did not answer: \w*Error: .*ECONNREFUSED 127\.0\.0\.1:1/m);
+  });
+
   it('exits 2 for a blank ERASURE_KEY too, rather than keying with the development key', async () => {
     const run = await runCliProcess(['erasure-status', '--account', 'alice'], { ...without(world.env, 'ERASURE_KEY'), ERASURE_KEY: ' ' });
     expect(run.code).toBe(2);

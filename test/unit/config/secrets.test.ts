@@ -83,7 +83,7 @@ describe('SSM SecureString secret keys', () => {
 
   it('names a missing parameter (never a value) and does not cache the failure', async () => {
     const broken = { ...env, TPNS_IOS_SECRET_KEY_PARAM: '/tpns/missing' };
-    await expect(getRuntime(broken)).rejects.toThrow(new SecretParameterError('Cannot read SSM parameter /tpns/missing: ParameterNotFound'));
+    await expect(getRuntime(broken)).rejects.toThrow(new SecretParameterError('Cannot read SSM parameter /tpns/missing: ParameterNotFound: /tpns/missing not found'));
     await expect(getRuntime(env)).resolves.toMatchObject({ settings: { accountClaim: 'sub', adminScope: 'tpns/admin' } });
   });
 
