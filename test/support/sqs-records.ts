@@ -8,14 +8,14 @@ const BINDING_QUEUE_ARN = 'arn:aws:sqs:us-east-1:000000000000:tpns-bindings';
 let sequence = 0;
 
 /** A record of `body` (a key message is serialised; a string is sent as is, e.g. malformed JSON). */
-export function sqsRecord(body: string | KeyMessage, options: { receiveCount?: number; eventSourceARN?: string } = {}): SQSRecord {
+export function sqsRecord(body: string | KeyMessage, options: { eventSourceARN?: string } = {}): SQSRecord {
   sequence += 1;
   const now = String(Date.now());
   return {
     messageId: `m-${sequence}`,
     receiptHandle: `rh-${sequence}`,
     body: typeof body === 'string' ? body : JSON.stringify(body),
-    attributes: { ApproximateReceiveCount: String(options.receiveCount ?? 1), SentTimestamp: now, SenderId: '000000000000', ApproximateFirstReceiveTimestamp: now },
+    attributes: { ApproximateReceiveCount: '1', SentTimestamp: now, SenderId: '000000000000', ApproximateFirstReceiveTimestamp: now },
     messageAttributes: {},
     md5OfBody: '',
     eventSource: 'aws:sqs',
